@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Built-in analyzers: one module each under Plugins/, listed once here and
+/// once in `BuiltinAnalyzers` (Sources/PluginHost).
+let analyzers: [(module: String, folder: String)] = [
+    ("HardLockupAnalyzer", "HardLockup"),
+    ("RTThrottlingAnalyzer", "RTThrottling"),
+    ("RqLockDeadlockAnalyzer", "RqLockDeadlock"),
+    ("ClocksourceAnalyzer", "Clocksource"),
+]
+
+let kit: Target.Dependency = .product(name: "LockscanKit", package: "LockscanKit")
+
+let package = Package(
+    name: "lockscan",
+    products: [
+        .executable(name: "lockscan", targets: ["lockscan"]),
+        // The example out-of-tree analyzer, built as a run-time plugin.
+        .library(name: "ExampleAnalyzer", type: .dynamic, targets: ["ExampleAnalyzer"]),
+    ],
+    dependencies: [
+        .package(path: "Sources/LockscanKit"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: analyzers.map { .target(name: $0.module, dependencies: [kit], path: "Plugins/\($0.folder)") } + [
+        .target(name: "PluginHost", dependencies: [kit] + analyzers.map { .target(name: $0.module) },
+                path: "Sources/PluginHost"),
+        .executableTarget(name: "lockscan",
+                          dependencies: ["PluginHost", kit, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/lockscan"),
+        .target(name: "ExampleAnalyzer", dependencies: [kit], path: "Plugins/ExampleAnalyzer"),
+        .testTarget(name: "LockscanKitTests", dependencies: [kit], path: "Tests/LockscanKitTests"),
+        .testTarget(name: "AnalyzerTests", dependencies: ["PluginHost", kit], path: "Tests/AnalyzerTests"),
+        .testTarget(name: "EndToEndTests", dependencies: [kit], path: "Tests/EndToEndTests"),
+    ]
+)

@@ -1,0 +1,278 @@
+import Foundation
+import LockscanKit
+
+/// A clocksource (usually the TSC) declared unstable, and the watchdog checks
+/// that were skipped.
+///
+/// The clocksource watchdog (kernel/time/clocksource.c) compares the current
+/// clocksource against a second one every half second; when they disagree by
+/// more than the allowed skew it marks the current one unstable and the
+/// kernel switches to a slower one (hpet, acpi_pm). The TSC code
+/// (arch/x86/kernel/tsc.c) also marks the TSC unstable on its own checks.
+/// In a guest the usual cause is the host: vCPUs descheduled or the VM paused
+/// long enough that the two clocks disagree, not broken hardware.
+public final class ClocksourceAnalyzer: Analyzer {
+    public static let descriptor = AnalyzerDescriptor(
+        id: "clocksource",
+        title: "Clocksource marked unstable",
+        explanation: explanation,
+        eventKinds: ["clocksource_unstable", "clocksource_watchdog_skipped"],
+        triggers: ["unstable", "Unstable", "TSC warp", "skipping watchdog check", "clock-skew test skipped",
+                   "Hypervisor detected", "kvm-clock"],
+        examples: examples,
+        make: { ClocksourceAnalyzer() })
+
+    static let explanation = """
+        The kernel stopped trusting a clocksource: the clocksource watchdog saw it drift \
+        from a reference clock (hpet, acpi_pm, kvm-clock) by more than the allowed skew, \
+        or the TSC failed a synchronization check. Timekeeping falls back to a slower \
+        clocksource; timestamps around the event can jump. On bare metal suspect firmware \
+        (SMIs) or broken TSC; in a KVM/Xen guest suspect the host: the guest's vCPUs were \
+        not running (host overload, VM paused, a host driver reload) while the watchdog \
+        interval elapsed.
+        """
+
+    static let skippedExplanation = """
+        The clocksource watchdog could not take a trustworthy measurement (reading the \
+        watchdog clock took too long, or the interval between checks was too long) and \
+        skipped its check instead of judging the clocksource. Nothing was marked unstable, \
+        but repeated skips mean the CPU was delayed, often by SMIs or by a busy host \
+        descheduling this guest's vCPUs.
+        """
+
+    private var pending: Event?
+    private var pendingLines = 0
+    private var isGuest = false
+    private var emitted: [Event] = []
+
+    public init() {}
+
+    public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
+        let text = record.text
+        if text.contains("Hypervisor detected") || text.contains("kvm-clock") { isGuest = true }
+        let report = Report.parse(text)
+        if let report, report.startsNewReport || pending == nil {
+            flush(emit)
+            var e = Event(analyzer: Self.descriptor.id, kind: report.kind, title: report.title, severity: report.severity,
+                          source: SourceLocation(record), time: record.clock, evidence: [text],
+                          explanation: report.kind == "clocksource_unstable" ? Self.explanation : Self.skippedExplanation,
+                          details: report.details)
+            e.cpu = report.cpu
+            pending = e
+            pendingLines = 0
+            return .collecting
+        }
+        guard let p = pending else { return .idle }
+        if p.kind == "clocksource_unstable", report != nil || continues(text) {
+            absorb(record)
+            return .collecting
+        }
+        pendingLines += 1
+        if pendingLines > 3 {
+            flush(emit)
+            return .idle
+        }
+        return .collecting
+    }
+
+    public func finish(emit: (Event) -> Void) {
+        flush(emit)
+    }
+
+    /// Follow-up lines of one report: the indented `clocksource:` detail
+    /// lines, the TSC's own verdict, the switch to another clocksource.
+    private func continues(_ text: String) -> Bool {
+        let t = text.drop(while: { $0 == " " })
+        if t.hasPrefix("clocksource:"), text.contains("wd_") || text.contains("cs_") || text.contains(" skewed ")
+            || text.contains("is current clocksource") || text.contains("Switched to clocksource")
+            || text.contains("No current clocksource") || text.contains("Clocksource '") { return true }
+        if t.hasPrefix("'") && (text.contains("wd_") || text.contains("cs_")) { return true } // older: no "clocksource:" prefix
+        if t.hasPrefix("Switched to clocksource") { return true }
+        if t.hasPrefix("tsc: Marking TSC unstable due to clocksource watchdog") { return true }
+        if t.hasPrefix("Marking TSC unstable due to clocksource watchdog") { return true }
+        if t.hasPrefix("TSC found unstable after boot") { return true }
+        if t.hasPrefix("sched_clock: Marking unstable") { return true }
+        return false
+    }
+
+    private func absorb(_ record: Record) {
+        guard var e = pending else { return }
+        let text = record.text
+        e.evidence.append(text)
+        e.source.endLine = record.line
+        Report.parseDetail(text, into: &e.details)
+        pending = e
+        pendingLines = 0
+    }
+
+    private func flush(_ emit: (Event) -> Void) {
+        guard var e = pending else { return }
+        pending = nil
+        if e.kind == "clocksource_unstable" {
+            if let wd = e.details["watchdog"], let cs = e.details["clocksource"] {
+                e.title = "clocksource \(cs) unstable against \(wd)"
+            }
+            e.hints = hints(for: e)
+        }
+        emit(e)
+    }
+
+    private func hints(for e: Event) -> [Hint] {
+        var h: [Hint] = []
+        if isGuest || e.details["watchdog"] == "kvm-clock" || e.details["clocksource"] == "kvm-clock" {
+            h.append(Hint("This is a virtual machine: check the host around this time for vCPU starvation (host load, steal time), a VM pause/resume or migration, or a host driver reset (e.g. an SR-IOV VF reload); the guest cannot tell those from a broken TSC."))
+        }
+        h.append(Hint("Check which clocksource is in use now (/sys/devices/system/clocksource/clocksource0/current_clocksource) and whether the slower fallback hurts; tsc=reliable / clocksource= on the kernel command line override the watchdog only when the TSC is known good.",
+                      reference: "Documentation/admin-guide/kernel-parameters.txt"))
+        return h
+    }
+
+    /// The wordings that start a report.
+    struct Report {
+        var kind = "clocksource_unstable"
+        var title: String
+        var severity: Severity = .warning
+        var cpu: Int?
+        var details: [String: String] = [:]
+        var startsNewReport = true
+
+        static func parse(_ text: String) -> Report? {
+            // RHEL 6 era: "Clocksource tsc unstable (delta = 6824818792 ns).  Enable clocksource failover …"
+            if let r = text.range(of: "Clocksource "), text.contains(" unstable (delta = ") {
+                let name = text[r.upperBound...].prefix(while: { $0 != " " })
+                var rep = Report(title: "clocksource \(name) unstable")
+                rep.details["clocksource"] = String(name)
+                if let d = text.integer(after: "delta = ") ?? negative(text, after: "delta = ") { rep.details["deltaNs"] = String(d) }
+                return rep
+            }
+            // "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because the skew is too large:"
+            if text.contains("Marking clocksource '"), text.contains("as unstable") {
+                let name = quoted(text, after: "Marking clocksource '")
+                var rep = Report(title: "clocksource \(name ?? "?") unstable")
+                rep.details["clocksource"] = name
+                rep.cpu = text.integer(after: "watchdog on CPU")
+                return rep
+            }
+            if text.contains("excessive read-back delay") {
+                if text.contains("skipped") {
+                    var rep = Report(kind: "clocksource_watchdog_skipped", title: "clocksource watchdog check skipped", severity: .info)
+                    rep.cpu = text.integer(after: "watchdog on CPU")
+                    rep.details["reason"] = "excessive read-back delay"
+                    return rep
+                }
+                if text.contains("marking"), text.contains("unstable") {
+                    var rep = Report(title: "clocksource unstable (watchdog read-back delay)")
+                    rep.cpu = text.integer(after: "watchdog on CPU")
+                    if let after = text.components(separatedBy: "marking ").last?.split(separator: " ").first,
+                       after != "unstable" { rep.details["clocksource"] = String(after) }
+                    return rep
+                }
+            }
+            if text.contains("Long readout interval, skipping watchdog check") {
+                var rep = Report(kind: "clocksource_watchdog_skipped", title: "clocksource watchdog check skipped", severity: .info)
+                rep.details["reason"] = "long readout interval"
+                return rep
+            }
+            // "tsc: Marking TSC unstable due to clocksource watchdog" / "…due to TSCs unsynchronized"
+            if let r = text.range(of: "Marking TSC unstable due to ") {
+                let reason = String(text[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+                var rep = Report(title: "clocksource tsc unstable")
+                rep.details["clocksource"] = "tsc"
+                rep.details["reason"] = reason
+                if reason.hasPrefix("TSCs unsynchronized") || reason.hasPrefix("check_tsc_sync_source") {
+                    // Found while bringing CPUs up: the TSC is never trusted, nothing drifted at run time.
+                    rep.severity = .info
+                }
+                rep.startsNewReport = !reason.hasPrefix("clocksource watchdog")
+                return rep
+            }
+            if text.contains("TSC found unstable after boot") {
+                var rep = Report(title: "clocksource tsc unstable")
+                rep.details["clocksource"] = "tsc"
+                rep.details["reason"] = "TSC found unstable after boot"
+                rep.startsNewReport = false
+                return rep
+            }
+            // "Measured 1234 cycles TSC warp between CPUs, turning off TSC clock."
+            if text.contains("TSC warp") {
+                var rep = Report(title: "clocksource tsc unstable (TSC warp)")
+                rep.details["clocksource"] = "tsc"
+                if let c = text.integer(after: "Measured ") { rep.details["warpCycles"] = String(c) }
+                return rep
+            }
+            return nil
+        }
+
+        /// Numbers from the detail lines of a watchdog report.
+        static func parseDetail(_ text: String, into d: inout [String: String]) {
+            // "clocksource:                       'hpet' wd_now: 5b8a3ef wd_last: 5a4b4d8 mask: ffffffff"
+            // newer: "'hpet' wd_nsec: 511990584 wd_now: …" / "'tsc' cs_nsec: 507994213 cs_now: …"
+            if text.contains(" wd_"), let name = quoted(text, after: "'") {
+                d["watchdog"] = name
+                if let ns = text.integer(after: "wd_nsec: ") { d["watchdogIntervalNs"] = String(ns) }
+            }
+            if text.contains(" cs_"), let name = quoted(text, after: "'") {
+                d["clocksource"] = name
+                if let ns = text.integer(after: "cs_nsec: ") { d["clocksourceIntervalNs"] = String(ns) }
+            }
+            // "Clocksource 'tsc' skewed 3996371 ns (3 ms) over watchdog 'hpet' interval of 511990584 ns (511 ms)"
+            if let skew = text.integer(after: " skewed ") ?? negative(text, after: " skewed ") { d["skewNs"] = String(skew) }
+            if text.contains("over watchdog '"), let wd = quoted(text, after: "over watchdog '") { d["watchdog"] = wd }
+            if let r = text.range(of: "Switched to clocksource ") {
+                d["switchedTo"] = String(text[r.upperBound...].prefix(while: { $0 != " " }))
+            }
+            if let wd = d["watchdogIntervalNs"].flatMap(Int.init), let cs = d["clocksourceIntervalNs"].flatMap(Int.init),
+               d["skewNs"] == nil {
+                d["skewNs"] = String(abs(wd - cs))
+            }
+        }
+
+        static func quoted(_ text: String, after marker: String) -> String? {
+            guard let r = text.range(of: marker) else { return nil }
+            let name = text[r.upperBound...].prefix(while: { $0 != "'" })
+            return name.isEmpty ? nil : String(name)
+        }
+
+        static func negative(_ text: String, after marker: String) -> Int? {
+            guard let r = text.range(of: marker + "-") else { return nil }
+            return Int(text[r.upperBound...].prefix(while: { $0.isNumber })).map { -$0 }
+        }
+    }
+
+    static let examples: [AnalyzerExample] = [
+        AnalyzerExample("RHEL 6 guest wording", """
+            Clocksource tsc unstable (delta = 6824818792 ns).  Enable clocksource failover by adding clocksource_failover kernel parameter.
+            """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable", severity: .warning, line: 1)]),
+        AnalyzerExample("watchdog report with wd/cs lines and the switch", """
+            clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because the skew is too large:
+            clocksource:                       'hpet' wd_now: 5b8a3ef wd_last: 5a4b4d8 mask: ffffffff
+            clocksource:                       'tsc' cs_now: 2f0bdb8b4d cs_last: 2ec3cd5e0d mask: ffffffffffffffff
+            tsc: Marking TSC unstable due to clocksource watchdog
+            TSC found unstable after boot, most likely due to broken BIOS. Use 'tsc=unstable'.
+            sched_clock: Marking unstable (2423264824259, -4354)<-(2423264870193, -49933)
+            clocksource: Switched to clocksource hpet
+            """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable against hpet", cpu: 1, line: 1)]),
+        AnalyzerExample("newer report with nsec and skew summary", """
+            clocksource: timekeeping watchdog on CPU3: Marking clocksource 'tsc' as unstable because the skew is too large:
+            clocksource:                       'kvm-clock' wd_nsec: 511990584 wd_now: 2f0bdb8 wd_last: 2a8b7b3 mask: ffffffffffffffff
+            clocksource:                       'tsc' cs_nsec: 507994213 cs_now: 2f0bdb8b4d cs_last: 2ec3cd5e0d mask: ffffffffffffffff
+            clocksource:                       Clocksource 'tsc' skewed 3996371 ns (3 ms) over watchdog 'kvm-clock' interval of 511990584 ns (511 ms)
+            clocksource:                       'kvm-clock' (not 'tsc') is current clocksource.
+            tsc: Marking TSC unstable due to clocksource watchdog
+            """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable against kvm-clock", cpu: 3, line: 1)]),
+        AnalyzerExample("TSCs unsynchronized at boot is low severity", """
+            tsc: Marking TSC unstable due to TSCs unsynchronized
+            """, expect: [.init(kind: "clocksource_unstable", severity: .info, line: 1)]),
+        AnalyzerExample("skipped checks are their own kind", """
+            clocksource: timekeeping watchdog on CPU2: wd-tsc-wd excessive read-back delay of 153560ns vs. limit of 125000ns, wd-wd read-back delay only 27ns, clock-skew test skipped!
+            clocksource: Long readout interval, skipping watchdog check: cs_nsec: 1000000000 wd_nsec: 1000000000
+            """, expect: [.init(kind: "clocksource_watchdog_skipped", severity: .info, line: 1),
+                          .init(kind: "clocksource_watchdog_skipped", severity: .info, line: 2)]),
+        AnalyzerExample("boot-time registration and switching are not instability", """
+            clocksource: tsc-early: mask: 0xffffffffffffffff max_cycles: 0x3985c314e25, max_idle_ns: 881590612270 ns
+            clocksource: Switched to clocksource kvm-clock
+            clocksource: Switched to clocksource tsc
+            tsc: Refined TSC clocksource calibration: 2095.078 MHz
+            """, expect: []),
+    ]
+}

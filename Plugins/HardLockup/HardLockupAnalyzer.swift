@@ -1,0 +1,285 @@
+import Foundation
+import LockscanKit
+
+/// Hard lockups: a CPU that did not take its timer interrupt for the watchdog
+/// threshold, detected by the perf NMI watchdog, the buddy detector (another
+/// CPU notices), or powerpc's watchdog.
+///
+/// One event per lockup. The detection line, the dump that follows it and a
+/// later `Kernel panic - not syncing: Hard LOCKUP` are one event. When the
+/// console showed no stack but crash's `bt` of the stuck CPU follows (a vmcore
+/// session pasted after the log), its exception RIP names the function.
+public final class HardLockupAnalyzer: Analyzer {
+    public static let descriptor = AnalyzerDescriptor(
+        id: "hard-lockup",
+        title: "Hard LOCKUP (NMI / buddy watchdog)",
+        explanation: explanation,
+        eventKinds: ["hard_lockup"],
+        triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: "],
+        examples: examples,
+        make: { HardLockupAnalyzer() })
+
+    static let explanation = """
+        A hard lockup means a CPU ran with interrupts disabled for longer than the \
+        watchdog threshold (2 × kernel.watchdog_thresh, 10 s by default with the perf NMI \
+        detector; the buddy detector notices it from the next CPU). Its timer interrupt \
+        never ran, so the NMI watchdog interrupted it and printed where it was: the \
+        interrupted function is in the RIP line or the first frame after the NMI stack. \
+        Typical causes are a spinlock held or awaited with interrupts off, a very long \
+        loop under such a lock, or a device/firmware stall (SMI, hypervisor not running \
+        the vCPU).
+        """
+
+    /// The report being assembled: emitted when the next lockup starts or at
+    /// the end, so a trailing panic line can still join it.
+    private var pending: Event?
+    private var pendingFromWarning = false
+    private var collector: StackDumpCollector?
+    private var collectorForCrash = false
+
+    public init() {}
+
+    public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
+        if var c = collector {
+            if c.feed(record) == .accepted {
+                collector = c
+                return .collecting
+            }
+            attach(c.dump, crash: collectorForCrash)
+            collector = nil
+        }
+        let text = record.text
+        if let header = Header.parse(text) {
+            if header.isPanic, var p = pending {
+                p.source.endLine = record.line
+                p.evidence.append(text)
+                p.details["panic"] = "true"
+                p.severity = .critical
+                pending = p
+                if p.stack.isEmpty { startCollector(record, crash: false) }
+                return collector == nil ? .idle : .collecting
+            }
+            if let p = pending, pendingFromWarning, record.line - p.source.line <= 8, !header.isPanic {
+                // `WARNING: … watchdog_overflow_callback` then the detection line: one report.
+                pending?.evidence.append(text)
+                if let cpu = header.cpu { pending?.cpu = cpu }
+                pendingFromWarning = false
+                return collector == nil ? .idle : .collecting
+            }
+            flush(emit)
+            var e = Event(analyzer: Self.descriptor.id, kind: "hard_lockup", title: "hard LOCKUP",
+                          severity: header.isPanic ? .critical : .error, source: SourceLocation(record),
+                          time: record.clock, cpu: header.cpu, evidence: [text], explanation: Self.explanation)
+            if let others = header.otherCPUs { e.details["cpus"] = others }
+            if let f = header.function {
+                e.stack = [f]
+                e.title = "hard LOCKUP in \(FunctionName.base(f.function ?? "?"))"
+            }
+            if header.isPanic { e.details["panic"] = "true" }
+            e.details["detector"] = header.detector
+            pending = e
+            pendingFromWarning = header.detector == "warning"
+            startCollector(record, crash: false)
+            return .collecting
+        }
+        if let p = pending, p.stack.isEmpty,
+           text.contains("[exception RIP:") || (text.contains(" TASK: ") && text.contains("COMMAND:")) {
+            var c = StackDumpCollector(start: record)
+            _ = c.feed(record)
+            collector = c
+            collectorForCrash = true
+            return .collecting
+        }
+        return .idle
+    }
+
+    public func finish(emit: (Event) -> Void) {
+        if let c = collector { attach(c.dump, crash: collectorForCrash) }
+        collector = nil
+        flush(emit)
+    }
+
+    private func startCollector(_ record: Record, crash: Bool) {
+        collector = StackDumpCollector(start: record)
+        collectorForCrash = crash
+    }
+
+    private func flush(_ emit: (Event) -> Void) {
+        if let p = pending { emit(finalize(p)) }
+        pending = nil
+        pendingFromWarning = false
+    }
+
+    /// Folds a dump into the pending event. A crash dump joins only if it is
+    /// of the stuck CPU (or does not say) and the console gave no stack.
+    private func attach(_ dump: StackDump, crash: Bool) {
+        guard var e = pending else { return }
+        let interrupted = dump.interruptedFrames
+        if crash {
+            guard e.stack.isEmpty, !interrupted.isEmpty else { return }
+            if let c = dump.cpu, let stuck = e.cpu, c != stuck { return }
+            e.details["stackFrom"] = "crash bt"
+        } else if dump.frames.isEmpty && dump.instructionPointer == nil && dump.pid == nil {
+            return
+        }
+        if let c = dump.cpu, e.cpu == nil { e.cpu = c }
+        if dump.cpu == nil || dump.cpu == e.cpu || e.cpu == nil {
+            e.pid = dump.pid ?? e.pid
+            e.comm = dump.comm ?? e.comm
+        }
+        e.kernel = dump.release ?? e.kernel
+        e.taint = dump.taint ?? e.taint
+        if !interrupted.isEmpty || !dump.frames.isEmpty {
+            var stack: [Frame] = []
+            if let ip = dump.instructionPointer { stack.append(ip) }
+            stack += dump.frames
+            e.stack = stack
+            if let name = interrupted.first?.function { e.title = "hard LOCKUP in \(FunctionName.base(name))" }
+        }
+        if let irq = dump.irqsDisabled { e.details["irqsDisabled"] = String(irq) }
+        e.source.endLine = max(e.source.endLine, dump.lastLine)
+        for line in dump.evidence.prefix(80) where e.evidence.last != line || line.isEmpty { e.evidence.append(line) }
+        pending = e
+    }
+
+    private func finalize(_ e: Event) -> Event {
+        var e = e
+        e.hints = StackHints.matching(e.stack)
+        if e.hints.isEmpty {
+            e.hints = [Hint("Read the interrupted stack (after the NMI frames) for the lock or loop it was in; if it spins on a lock, the holder is in another CPU's backtrace (enable kernel.hardlockup_all_cpu_backtrace=1 to get them).",
+                            reference: "Documentation/admin-guide/lockup-watchdogs.rst")]
+        }
+        return e
+    }
+
+    /// The wordings of a hard-lockup report.
+    struct Header {
+        var cpu: Int?
+        var otherCPUs: String?
+        var function: Frame?
+        var isPanic = false
+        var detector: String
+
+        static func parse(_ text: String) -> Header? {
+            if text.contains("Kernel panic - not syncing:") {
+                guard text.contains("Hard LOCKUP") || text.contains("hardlockup") || text.contains("hard LOCKUP") else { return nil }
+                var h = Header(detector: "panic")
+                h.isPanic = true
+                h.cpu = text.integer(after: "hard LOCKUP on cpu ")
+                return h
+            }
+            if let r = text.range(of: "Watchdog detected hard LOCKUP on cpu ") {
+                var h = Header(detector: "perf")
+                h.cpu = text.integer(after: "hard LOCKUP on cpu ")
+                // Buddy detector (6.5+): "CPU2: Watchdog detected hard LOCKUP on cpu 3".
+                let before = text[..<r.lowerBound]
+                if before.hasPrefix("CPU"), before.dropFirst(3).prefix(while: { $0.isNumber }).count > 0 { h.detector = "buddy" }
+                return h
+            }
+            // powerpc: "Watchdog CPU:15 detected Hard LOCKUP other CPUS:9-11",
+            // "watchdog: CPU 4 self-detected hard LOCKUP @ plpar_hcall_norets+0x1c/0x28",
+            // "watchdog: CPU 9 detected hard LOCKUP on other CPUs 10-11".
+            if text.contains("detected Hard LOCKUP other CPUS:") {
+                var h = Header(detector: "powerpc")
+                h.otherCPUs = text.components(separatedBy: "other CPUS:").last?.trimmingCharacters(in: .whitespaces)
+                h.cpu = h.otherCPUs.flatMap { Int($0.prefix(while: { $0.isNumber })) }
+                return h
+            }
+            if text.contains("self-detected hard LOCKUP @ ") {
+                var h = Header(detector: "powerpc")
+                h.cpu = text.integer(after: "CPU ")
+                if let at = text.components(separatedBy: "hard LOCKUP @ ").last,
+                   case let .frames(_, frame?) = TraceLineParser.parse(at) {
+                    var f = frame
+                    f.isInstructionPointer = true
+                    h.function = f
+                }
+                return h
+            }
+            if text.contains("detected hard LOCKUP on other CPUs ") {
+                var h = Header(detector: "powerpc")
+                h.otherCPUs = text.components(separatedBy: "on other CPUs ").last?.trimmingCharacters(in: .whitespaces)
+                h.cpu = h.otherCPUs.flatMap { Int($0.prefix(while: { $0.isNumber })) }
+                return h
+            }
+            if text.hasPrefix("WARNING:"), text.contains("watchdog_overflow_callback") {
+                var h = Header(detector: "warning")
+                h.cpu = text.integer(after: "CPU: ")
+                return h
+            }
+            return nil
+        }
+    }
+
+    static let examples: [AnalyzerExample] = [
+        AnalyzerExample("4.x perf NMI watchdog with interrupted RIP", """
+            watchdog: Watchdog detected hard LOCKUP on cpu 3
+            Modules linked in: kvm_intel kvm irqbypass
+            CPU: 3 PID: 2101 Comm: stress-ng Tainted: G           OE     5.15.0-91-generic #101-Ubuntu
+            Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+            RIP: 0010:native_queued_spin_lock_slowpath+0x1d0/0x200
+            Code: 8b 45 00 85 c0 75 ef 5d c3 cc cc cc cc
+            RSP: 0018:ffffb3a4c0003e48 EFLAGS: 00000002
+            RAX: 0000000000000001 RBX: ffff9c8fbfd2c000 RCX: 0000000000000000
+            Call Trace:
+             <NMI>
+             ? watchdog_overflow_callback+0x6a/0x80
+             ? __perf_event_overflow+0x52/0xf0
+             </NMI>
+             <TASK>
+             _raw_spin_lock+0x2a/0x30
+             double_rq_lock+0x3e/0x80
+             load_balance+0x55c/0xa30
+             </TASK>
+            Kernel panic - not syncing: Hard LOCKUP
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in native_queued_spin_lock_slowpath", cpu: 3,
+                                severity: .critical, line: 1)]),
+        AnalyzerExample("3.10 panic from the NMI, old frames, stack after <<EOE>>", """
+            Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 50
+            CPU: 50 PID: 0 Comm: swapper/50 Tainted: G           OE  ------------   3.10.0-514.16.1.el7.x86_64 #1
+            Hardware name: Dell Inc. PowerEdge R730/0WCJNT, BIOS 2.4.3 01/17/2017
+             ffffffff81a1d0e0 7f4b3b0ac11d7c8a ffff882f7fc85b18 ffffffff81686ac3
+            Call Trace:
+             <NMI>  [<ffffffff81686ac3>] dump_stack+0x19/0x1b
+             [<ffffffff8167fd5c>] panic+0xe3/0x1f2
+             [<ffffffff81085abf>] nmi_panic+0x3f/0x40
+             [<ffffffff8112f4d6>] watchdog_overflow_callback+0xf6/0x100
+             <<EOE>>  <IRQ>  [<ffffffff810c9658>] tg_unthrottle_up+0x18/0x90
+             [<ffffffff810bc4d5>] walk_tg_tree_from+0x85/0x100
+             [<ffffffff810d4b8e>] unthrottle_cfs_rq+0x9e/0x180
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in tg_unthrottle_up", cpu: 50, severity: .critical, line: 1)]),
+        AnalyzerExample("buddy detector names the stuck CPU, not the printer", """
+            CPU2: Watchdog detected hard LOCKUP on cpu 3
+            Sending NMI from CPU 2 to CPUs 3:
+            NMI backtrace for cpu 3
+            CPU: 3 PID: 17 Comm: migration/3 Not tainted 6.6.0 #1
+            RIP: 0010:multi_cpu_stop+0x4b/0x130
+            Call Trace:
+             <NMI>
+             ? nmi_cpu_backtrace+0xa4/0x110
+             </NMI>
+             <TASK>
+             cpu_stopper_thread+0xd5/0x140
+             </TASK>
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in multi_cpu_stop", cpu: 3, severity: .error, line: 1)]),
+        AnalyzerExample("vmcore bt pasted after the console line supplies the function", """
+            NMI watchdog: Watchdog detected hard LOCKUP on cpu 50
+            PID: 0      TASK: ffff882f7fc0c000  CPU: 50  COMMAND: "swapper/50"
+             #0 [ffff882f7fc85e48] crash_nmi_callback at ffffffff8104fd91
+             #1 [ffff882f7fc85e58] nmi_handle at ffffffff8168f2b9
+                [exception RIP: tg_unthrottle_up+24]
+                RIP: ffffffff810c9658  RSP: ffff882f7fc83dc8  RFLAGS: 00000046
+            --- <NMI exception stack> ---
+             #5 [ffff882f7fc83dc8] tg_unthrottle_up at ffffffff810c9658
+             #6 [ffff882f7fc83de0] walk_tg_tree_from at ffffffff810bc4d5
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in tg_unthrottle_up", cpu: 50, line: 1)]),
+        AnalyzerExample("powerpc watchdog", """
+            Watchdog CPU:15 detected Hard LOCKUP other CPUS:9-11
+            """, expect: [.init(kind: "hard_lockup", cpu: 9)]),
+        AnalyzerExample("not a lockup: perf NMI watchdog disabled under qemu", """
+            NMI watchdog: Perf NMI watchdog permanently disabled
+            INFO: NMI handler (perf_event_nmi_handler) took too long to run: 29.847 msecs
+            """, expect: []),
+    ]
+}
+

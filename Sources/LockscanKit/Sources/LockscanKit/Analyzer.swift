@@ -1,0 +1,119 @@
+/// What an analyzer tells the engine after each record.
+public enum Interest: Sendable {
+    /// Nothing pending: only lines containing one of the analyzer's triggers
+    /// need to reach it.
+    case idle
+    /// In the middle of a report (a stack after a header): every following
+    /// line must reach it until it says `.idle` again.
+    case collecting
+}
+
+/// A log snippet that must (or must not) produce an event, carried by the
+/// analyzer itself so the suite tests it under every prefix variant.
+public struct AnalyzerExample: Sendable {
+    public var name: String
+    /// Kernel messages, one per line, without any prefix: the test harness
+    /// adds each prefix variant (plain `[ts]`, caller ids, `-T`, `<N>`,
+    /// syslog, journal, kmsg, CRLF) itself.
+    public var text: String
+    /// Expected events in order; empty means "must not trigger".
+    public var expect: [Expectation]
+
+    public struct Expectation: Sendable {
+        public var kind: String
+        public var title: String?
+        public var cpu: Int?
+        public var severity: Severity?
+        /// 1-based line of the snippet the event must point at.
+        public var line: Int?
+
+        public init(kind: String, title: String? = nil, cpu: Int? = nil, severity: Severity? = nil, line: Int? = nil) {
+            self.kind = kind
+            self.title = title
+            self.cpu = cpu
+            self.severity = severity
+            self.line = line
+        }
+    }
+
+    public init(_ name: String, _ text: String, expect: [Expectation]) {
+        self.name = name
+        self.text = text
+        self.expect = expect
+    }
+}
+
+/// How an analyzer introduces itself: to `lockscan analyzers`, to the engine
+/// (its triggers), and to the test suite (its examples).
+public struct AnalyzerDescriptor: Sendable {
+    public var id: String
+    public var title: String
+    /// One paragraph a user reads to understand what the finding means.
+    public var explanation: String
+    public var eventKinds: [String]
+    /// Byte strings whose presence in a line makes it worth handing to the
+    /// analyzer while it is idle. Empty means "every line" (slow; external
+    /// analyzers that cannot say better may do it).
+    public var triggers: [String]
+    public var examples: [AnalyzerExample]
+    public var make: @Sendable () -> any Analyzer
+
+    public init(id: String, title: String, explanation: String, eventKinds: [String], triggers: [String],
+                examples: [AnalyzerExample], make: @escaping @Sendable () -> any Analyzer) {
+        self.id = id
+        self.title = title
+        self.explanation = explanation
+        self.eventKinds = eventKinds
+        self.triggers = triggers
+        self.examples = examples
+        self.make = make
+    }
+}
+
+/// The analyzer contract. An implementer must keep it:
+///
+/// - **Deterministic**: the same records give the same events.
+/// - **Bounded**: state does not grow with input size beyond the events found
+///   (cap evidence, cap remembered tasks).
+/// - **Evidence-backed**: every event points at the lines that show it
+///   (`source` from the records it used).
+/// - **Pure**: no file access, no printing, no libdw. Records in, events out.
+///
+/// One instance serves one input file; the engine makes a fresh one per file.
+public protocol Analyzer: AnyObject {
+    /// Sees a record. Emit events as soon as they are complete, so `--ndjson`
+    /// streams; keep at most one pending report when a later line may still
+    /// belong to it.
+    func consume(_ record: Record, emit: (Event) -> Void) -> Interest
+    /// End of input: emit whatever is pending or needs the whole file.
+    func finish(emit: (Event) -> Void)
+}
+
+extension SourceLocation {
+    /// The location an analyzer fills: the engine later replaces `file` with
+    /// the input's name.
+    public init(_ first: Record, through last: Int? = nil) {
+        self.init(file: "", line: first.line, endLine: max(first.line, last ?? first.line), byteOffset: first.byteOffset)
+    }
+}
+
+/// The C-ABI version external analyzers must export through
+/// `lockscan_plugin_abi_version`. Bumped whenever `Analyzer`, `Record`,
+/// `Event` or `PluginManifest` change in a way a compiled plugin would notice.
+public let lockscanPluginABIVersion: Int32 = 1
+
+/// What a plugin's `lockscan_plugin_entry` returns (retained).
+public final class PluginManifest {
+    public let name: String
+    public let analyzers: [AnalyzerDescriptor]
+
+    public init(name: String, analyzers: [AnalyzerDescriptor]) {
+        self.name = name
+        self.analyzers = analyzers
+    }
+
+    /// For the plugin's `@_cdecl("lockscan_plugin_entry")` function.
+    public func retainedPointer() -> UnsafeMutableRawPointer {
+        Unmanaged.passRetained(self).toOpaque()
+    }
+}

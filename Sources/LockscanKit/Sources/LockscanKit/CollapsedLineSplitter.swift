@@ -1,0 +1,123 @@
+/// Splits a line that holds several log lines, as happens when a log is pasted
+/// into a ticket or web form that drops newlines. A new message is taken to
+/// start at each `[ seconds.micro]` stamp after the first and, inside a
+/// message holding two or more frames, at each frame and section marker.
+///
+/// A normal line is returned whole: splitting needs a second six-digit
+/// timestamp or a second `sym+0x…/0x…` frame, which single kernel messages
+/// do not print.
+public enum CollapsedLineSplitter {
+    public struct Piece {
+        public var bytes: [UInt8]
+        public var offset: Int
+    }
+
+    public static func pieces(_ line: [UInt8], splitting: Bool = true) -> [Piece] {
+        guard splitting, line.count >= 40 else { return [Piece(bytes: line, offset: 0)] }
+        var cuts: [Int] = []
+        let stamps = timestampStarts(line)
+        if stamps.count >= 2 {
+            cuts = stamps.filter { $0 > 0 }
+            // Keep what precedes the first stamp (a syslog or console column) with it.
+            if let firstStamp = stamps.first, firstStamp > 0 { cuts.removeAll { $0 == firstStamp } }
+        }
+        var pieces: [Piece] = []
+        var prev = 0
+        for c in cuts + [line.count] where c > prev {
+            pieces.append(Piece(bytes: Array(line[prev..<c]).trimmingTrailingSpaces(), offset: prev))
+            prev = c
+        }
+        if pieces.isEmpty { pieces = [Piece(bytes: line, offset: 0)] }
+        return pieces.flatMap(splitFrames)
+    }
+
+    /// Positions of `[` starting `[ digits.dddddd]` preceded by start or whitespace.
+    static func timestampStarts(_ b: [UInt8]) -> [Int] {
+        var out: [Int] = []
+        var i = 0
+        while i < b.count {
+            if b[i] == UInt8(ascii: "["), i == 0 || b[i - 1] == 0x20 || b[i - 1] == 0x09 || b[i - 1] == UInt8(ascii: ">") {
+                var j = i + 1
+                while j < b.count, b[j] == 0x20 { j += 1 }
+                let d0 = j
+                while j < b.count, isDigit(b[j]) { j += 1 }
+                if j > d0, j < b.count, b[j] == UInt8(ascii: ".") {
+                    j += 1
+                    let f0 = j
+                    while j < b.count, isDigit(b[j]) { j += 1 }
+                    if j - f0 == 6, j < b.count, b[j] == UInt8(ascii: "]") { out.append(i) }
+                }
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// Inside one message: cut before each frame / marker when it holds two or more frames.
+    static func splitFrames(_ piece: Piece) -> [Piece] {
+        let b = piece.bytes
+        let starts = frameStarts(b)
+        guard starts.count >= 2 else { return [piece] }
+        var out: [Piece] = []
+        var prev = 0
+        for c in starts where c > prev {
+            out.append(Piece(bytes: Array(b[prev..<c]).trimmingTrailingSpaces(), offset: piece.offset + prev))
+            prev = c
+        }
+        out.append(Piece(bytes: Array(b[prev...]), offset: piece.offset + prev))
+        return out
+    }
+
+    /// Starts of ` sym+0x…/0x…` tokens (with a preceding `? ` or `[<addr>] `)
+    /// and of `<NMI>`-style markers.
+    static func frameStarts(_ b: [UInt8]) -> [Int] {
+        var frames: [Int] = []
+        var i = 1
+        while i < b.count {
+            if b[i - 1] == 0x20, isSymbolByte(b[i]) {
+                var j = i
+                while j < b.count, isSymbolByte(b[j]) { j += 1 }
+                if j + 3 < b.count, b[j] == UInt8(ascii: "+"), b[j + 1] == UInt8(ascii: "0"), b[j + 2] == UInt8(ascii: "x") {
+                    var k = j + 3
+                    while k < b.count, isHex(b[k]) { k += 1 }
+                    if k + 2 < b.count, b[k] == UInt8(ascii: "/"), b[k + 1] == UInt8(ascii: "0"), b[k + 2] == UInt8(ascii: "x") {
+                        var start = i
+                        // Pull a preceding "? " and "[<addr>] " into the frame.
+                        if start >= 3, b[start - 2] == UInt8(ascii: "?"), b[start - 3] == 0x20 { start -= 2 }
+                        if start >= 2, b[start - 2] == UInt8(ascii: "]") {
+                            var m = start - 2
+                            while m > 0, b[m] != UInt8(ascii: "[") { m -= 1 }
+                            if m + 1 < b.count, b[m + 1] == UInt8(ascii: "<") { start = m }
+                        }
+                        frames.append(start)
+                        i = k
+                        continue
+                    }
+                }
+                i = j
+                continue
+            }
+            i += 1
+        }
+        guard frames.count >= 2 else { return [] }
+        var out = frames
+        // Markers such as ` <NMI>`/`</IRQ>`/`<TASK>` and `Call Trace:` also start lines.
+        for marker in ["<NMI>", "</NMI>", "<IRQ>", "</IRQ>", "<TASK>", "</TASK>", "<<EOE>>", "<EOI>", "Call Trace:"] {
+            let m = Array(marker.utf8)
+            var p = 1
+            while p + m.count <= b.count {
+                if b[p - 1] == 0x20, Array(b[p..<(p + m.count)]) == m, !out.contains(p) { out.append(p) }
+                p += 1
+            }
+        }
+        return out.sorted()
+    }
+}
+
+extension Array where Element == UInt8 {
+    func trimmingTrailingSpaces() -> [UInt8] {
+        var e = count
+        while e > 0, self[e - 1] == 0x20 || self[e - 1] == 0x09 { e -= 1 }
+        return Array(self[..<e])
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// How an input's lines are framed. Sniffed from its first bytes, or forced
+/// with `--format`.
+public enum InputFormat: String, Sendable, CaseIterable, Codable {
+    /// Text lines with any of the prefix families of FORMATS.md (dmesg, syslog,
+    /// journal short-*, consoles, crash output, pasted tickets).
+    case log
+    /// `/dev/kmsg` records: `6,1234,5678901,-;msg` plus ` KEY=val` continuation lines.
+    case kmsg
+    /// `journalctl -o json`: one JSON object per line.
+    case journalJSON = "journal-json"
+    /// Lines taken as messages, no prefix parsing.
+    case raw
+
+    /// Picks a format from the first chunk of an input.
+    public static func sniff(_ head: UnsafeRawBufferPointer) -> InputFormat {
+        var i = 0
+        var checked = 0
+        while i < head.count, checked < 5 {
+            var j = i
+            while j < head.count, head[j] != 0x0A { j += 1 }
+            var k = i
+            while k < j, head[k] == 0x20 || head[k] == 0x09 || head[k] == 0x0D { k += 1 }
+            if k < j {
+                let line = Array(head[k..<j])
+                if line.first == UInt8(ascii: "{") {
+                    let s = String(decoding: line, as: UTF8.self)
+                    if s.contains("\"MESSAGE\"") || s.contains("\"__REALTIME_TIMESTAMP\"") { return .journalJSON }
+                }
+                var sc = ByteScanner(line)
+                if LinePrefix.parseKmsg(&sc) != nil { return .kmsg }
+                checked += 1
+            }
+            i = j + 1
+        }
+        return .log
+    }
+}
+
+/// Compression detected by magic number; decompressed through the system's
+/// own tools so no codec is reimplemented here.
+enum Compression: String {
+    case gzip, xz, zstd
+
+    static func detect(_ head: UnsafeRawBufferPointer) -> Compression? {
+        func starts(_ magic: [UInt8]) -> Bool {
+            head.count >= magic.count && zip(head.prefix(magic.count), magic).allSatisfy { $0 == $1 }
+        }
+        if starts([0x1F, 0x8B]) { return .gzip }
+        if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
+        if starts([0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
+        return nil
+    }
+
+    var tool: String { rawValue }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// `journalctl -o json` lines. `MESSAGE` may be a string or, when not valid
+/// UTF-8, an array of byte values (journald's own convention).
+enum JournalJSON {
+    static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Record? {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            return bytes.isEmpty ? nil : Record(inputIndex: input, line: line, byteOffset: offset,
+                                                text: String(decoding: bytes, as: UTF8.self))
+        }
+        var text = ""
+        if let m = obj["MESSAGE"] as? String {
+            text = m
+        } else if let arr = obj["MESSAGE"] as? [Any] {
+            text = String(decoding: arr.compactMap { ($0 as? NSNumber).map { UInt8(truncatingIfNeeded: $0.intValue) } }, as: UTF8.self)
+        }
+        var clock = Clock()
+        if let mono = (obj["__MONOTONIC_TIMESTAMP"] as? String).flatMap(Double.init) { clock.monotonic = mono / 1_000_000 }
+        if let real = (obj["__REALTIME_TIMESTAMP"] as? String).flatMap(Int64.init) { clock.wall = isoUTC(microseconds: real) }
+        var level: Int?
+        if let p = (obj["PRIORITY"] as? String).flatMap(Int.init) { level = p }
+        // A record carries the message; a multi-line MESSAGE (rare for the
+        // kernel) is kept as one record's text.
+        return Record(inputIndex: input, line: line, byteOffset: offset, clock: clock, level: level,
+                      host: obj["_HOSTNAME"] as? String, text: text)
+    }
+
+    static func isoUTC(microseconds: Int64) -> String {
+        var t = time_t(microseconds / 1_000_000)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        let us = Int(microseconds % 1_000_000)
+        let frac = String(us).leftPadded(to: 6)
+        return "\(tmv.tm_year + 1900)-\(pad2(Int(tmv.tm_mon) + 1))-\(pad2(Int(tmv.tm_mday)))T\(pad2(Int(tmv.tm_hour))):\(pad2(Int(tmv.tm_min))):\(pad2(Int(tmv.tm_sec))).\(frac)Z"
+    }
+}
+
+extension String {
+    func leftPadded(to n: Int, with c: Character = "0") -> String {
+        count >= n ? self : String(repeating: c, count: n - count) + self
+    }
+}

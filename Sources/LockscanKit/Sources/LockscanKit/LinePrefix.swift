@@ -1,0 +1,288 @@
+/// What a line's prefix said, and where the message starts.
+///
+/// One parser covers every prefix family in FORMATS.md because real captures
+/// mix them: a console server adds its column before the kernel's `[ts]`, a
+/// syslog line wraps `[ts]`, a ticket adds line numbers and `> ` quotes on top.
+/// Layers are peeled outside-in; each is optional.
+public struct LinePrefix: Sendable, Equatable {
+    public var clock = Clock()
+    public var callerID: String?
+    public var callerCPU: Int?
+    public var level: Int?
+    public var host: String?
+    /// Byte index where the message starts.
+    public var messageStart: Int = 0
+
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+    /// Parses the prefix of `line`. Never fails: a line without a known prefix
+    /// is all message.
+    public static func parse(_ line: [UInt8]) -> LinePrefix {
+        var p = LinePrefix()
+        var s = ByteScanner(line)
+        stripTicketArtifacts(&s)
+
+        if let kmsg = parseKmsg(&s) {
+            p.level = kmsg.level
+            p.clock.monotonic = kmsg.seconds
+            p.messageStart = s.pos
+            return p
+        }
+
+        var sawSyslogStamp = false
+        var identMustBeKernel = true
+        if let wall = parseISO(&s) {
+            p.clock.wall = wall
+            sawSyslogStamp = true
+            s.skipSpaces()
+        } else if let wall = parseBracketed(&s, parseCtime) {
+            p.clock.wall = wall // dmesg -T
+            s.skipSpaces()
+        } else if let wall = parseBracketed(&s, parseISO) {
+            p.clock.wall = wall // host-added console column
+            s.skipSpaces()
+        } else if let wall = parseCtime(&s) {
+            p.clock.wall = wall // OpenWrt logread
+            sawSyslogStamp = true
+            identMustBeKernel = false
+            s.skipSpaces()
+        } else if let printed = parseSyslogStamp(&s) {
+            p.clock.wallPrinted = printed
+            sawSyslogStamp = true
+            identMustBeKernel = false
+            s.skipSpaces()
+        }
+        if sawSyslogStamp, let host = parseHostAndIdent(&s, requireKernel: identMustBeKernel) {
+            p.host = host
+        }
+        // wall(1) broadcast continuation: " kernel:[ 123.4] msg"
+        var k = s
+        k.skipSpaces()
+        if k.skip("kernel:") { s = k; s.skipSpaces() }
+
+        // `dmesg -x`: "kern  :warn  : "
+        parseFacilityLevel(&s, into: &p)
+        // `dmesg -r`, pstore: "<4>"
+        if s.peek == UInt8(ascii: "<"), let lv = parseAngleLevel(&s) { p.level = lv }
+
+        if let mono = parseBracketTimestamp(&s) {
+            p.clock.monotonic = mono
+        }
+        if let caller = parseCaller(&s) {
+            p.callerID = caller.id
+            p.callerCPU = caller.cpu
+        }
+        if p.clock.monotonic != nil, p.host == nil {
+            // journalctl -o short-monotonic: "[ 4474426.249700] host kernel: msg"
+            var h = s
+            h.skipSpaces()
+            if let host = parseHostAndIdent(&h, requireKernel: true) { p.host = host; s = h }
+        }
+        if p.clock.monotonic != nil || p.callerID != nil || !p.clock.isEmpty || p.level != nil {
+            s.skip(0x20)
+        }
+        p.messageStart = s.pos
+        return p
+    }
+
+    /// `> ` mail quoting and grep/editor line numbers (`11745 [ts] …`,
+    /// `11745:[ts]`) before a bracket or `<N>`.
+    static func stripTicketArtifacts(_ s: inout ByteScanner) {
+        while true {
+            var t = s
+            t.skipSpaces()
+            if t.peek == UInt8(ascii: ">") {
+                t.pos += 1
+                t.skip(0x20)
+                s = t
+                continue
+            }
+            break
+        }
+        var t = s
+        t.skipSpaces()
+        if let d = t.digits(), d.count <= 9 {
+            let sep = t.peek
+            if sep == 0x20 || sep == 0x09 || sep == UInt8(ascii: ":") || sep == UInt8(ascii: "-") {
+                t.pos += 1
+                t.skipSpaces()
+                if t.peek == UInt8(ascii: "[") || t.peek == UInt8(ascii: "<") { s = t }
+            }
+        }
+    }
+
+    static func parseKmsg(_ s: inout ByteScanner) -> (level: Int, seconds: Double)? {
+        var t = s
+        guard let prio = t.digits(max: 4), t.skip(UInt8(ascii: ",")),
+              t.digits() != nil, t.skip(UInt8(ascii: ",")),
+              let usec = t.digits(max: 19), t.skip(UInt8(ascii: ",")) else { return nil }
+        while let b = t.peek, b != UInt8(ascii: ";"), b != 0x20 { t.pos += 1 }
+        guard t.skip(UInt8(ascii: ";")) else { return nil }
+        s = t
+        return (prio.value & 7, Double(usec.value) / 1_000_000)
+    }
+
+    /// `[ 4474426.249700]`, `[70.65]`, `[    0.000000]`.
+    static func parseBracketTimestamp(_ s: inout ByteScanner) -> Double? {
+        var t = s
+        guard t.skip(UInt8(ascii: "[")) else { return nil }
+        t.skipSpaces()
+        let start = t.pos
+        guard t.digits(max: 12) != nil, t.skip(UInt8(ascii: ".")), t.digits(max: 9) != nil else { return nil }
+        let end = t.pos
+        t.skipSpaces()
+        guard t.skip(UInt8(ascii: "]")) else { return nil }
+        s = t
+        return Double(t.text(from: start, to: end))
+    }
+
+    /// `[    T1]`, `[  C3]`.
+    static func parseCaller(_ s: inout ByteScanner) -> (id: String, cpu: Int?)? {
+        var t = s
+        guard t.skip(UInt8(ascii: "[")) else { return nil }
+        t.skipSpaces()
+        guard let kind = t.peek, kind == UInt8(ascii: "T") || kind == UInt8(ascii: "C") else { return nil }
+        t.pos += 1
+        guard let n = t.digits(max: 9), t.skip(UInt8(ascii: "]")) else { return nil }
+        s = t
+        let isCPU = kind == UInt8(ascii: "C")
+        return ((isCPU ? "C" : "T") + String(n.value), isCPU ? n.value : nil)
+    }
+
+    static func parseAngleLevel(_ s: inout ByteScanner) -> Int? {
+        var t = s
+        guard t.skip(UInt8(ascii: "<")), let d = t.digits(max: 3), t.skip(UInt8(ascii: ">")) else { return nil }
+        s = t
+        return d.value & 7
+    }
+
+    static let levelNames = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"]
+
+    static func parseFacilityLevel(_ s: inout ByteScanner, into p: inout LinePrefix) {
+        var t = s
+        guard let fac = t.word(until: { $0 == 0x20 || $0 == UInt8(ascii: ":") }), fac.count <= 8,
+              fac.allSatisfy({ $0.isLetter }) else { return }
+        t.skipSpaces()
+        guard t.skip(UInt8(ascii: ":")) else { return }
+        guard let lvl = t.word(until: { $0 == 0x20 || $0 == UInt8(ascii: ":") }),
+              let idx = levelNames.firstIndex(of: lvl) else { return }
+        t.skipSpaces()
+        guard t.skip(UInt8(ascii: ":")) else { return }
+        t.skipSpaces()
+        p.level = idx
+        s = t
+    }
+
+    /// `YYYY-MM-DD[T ]HH:MM:SS[.,frac][Z|±HH[:]MM]` → normalized ISO 8601.
+    static func parseISO(_ s: inout ByteScanner) -> String? {
+        var t = s
+        guard let y = t.digits(min: 4, max: 4), t.skip(UInt8(ascii: "-")),
+              let mo = t.digits(min: 2, max: 2), t.skip(UInt8(ascii: "-")),
+              let d = t.digits(min: 2, max: 2) else { return nil }
+        guard t.skip(UInt8(ascii: "T")) || t.skip(0x20) else { return nil }
+        guard let time = parseClockTime(&t) else { return nil }
+        var zone = ""
+        if t.skip(UInt8(ascii: "Z")) {
+            zone = "Z"
+        } else if let sign = t.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            var z = t
+            z.pos += 1
+            if let hh = z.digits(min: 2, max: 2) {
+                z.skip(UInt8(ascii: ":"))
+                if let mm = z.digits(min: 2, max: 2) {
+                    zone = (sign == UInt8(ascii: "+") ? "+" : "-") + pad2(hh.value) + ":" + pad2(mm.value)
+                    t = z
+                }
+            }
+        }
+        s = t
+        return "\(y.value)-\(pad2(mo.value))-\(pad2(d.value))T\(time)\(zone)"
+    }
+
+    /// `HH:MM:SS[.frac|,frac]` → `HH:MM:SS[.frac]`.
+    static func parseClockTime(_ t: inout ByteScanner) -> String? {
+        guard let hh = t.digits(min: 2, max: 2), t.skip(UInt8(ascii: ":")),
+              let mm = t.digits(min: 2, max: 2), t.skip(UInt8(ascii: ":")),
+              let ss = t.digits(min: 2, max: 2) else { return nil }
+        var out = "\(pad2(hh.value)):\(pad2(mm.value)):\(pad2(ss.value))"
+        var f = t
+        if f.skip(UInt8(ascii: ".")) || f.skip(UInt8(ascii: ",")) {
+            let start = f.pos
+            if f.digits(max: 9) != nil {
+                out += "." + f.text(from: start, to: f.pos)
+                t = f
+            }
+        }
+        return out
+    }
+
+    static func parseMonth(_ t: inout ByteScanner) -> Int? {
+        for (i, m) in months.enumerated() where t.skip(m) { return i + 1 }
+        return nil
+    }
+
+    /// `Thu Oct 30 06:21:23 2025` (ctime) → ISO 8601 without zone.
+    static func parseCtime(_ s: inout ByteScanner) -> String? {
+        var t = s
+        guard weekdays.contains(where: { t.hasPrefix($0) }) else { return nil }
+        t.pos += 3
+        t.skipSpaces()
+        guard let mo = parseMonth(&t) else { return nil }
+        t.skipSpaces()
+        guard let d = t.digits(max: 2) else { return nil }
+        t.skipSpaces()
+        guard let time = parseClockTime(&t) else { return nil }
+        t.skipSpaces()
+        guard let y = t.digits(min: 4, max: 4) else { return nil }
+        s = t
+        return "\(y.value)-\(pad2(mo))-\(pad2(d.value))T\(time)"
+    }
+
+    /// `Oct 30 06:21:23[.123456]` — no year, no zone: kept as printed.
+    static func parseSyslogStamp(_ s: inout ByteScanner) -> String? {
+        var t = s
+        let start = t.pos
+        guard parseMonth(&t) != nil else { return nil }
+        t.skipSpaces()
+        guard t.digits(max: 2) != nil, t.skip(0x20), parseClockTime(&t) != nil else { return nil }
+        let printed = t.text(from: start, to: t.pos)
+        s = t
+        return printed
+    }
+
+    static func parseBracketed(_ s: inout ByteScanner, _ inner: (inout ByteScanner) -> String?) -> String? {
+        var t = s
+        guard t.skip(UInt8(ascii: "[")), let v = inner(&t), t.skip(UInt8(ascii: "]")) else { return nil }
+        s = t
+        return v
+    }
+
+    /// `host kernel: `, `host kernel[123]: `, `host libvirtd[99]: ` (syslog and
+    /// journal). Returns the host.
+    static func parseHostAndIdent(_ s: inout ByteScanner, requireKernel: Bool = false) -> String? {
+        var t = s
+        guard let host = t.word(until: { $0 == 0x20 || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: ":") }),
+              t.skip(0x20) else { return nil }
+        let identStart = t.pos
+        while let b = t.peek, b != 0x20, b != UInt8(ascii: ":"), b != UInt8(ascii: "[") { t.pos += 1 }
+        let ident = t.text(from: identStart, to: t.pos)
+        guard !ident.isEmpty else { return nil }
+        var hasPid = false
+        if t.skip(UInt8(ascii: "[")) {
+            guard t.digits() != nil, t.skip(UInt8(ascii: "]")) else { return nil }
+            hasPid = true
+        }
+        guard t.skip(UInt8(ascii: ":")) else { return nil }
+        // After a BSD syslog stamp `host ident:` is mandatory, so any ident is
+        // taken. After an ISO stamp the line may be `dmesg --time-format iso`,
+        // whose messages look the same ("NMI watchdog: …"): there only
+        // `kernel` or a pid-tagged ident counts.
+        if requireKernel && ident != "kernel" && !hasPid { return nil }
+        t.skip(0x20)
+        s = t
+        return host
+    }
+}
+
+@inline(__always) func pad2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }

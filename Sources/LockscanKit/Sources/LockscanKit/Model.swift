@@ -1,0 +1,228 @@
+/// How bad an event is. Ordered, so `--fail-on` can compare.
+public enum Severity: String, Codable, Sendable, Comparable, CaseIterable {
+    case info, warning, error, critical
+
+    private var rank: Int {
+        switch self {
+        case .info: 0
+        case .warning: 1
+        case .error: 2
+        case .critical: 3
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// The time of a record exactly as the log printed it. Logs carry boot-relative
+/// seconds, wall clocks with or without a zone, or both; nothing here converts
+/// one into the other (that is the timeline's job, with stated uncertainty).
+public struct Clock: Codable, Sendable, Equatable {
+    /// Seconds since boot (`[ 4474426.249700]`, kmsg microseconds, journal monotonic).
+    public var monotonic: Double?
+    /// ISO 8601 wall-clock time, only when the printed stamp had a full date.
+    /// Carries the zone when one was printed (`Z`, `+08:00`); none means local
+    /// time of an unknown zone.
+    public var wall: String?
+    /// The wall-clock stamp as printed, when it could not be made ISO 8601
+    /// (a syslog stamp without a year).
+    public var wallPrinted: String?
+
+    public init(monotonic: Double? = nil, wall: String? = nil, wallPrinted: String? = nil) {
+        self.monotonic = monotonic
+        self.wall = wall
+        self.wallPrinted = wallPrinted
+    }
+
+    public var isEmpty: Bool { monotonic == nil && wall == nil && wallPrinted == nil }
+}
+
+/// One message of a log, its prefix removed and described.
+public struct Record: Sendable, Equatable {
+    /// Index of the input in the scan (stable across renderers).
+    public var inputIndex: Int
+    /// 1-based line number in the input as the user sees it (before any splitting
+    /// of a collapsed line; pieces of one line share its number).
+    public var line: Int
+    /// Byte offset of the message's line (or piece) in the input.
+    public var byteOffset: Int
+    public var clock: Clock
+    /// printk caller id as printed, `T123` or `C3`.
+    public var callerID: String?
+    /// CPU from a `[  C3]` caller id (printed from interrupt context on that CPU).
+    public var callerCPU: Int?
+    /// Console log level from `<4>`, kmsg or `dmesg -x` prefixes.
+    public var level: Int?
+    /// Host name from syslog/journal prefixes.
+    public var host: String?
+    /// The message without any prefix.
+    public var text: String
+
+    public init(inputIndex: Int = 0, line: Int, byteOffset: Int = 0, clock: Clock = Clock(),
+                callerID: String? = nil, callerCPU: Int? = nil, level: Int? = nil,
+                host: String? = nil, text: String) {
+        self.inputIndex = inputIndex
+        self.line = line
+        self.byteOffset = byteOffset
+        self.clock = clock
+        self.callerID = callerID
+        self.callerCPU = callerCPU
+        self.level = level
+        self.host = host
+        self.text = text
+    }
+}
+
+/// Which part of the machine a frame ran in, from the `<NMI>`, `<IRQ>`,
+/// `<TASK>` markers (or crash's `--- <NMI exception stack> ---` switches).
+public enum FrameContext: String, Codable, Sendable {
+    case nmi, irq, softirq, task, exception
+}
+
+/// One backtrace frame as printed. Addresses are kept as printed text and as a
+/// number so symbolization can use either.
+public struct Frame: Codable, Sendable, Equatable {
+    public var function: String?
+    public var offset: UInt64?
+    public var size: UInt64?
+    public var module: String?
+    public var address: String?
+    /// False for `? func+…` frames: the unwinder found the address on the stack
+    /// but could not prove it is a return address.
+    public var reliable: Bool
+    public var context: FrameContext?
+    /// True for a `RIP:` / `[exception RIP: …]` frame: the interrupted
+    /// instruction itself, not a return address (symbolize at, not before it).
+    public var isInstructionPointer: Bool
+
+    public init(function: String? = nil, offset: UInt64? = nil, size: UInt64? = nil, module: String? = nil,
+                address: String? = nil, reliable: Bool = true, context: FrameContext? = nil,
+                isInstructionPointer: Bool = false) {
+        self.function = function
+        self.offset = offset
+        self.size = size
+        self.module = module
+        self.address = address
+        self.reliable = reliable
+        self.context = context
+        self.isInstructionPointer = isInstructionPointer
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case function, offset, size, module, address, reliable, context, isInstructionPointer = "ip"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(function, forKey: .function)
+        try c.encodeIfPresent(offset.map(hex), forKey: .offset)
+        try c.encodeIfPresent(size.map(hex), forKey: .size)
+        try c.encodeIfPresent(module, forKey: .module)
+        try c.encodeIfPresent(address, forKey: .address)
+        try c.encode(reliable, forKey: .reliable)
+        try c.encodeIfPresent(context, forKey: .context)
+        if isInstructionPointer { try c.encode(true, forKey: .isInstructionPointer) }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        function = try c.decodeIfPresent(String.self, forKey: .function)
+        offset = try c.decodeIfPresent(String.self, forKey: .offset).flatMap(parseHex)
+        size = try c.decodeIfPresent(String.self, forKey: .size).flatMap(parseHex)
+        module = try c.decodeIfPresent(String.self, forKey: .module)
+        address = try c.decodeIfPresent(String.self, forKey: .address)
+        reliable = try c.decode(Bool.self, forKey: .reliable)
+        context = try c.decodeIfPresent(FrameContext.self, forKey: .context)
+        isInstructionPointer = try c.decodeIfPresent(Bool.self, forKey: .isInstructionPointer) ?? false
+    }
+
+    /// `func+0x18/0x90 [mod]`, the way dmesg prints it.
+    public var display: String {
+        var s = function ?? address ?? "?"
+        if let offset { s += "+" + hex(offset) }
+        if let size { s += "/" + hex(size) }
+        if let module { s += " [\(module)]" }
+        return s
+    }
+}
+
+func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+func parseHex(_ s: String) -> UInt64? {
+    var t = Substring(s)
+    if t.hasPrefix("0x") || t.hasPrefix("0X") { t = t.dropFirst(2) }
+    return UInt64(t, radix: 16)
+}
+
+/// Where an event's evidence is, so a user can open the file at it.
+public struct SourceLocation: Codable, Sendable, Equatable {
+    public var file: String
+    public var line: Int
+    public var endLine: Int
+    public var byteOffset: Int
+
+    public init(file: String, line: Int, endLine: Int, byteOffset: Int) {
+        self.file = file
+        self.line = line
+        self.endLine = endLine
+        self.byteOffset = byteOffset
+    }
+}
+
+/// Advice attached to an event. `reference` must point at something real and
+/// verified (a kernel document path or an upstream commit).
+public struct Hint: Codable, Sendable, Equatable {
+    public var text: String
+    public var reference: String?
+
+    public init(_ text: String, reference: String? = nil) {
+        self.text = text
+        self.reference = reference
+    }
+}
+
+/// One finding. Analyzers fill what the log showed and leave the rest nil;
+/// the engine fills `source.file` and sorts.
+public struct Event: Codable, Sendable, Equatable {
+    public var analyzer: String
+    public var kind: String
+    public var title: String
+    public var severity: Severity
+    public var source: SourceLocation
+    public var time: Clock
+    /// The CPU the event is about (the stuck one), not the one that printed it.
+    public var cpu: Int?
+    public var pid: Int?
+    public var comm: String?
+    public var kernel: String?
+    public var taint: String?
+    public var stack: [Frame]
+    public var evidence: [String]
+    public var explanation: String
+    public var hints: [Hint]
+    /// Kind-specific facts (numbers parsed from the message, the waiting CPUs, …).
+    public var details: [String: String]
+
+    public init(analyzer: String, kind: String, title: String, severity: Severity,
+                source: SourceLocation, time: Clock = Clock(), cpu: Int? = nil, pid: Int? = nil,
+                comm: String? = nil, kernel: String? = nil, taint: String? = nil, stack: [Frame] = [],
+                evidence: [String] = [], explanation: String = "", hints: [Hint] = [],
+                details: [String: String] = [:]) {
+        self.analyzer = analyzer
+        self.kind = kind
+        self.title = title
+        self.severity = severity
+        self.source = source
+        self.time = time
+        self.cpu = cpu
+        self.pid = pid
+        self.comm = comm
+        self.kernel = kernel
+        self.taint = taint
+        self.stack = stack
+        self.evidence = evidence
+        self.explanation = explanation
+        self.hints = hints
+        self.details = details
+    }
+}

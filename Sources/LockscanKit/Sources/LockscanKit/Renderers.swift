@@ -1,0 +1,126 @@
+import Foundation
+
+/// The JSON document `scan --json` prints. Field names are the schema
+/// (docs/json-schema.md); bump `schema` on an incompatible change.
+public struct ScanReport: Codable, Sendable {
+    public static let schemaVersion = "lockscan.scan/1"
+    public var schema = ScanReport.schemaVersion
+    public var inputs: [InputSummary]
+    public var events: [Event]
+
+    public init(inputs: [InputSummary], events: [Event]) {
+        self.inputs = inputs
+        self.events = events
+    }
+}
+
+public enum JSONRendering {
+    static func encoder(pretty: Bool) -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public static func document(_ report: ScanReport) -> String {
+        String(decoding: (try? encoder(pretty: true).encode(report)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// One line, for `--ndjson`.
+    public static func line(_ event: Event) -> String {
+        String(decoding: (try? encoder(pretty: false).encode(event)) ?? Data(), as: UTF8.self) + "\n"
+    }
+}
+
+/// Human-readable report for a terminal. Colour only when asked (the CLI
+/// decides from isatty and NO_COLOR).
+public struct TextRenderer {
+    public var color: Bool
+
+    public init(color: Bool) { self.color = color }
+
+    func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    func severityLabel(_ s: Severity) -> String {
+        switch s {
+        case .critical: paint("CRITICAL", "1;31")
+        case .error: paint("ERROR", "31")
+        case .warning: paint("WARNING", "33")
+        case .info: paint("info", "36")
+        }
+    }
+
+    public func render(_ e: Event) -> String {
+        var out = "\(severityLabel(e.severity))  \(paint(e.title, "1"))\n"
+        var facts = ["\(e.source.file):\(e.source.line)" + (e.source.endLine > e.source.line ? "-\(e.source.endLine)" : "")]
+        if let m = e.time.monotonic { facts.append("t=\(formatSeconds(m))s") }
+        if let w = e.time.wall ?? e.time.wallPrinted { facts.append(w) }
+        if let c = e.cpu { facts.append("cpu \(c)") }
+        if let comm = e.comm { facts.append(e.pid.map { "\(comm):\($0)" } ?? comm) }
+        if let k = e.kernel { facts.append(k) }
+        if let t = e.taint { facts.append("tainted \(t)") }
+        out += "  " + facts.joined(separator: "  ") + "\n"
+        for (k, v) in e.details.sorted(by: { $0.key < $1.key }) { out += "  \(k): \(v)\n" }
+        if !e.stack.isEmpty {
+            out += "  stack:\n"
+            for f in e.stack.prefix(12) {
+                let ctx = f.context.map { " (\($0.rawValue))" } ?? ""
+                out += "    \(f.reliable ? "" : "? ")\(f.display)\(ctx)\n"
+            }
+            if e.stack.count > 12 { out += "    … \(e.stack.count - 12) more\n" }
+        }
+        if !e.explanation.isEmpty { out += wrap(e.explanation, indent: "  ") }
+        for h in e.hints {
+            out += wrap("→ " + h.text + (h.reference.map { " [\($0)]" } ?? ""), indent: "  ")
+        }
+        return out + "\n"
+    }
+
+    public func wrap(_ text: String, indent: String, width: Int = 88) -> String {
+        var lines: [String] = []
+        var cur = indent
+        for word in text.split(separator: " ") {
+            if cur.count + word.count + 1 > width && cur.count > indent.count {
+                lines.append(cur)
+                cur = indent + "  "
+            }
+            cur += (cur.hasSuffix(" ") || cur == indent ? "" : " ") + word
+        }
+        lines.append(cur)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func summary(_ inputs: [InputSummary], events: Int) -> String {
+        let files = inputs.count == 1 ? "1 input" : "\(inputs.count) inputs"
+        return paint("\(events) event\(events == 1 ? "" : "s") in \(files)", "1") + "\n"
+    }
+}
+
+/// `--markdown`: a section per event, stacks in code blocks, for incident docs.
+public enum MarkdownRenderer {
+    public static func render(_ report: ScanReport) -> String {
+        var out = "# lockscan report\n\n"
+        out += "| input | format | lines | events |\n|---|---|---:|---:|\n"
+        for i in report.inputs { out += "| `\(i.file)` | \(i.format ?? "–") | \(i.lines) | \(i.events) |\n" }
+        out += "\n"
+        for (n, e) in report.events.enumerated() {
+            out += "## \(n + 1). \(e.title)\n\n"
+            out += "- **kind:** `\(e.kind)`, **severity:** \(e.severity.rawValue)\n"
+            out += "- **where:** `\(e.source.file)` line \(e.source.line)\(e.source.endLine > e.source.line ? "–\(e.source.endLine)" : "")\n"
+            if let m = e.time.monotonic { out += "- **time:** \(formatSeconds(m)) s after boot\(e.time.wall.map { ", \($0)" } ?? "")\n" }
+            if let c = e.cpu { out += "- **cpu:** \(c)\n" }
+            if let comm = e.comm { out += "- **task:** \(comm)\(e.pid.map { " (pid \($0))" } ?? "")\n" }
+            if let k = e.kernel { out += "- **kernel:** \(k)\(e.taint.map { ", tainted \($0)" } ?? "")\n" }
+            out += "\n\(e.explanation)\n\n"
+            if !e.stack.isEmpty {
+                out += "```\n" + e.stack.map { ($0.reliable ? "" : "? ") + $0.display }.joined(separator: "\n") + "\n```\n\n"
+            }
+            for h in e.hints { out += "- \(h.text)\(h.reference.map { " (\($0))" } ?? "")\n" }
+            out += "\n<details><summary>evidence</summary>\n\n```\n" + e.evidence.joined(separator: "\n") + "\n```\n</details>\n\n"
+        }
+        return out
+    }
+}
+
+func formatSeconds(_ v: Double) -> String {
+    String(format: "%.6f", v)
+}

@@ -1,0 +1,182 @@
+/// One CPU's or task's dump as the kernel or crash printed it: who it is, the
+/// interrupted instruction, the frames with their context, and the registers
+/// that matter for lock analysis.
+public struct StackDump: Sendable, Equatable {
+    public var cpu: Int?
+    public var pid: Int?
+    public var comm: String?
+    public var taint: String?
+    public var release: String?
+    /// `RIP:` / `[exception RIP:]` frame, when printed.
+    public var instructionPointer: Frame?
+    public var frames: [Frame] = []
+    public var registers: [String: String] = [:]
+    /// First and last record of the dump.
+    public var firstLine: Int
+    public var lastLine: Int
+    public var byteOffset: Int
+    public var evidence: [String] = []
+    /// Printed by crash (`bt`), not by the kernel.
+    public var fromCrash = false
+
+    public init(firstLine: Int, byteOffset: Int) {
+        self.firstLine = firstLine
+        self.lastLine = firstLine
+        self.byteOffset = byteOffset
+    }
+
+    /// The frames of the interrupted code, innermost first: the instruction
+    /// pointer if printed, then every frame not run on the NMI stack. For a
+    /// hard lockup or an NMI backtrace this is where the CPU really was.
+    public var interruptedFrames: [Frame] {
+        var out: [Frame] = []
+        if let ip = instructionPointer, ip.function != nil, ip.context != .nmi { out.append(ip) }
+        let sawNMI = frames.contains { $0.context == .nmi }
+        for f in frames where f.context != .nmi {
+            if !sawNMI, let name = f.function, NMIHandlerFrames.names.contains(name) { continue }
+            if let ip = out.first, ip.function == f.function, out.count == 1 { continue }
+            out.append(f)
+        }
+        return out
+    }
+
+    /// `EFLAGS`/`RFLAGS` with IF (bit 9) clear: interrupts were off.
+    public var irqsDisabled: Bool? {
+        guard let flags = registers["EFLAGS"] ?? registers["RFLAGS"], let v = UInt64(flags, radix: 16) else { return nil }
+        return v & 0x200 == 0
+    }
+}
+
+/// Frames that belong to the watchdog, NMI or dump machinery rather than to
+/// the code that was stuck. Skipped when looking for where a CPU really was.
+public enum NMIHandlerFrames {
+    public static let names: Set<String> = [
+        "dump_stack", "dump_stack_lvl", "show_stack", "show_regs", "show_trace_log_lvl", "show_stack_log_lvl",
+        "panic", "nmi_panic", "watchdog_overflow_callback", "watchdog_timer_fn", "__perf_event_overflow",
+        "perf_event_overflow", "perf_event_nmi_handler", "intel_pmu_handle_irq", "x86_pmu_handle_irq",
+        "amd_pmu_handle_irq", "nmi_handle", "default_do_nmi", "do_nmi", "exc_nmi", "end_repeat_nmi", "nmi",
+        "repeat_nmi", "nmi_cpu_backtrace", "nmi_cpu_backtrace_handler", "nmi_trigger_cpumask_backtrace",
+        "arch_trigger_cpumask_backtrace", "crash_nmi_callback", "watchdog_hardlockup_check",
+        "watchdog_buddy_check_hardlockup", "hardlockup_detector_event", "asm_exc_nmi", "kvm_nmi_handler",
+    ]
+}
+
+/// Assembles `StackDump`s from consecutive records. Analyzers embed one when
+/// they need the stack after a header line.
+///
+/// Ends a dump at the first line that cannot belong to one once frames have
+/// started, at a blank line or new task in crash output, or after `maxLines`
+/// (so interleaved or truncated logs cannot make it grow without bound).
+public struct StackDumpCollector: Sendable {
+    public enum Feed: Sendable { case accepted, ended }
+
+    public private(set) var dump: StackDump
+    private var context: FrameContext?
+    private var contextStack: [FrameContext] = []
+    private var sawFrames = false
+    private var lineCount = 0
+    private var crashSwitchIndex = 0
+    public let maxLines: Int
+    /// Lines tolerated before the first frame (module lists wrap, `Hardware name:`, …).
+    public let maxPreambleLines: Int
+
+    public init(start record: Record, maxLines: Int = 400, maxPreambleLines: Int = 40) {
+        dump = StackDump(firstLine: record.line, byteOffset: record.byteOffset)
+        self.maxLines = maxLines
+        self.maxPreambleLines = maxPreambleLines
+        dump.cpu = record.callerCPU
+    }
+
+    public var hasFrames: Bool { sawFrames }
+
+    /// Offers the next record. `.ended` means the record is not part of the
+    /// dump (the caller should handle it as a fresh line).
+    public mutating func feed(_ record: Record, _ line: TraceLine? = nil) -> Feed {
+        let parsed = line ?? TraceLineParser.parse(record.text)
+        lineCount += 1
+        if lineCount > maxLines { return .ended }
+        switch parsed {
+        case let .frames(markers, frame):
+            for m in markers { apply(m) }
+            if var f = frame {
+                if dump.fromCrash == false { f.context = context }
+                dump.frames.append(f)
+                sawFrames = true
+            }
+        case let .instructionPointer(f):
+            if sawFrames && dump.instructionPointer != nil { return .ended }
+            var f = f
+            f.context = context
+            if dump.instructionPointer == nil || context != .nmi { dump.instructionPointer = f }
+        case .callTraceHeader:
+            if sawFrames && !dump.fromCrash { return .ended }
+        case let .taskHeader(h):
+            if sawFrames { return .ended }
+            apply(h)
+        case let .crashTask(h):
+            if sawFrames || dump.pid != nil { return .ended }
+            dump.fromCrash = true
+            apply(h)
+        case let .crashExceptionRIP(f):
+            dump.fromCrash = true
+            if dump.instructionPointer == nil || dump.instructionPointer?.context == .nmi { dump.instructionPointer = f }
+        case let .crashStackSwitch(ctx):
+            dump.fromCrash = true
+            for i in crashSwitchIndex..<dump.frames.count { dump.frames[i].context = ctx }
+            crashSwitchIndex = dump.frames.count
+        case let .registers(regs):
+            for (k, v) in regs where k == "RDI" || k == "EFLAGS" || k == "RFLAGS" || k == "RSP" {
+                dump.registers[k] = v
+            }
+        case let .nmiBacktrace(cpu):
+            if sawFrames { return .ended }
+            dump.cpu = cpu
+        case .dumpDecoration:
+            if record.text.hasPrefix("---[ end") { record1(record); return .ended }
+        case .other:
+            let trimmed = record.text.drop(while: { $0 == " " })
+            if dump.fromCrash {
+                if trimmed.isEmpty { return .ended }
+            } else if sawFrames || lineCount > maxPreambleLines {
+                return .ended
+            }
+        }
+        record1(record)
+        return .accepted
+    }
+
+    private mutating func record1(_ record: Record) {
+        dump.lastLine = record.line
+        if dump.evidence.count < 120 { dump.evidence.append(record.text) }
+    }
+
+    private mutating func apply(_ h: TaskHeader) {
+        if let c = h.cpu { dump.cpu = c }
+        dump.pid = h.pid ?? dump.pid
+        dump.comm = h.comm ?? dump.comm
+        dump.taint = h.taint ?? dump.taint
+        dump.release = h.release ?? dump.release
+    }
+
+    private mutating func apply(_ m: SectionMarker) {
+        switch m {
+        case .nmiBegin: push(.nmi)
+        case .irqBegin: push(.irq)
+        case .softirqBegin: push(.softirq)
+        case .taskBegin: contextStack = []; context = .task
+        case .nmiEnd, .irqEnd, .softirqEnd, .endOfException, .endOfExceptionShort:
+            context = contextStack.popLast()
+            if context == nil, m == .endOfException || m == .endOfExceptionShort { context = nil }
+        case .endOfInterrupt:
+            contextStack = []
+            context = .task
+        case .taskEnd:
+            context = nil
+        }
+    }
+
+    private mutating func push(_ c: FrameContext) {
+        if let context { contextStack.append(context) }
+        context = c
+    }
+}

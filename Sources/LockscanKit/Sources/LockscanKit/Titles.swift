@@ -1,0 +1,26 @@
+/// Helpers analyzers share when naming functions in titles.
+public enum FunctionName {
+    /// `foo.isra.0` → `foo`, `bar.constprop.3` → `bar`, `baz.cold` → `baz`:
+    /// compiler clones are one function to a reader and to a bug tracker.
+    public static func base(_ name: String) -> String {
+        guard let dot = name.firstIndex(of: ".") else { return name }
+        let suffixes = [".isra", ".constprop", ".part", ".cold", ".llvm", ".lto_priv", ".localalias"]
+        for s in suffixes where name[dot...].hasPrefix(s) { return String(name[..<dot]) }
+        return name
+    }
+}
+
+extension Record {
+    /// Message text with leading spaces removed (frames and continuation
+    /// lines are indented).
+    public var trimmedText: Substring { text.drop(while: { $0 == " " || $0 == "\t" }) }
+}
+
+extension String {
+    /// The integer right after `marker` in this string.
+    public func integer(after marker: String) -> Int? {
+        guard let r = range(of: marker) else { return nil }
+        let digits = self[r.upperBound...].prefix(while: { $0.isNumber })
+        return Int(digits)
+    }
+}

@@ -1,0 +1,327 @@
+/// One message line seen as part of a stack dump. Both the kernel's own
+/// formats (modern `func+0x18/0x90 [mod]`, ≤4.x `[<ffffffff810c9658>] func+…`,
+/// `RIP: 0010:…`, section markers) and the crash utility's `bt` formats are
+/// recognised here, so every analyzer sees the same frames whatever printed them.
+public enum TraceLine: Equatable, Sendable {
+    /// `<NMI>`, `</IRQ>`, `<<EOE>>`, … possibly followed by a frame on the same line (old kernels).
+    case frames(markers: [SectionMarker], frame: Frame?)
+    /// `RIP: 0010:func+0x52/0x90 [mod]` — the interrupted instruction.
+    case instructionPointer(Frame)
+    case callTraceHeader
+    /// `CPU: 50 PID: 0 Comm: swapper/50 Tainted: G W OE … 3.10.0-514.16.1.el7.x86_64 #1`
+    case taskHeader(TaskHeader)
+    /// crash: `PID: 0  TASK: ffff882f7fc0c000  CPU: 50  COMMAND: "swapper/50"`
+    case crashTask(TaskHeader)
+    /// crash: `[exception RIP: tg_unthrottle_up+24]` (decimal offset)
+    case crashExceptionRIP(Frame)
+    /// crash: `--- <NMI exception stack> ---`: the frames printed since the
+    /// previous switch ran on that stack.
+    case crashStackSwitch(FrameContext)
+    /// Register dump lines: `RSP: 0018:… EFLAGS: 00000046`, `RAX: …`, crash `RIP: … RSP: … RFLAGS: …`.
+    case registers([String: String])
+    /// `NMI backtrace for cpu 1` (lib/nmi_backtrace.c)
+    case nmiBacktrace(cpu: Int)
+    /// Lines that belong inside a dump but carry nothing parsed (`Code:`,
+    /// `Hardware name:`, `Modules linked in:`, `bt -l` source lines, …).
+    case dumpDecoration
+    case other
+}
+
+public enum SectionMarker: String, Sendable, Equatable {
+    case nmiBegin = "<NMI>", nmiEnd = "</NMI>", irqBegin = "<IRQ>", irqEnd = "</IRQ>"
+    case taskBegin = "<TASK>", taskEnd = "</TASK>", softirqBegin = "<SOFTIRQ>", softirqEnd = "</SOFTIRQ>"
+    case endOfException = "<<EOE>>", endOfExceptionShort = "<EOE>", endOfInterrupt = "<EOI>"
+}
+
+public struct TaskHeader: Equatable, Sendable {
+    public var cpu: Int?
+    public var pid: Int?
+    public var comm: String?
+    public var taint: String?
+    public var release: String?
+}
+
+public enum TraceLineParser {
+    public static func parse(_ text: String) -> TraceLine {
+        parse(Array(text.utf8))
+    }
+
+    public static func parse(_ bytes: [UInt8]) -> TraceLine {
+        var s = ByteScanner(bytes)
+        s.skipSpaces()
+        guard let first = s.peek else { return .other }
+
+        if first == UInt8(ascii: "<") || first == UInt8(ascii: "[") || first == UInt8(ascii: "?") || isSymbolByte(first) {
+            if let parsed = parseFrameLine(&s) { return parsed }
+        }
+        s = ByteScanner(bytes)
+        s.skipSpaces()
+        let rest = s
+        if s.skip("RIP: ") {
+            return parseRIP(&s)
+        }
+        if s.skip("Call Trace:") || s.skip("Call trace:") { return .callTraceHeader }
+        if s.skip("NMI backtrace for cpu ") {
+            if let d = s.digits() { return .nmiBacktrace(cpu: d.value) }
+            return .other
+        }
+        if s.hasPrefix("CPU: "), let h = parseTaskHeader(bytes, from: s.pos) { return .taskHeader(h) }
+        if s.hasPrefix("PID: "), let h = parseCrashTask(&s) { return .crashTask(h) }
+        if s.skip("#"), let f = parseCrashFrame(&s) { return .frames(markers: [], frame: f) }
+        if s.skip("[exception RIP: ") { return parseExceptionRIP(&s) }
+        if s.skip("--- <") {
+            let name = s.word(until: { $0 == UInt8(ascii: ">") }) ?? ""
+            if name.hasPrefix("NMI") { return .crashStackSwitch(.nmi) }
+            if name.hasPrefix("IRQ") { return .crashStackSwitch(.irq) }
+            if name.hasPrefix("SOFTIRQ") { return .crashStackSwitch(.softirq) }
+            return .crashStackSwitch(.exception)
+        }
+        if let regs = parseRegisters(rest) { return .registers(regs) }
+        for d in decorations where rest.hasPrefix(d) { return .dumpDecoration }
+        return .other
+    }
+
+    static let decorations = ["Code: ", "Hardware name:", "Modules linked in:", "irq event stamp:", "hardirqs last",
+                              "softirqs last", "Sending NMI from CPU", "task:", "Stack:", "Workqueue:", "Kernel Offset:",
+                              "---[ end", "<TASK>", "</TASK>", "/", "ORIG_RAX:", "CS: "]
+
+    /// Frame lines with optional leading section markers.
+    static func parseFrameLine(_ s: inout ByteScanner) -> TraceLine? {
+        var markers: [SectionMarker] = []
+        while s.peek == UInt8(ascii: "<") {
+            var matched = false
+            for m in markerOrder where s.skip(m.rawValue) {
+                markers.append(m)
+                matched = true
+                break
+            }
+            if !matched { return nil }
+            s.skipSpaces()
+        }
+        if s.atEnd { return markers.isEmpty ? nil : .frames(markers: markers, frame: nil) }
+        let save = s.pos
+        if let f = parseKernelFrame(&s) {
+            s.skipSpaces()
+            // Anything after a frame other than `[mod]` means it was prose.
+            if s.atEnd { return .frames(markers: markers, frame: f) }
+        }
+        s.pos = save
+        return markers.isEmpty ? nil : .frames(markers: markers, frame: nil)
+    }
+
+    static let markerOrder: [SectionMarker] = [.endOfException, .nmiBegin, .nmiEnd, .irqBegin, .irqEnd, .taskBegin,
+                                               .taskEnd, .softirqBegin, .softirqEnd, .endOfExceptionShort, .endOfInterrupt]
+
+    /// ` func+0x18/0x90 [mod]`, ` ? func+…`, `[<ffffffff810c9658>] ? func+…`,
+    /// `[<ffffffff810c9658>] 0xffffffff810c9658`, `? 0xffffffffc0a1b2c3`.
+    static func parseKernelFrame(_ s: inout ByteScanner) -> Frame? {
+        var frame = Frame()
+        var sawAnything = false
+        if s.skip("[<") {
+            guard let addr = s.hexDigits(), s.skip(">]") else { return nil }
+            frame.address = "0x" + addr
+            sawAnything = true
+            s.skipSpaces()
+        }
+        if s.skip("? ") {
+            frame.reliable = false
+            s.skipSpaces()
+        }
+        if s.atEnd { return sawAnything ? frame : nil }
+        if s.hasPrefix("0x") {
+            var t = s
+            t.pos += 2
+            if let addr = t.hexDigits(), t.atEnd || t.peek == 0x20 {
+                if frame.address == nil { frame.address = "0x" + addr }
+                s = t
+                return frame
+            }
+            return nil
+        }
+        guard let sym = parseSymbolOffset(&s, into: &frame) else { return nil }
+        _ = sym
+        s.skipSpaces()
+        if s.skip(UInt8(ascii: "[")) {
+            guard let mod = s.word(until: { $0 == UInt8(ascii: "]") || $0 == 0x20 }) else { return nil }
+            // `[mod]` may carry taint or build-id text in newer kernels: `[kvm 1a2b…]`.
+            while let b = s.peek, b != UInt8(ascii: "]") { s.pos += 1 }
+            guard s.skip(UInt8(ascii: "]")) else { return nil }
+            frame.module = mod
+        }
+        return frame
+    }
+
+    /// `name+0xOFF/0xSIZE` (hex) — the shape printk's %pS gives.
+    static func parseSymbolOffset(_ s: inout ByteScanner, into frame: inout Frame) -> String? {
+        let start = s.pos
+        while let b = s.peek, isSymbolByte(b) { s.pos += 1 }
+        guard s.pos > start else { return nil }
+        let name = s.text(from: start, to: s.pos)
+        guard s.skip("+0x"), let off = s.hexDigits(), s.skip("/0x"), let size = s.hexDigits() else { return nil }
+        frame.function = name
+        frame.offset = UInt64(off, radix: 16)
+        frame.size = UInt64(size, radix: 16)
+        return name
+    }
+
+    /// `RIP: 0010:func+0x52/0x90 [mod]`, old `RIP: 0010:[<ffffffff810c9658>]  [<ffffffff810c9658>] func+0x18/0x90`,
+    /// user space `RIP: 0033:0x7f…`, and crash's register-block `RIP: ffffffff810c9658  RSP: …`.
+    static func parseRIP(_ s: inout ByteScanner) -> TraceLine {
+        var t = s
+        if let seg = t.hexDigits(), seg.count == 4, t.skip(UInt8(ascii: ":")) {
+            var frame = Frame(isInstructionPointer: true)
+            if t.skip("[<") {
+                if let addr = t.hexDigits() { frame.address = "0x" + addr }
+                _ = t.skip(">]")
+                t.skipSpaces()
+                if t.skip("[<") { _ = t.hexDigits(); _ = t.skip(">]"); t.skipSpaces() }
+            }
+            if t.hasPrefix("0x") {
+                t.pos += 2
+                if let addr = t.hexDigits() { frame.address = "0x" + addr }
+                return .instructionPointer(frame)
+            }
+            if parseSymbolOffset(&t, into: &frame) != nil {
+                t.skipSpaces()
+                if t.skip(UInt8(ascii: "[")), let mod = t.word(until: { $0 == UInt8(ascii: "]") || $0 == 0x20 }) {
+                    frame.module = mod
+                }
+            }
+            return .instructionPointer(frame)
+        }
+        var line = s
+        line.pos -= 5
+        return parseRegisters(line).map { .registers($0) } ?? .other
+    }
+
+    /// `NAME: value` pairs of a register dump. Accepts only lines made entirely
+    /// of such pairs with register-like names, so prose never matches.
+    static func parseRegisters(_ s: ByteScanner) -> [String: String]? {
+        var t = s
+        var regs: [String: String] = [:]
+        while !t.atEnd {
+            t.skipSpaces()
+            if t.atEnd { break }
+            let nameStart = t.pos
+            while let b = t.peek, (b >= 0x41 && b <= 0x5a) || isDigit(b) || b == UInt8(ascii: "_") { t.pos += 1 }
+            let name = t.text(from: nameStart, to: t.pos)
+            guard !name.isEmpty, name.count <= 8, t.skip(UInt8(ascii: ":")) else { return nil }
+            t.skipSpaces()
+            let valStart = t.pos
+            while let b = t.peek, isHex(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "x") { t.pos += 1 }
+            guard t.pos > valStart else { return nil }
+            regs[name] = t.text(from: valStart, to: t.pos)
+            if let b = t.peek, b != 0x20, b != 0x09 {
+                // `EFLAGS: 00000046` then ` ORIG_RAX: …` is fine; other text is not a dump.
+                return nil
+            }
+        }
+        guard regs.count >= 1, regs.keys.contains(where: registerNames.contains) else { return nil }
+        return regs
+    }
+
+    static let registerNames: Set<String> = ["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP", "R8", "R9",
+                                             "R10", "R11", "R12", "R13", "R14", "R15", "EFLAGS", "RFLAGS", "FS", "GS",
+                                             "CS", "DS", "ES", "CR0", "CR2", "CR3", "CR4", "DR0", "DR3", "DR6",
+                                             "ORIG_RAX", "EAX", "EBX", "ECX", "EDX", "ESI", "EDI", "EBP", "ESP", "PKRU"]
+
+    /// `CPU: 50 PID: 0 Comm: swapper/50 Tainted: G  W  OE  ------------   3.10.0-514.16.1.el7.x86_64 #1`
+    /// `CPU: 3 UID: 0 PID: 1 Comm: swapper/0 Not tainted 6.12.0 #1` (newer kernels add UID).
+    static func parseTaskHeader(_ bytes: [UInt8], from: Int) -> TaskHeader? {
+        let text = String(decoding: bytes[from...], as: UTF8.self)
+        guard let commRange = text.range(of: " Comm: ") else { return nil }
+        var h = TaskHeader()
+        let head = text[..<commRange.lowerBound].split(separator: " ")
+        var i = 0
+        while i + 1 < head.count {
+            if head[i] == "CPU:" { h.cpu = Int(head[i + 1]) }
+            if head[i] == "PID:" { h.pid = Int(head[i + 1]) }
+            i += 1
+        }
+        let tail = text[commRange.upperBound...]
+        // The comm may contain spaces ("CPU 0/KVM"); it ends where the taint clause starts.
+        let taintMarkers = [" Tainted: ", " Not tainted ", " Not tainted"]
+        var commEnd = tail.endIndex
+        var after: Substring = ""
+        for m in taintMarkers {
+            if let r = tail.range(of: m) {
+                commEnd = r.lowerBound
+                after = tail[r.lowerBound...]
+                break
+            }
+        }
+        h.comm = String(tail[..<commEnd])
+        if after.hasPrefix(" Tainted: ") {
+            let body = after.dropFirst(" Tainted: ".count)
+            // Taint letters are single characters separated by spaces; a
+            // `------------` RHEL marker or the release ends them.
+            var letters = ""
+            var rest = Substring(body)
+            while let c = rest.first {
+                if c == " " { rest = rest.dropFirst(); continue }
+                let tokEnd = rest.firstIndex(of: " ") ?? rest.endIndex
+                let tok = rest[..<tokEnd]
+                if tok.count == 1, c.isLetter, c.isUppercase {
+                    letters.append(c)
+                    rest = rest[tokEnd...]
+                } else if tok.allSatisfy({ $0 == "-" }) {
+                    rest = rest[tokEnd...]
+                } else { break }
+            }
+            h.taint = letters.isEmpty ? nil : letters
+            h.release = rest.split(separator: " ").first.map(String.init)
+        } else if after.hasPrefix(" Not tainted") {
+            h.release = after.dropFirst(" Not tainted".count).split(separator: " ").first.map(String.init)
+        }
+        return h
+    }
+
+    /// `PID: 0      TASK: ffff882f7fc0c000  CPU: 50  COMMAND: "swapper/50"`
+    static func parseCrashTask(_ s: inout ByteScanner) -> TaskHeader? {
+        let text = s.rest
+        guard text.contains(" TASK: "), let cmdRange = text.range(of: "COMMAND: \"") else { return nil }
+        var h = TaskHeader()
+        let fields = text[..<cmdRange.lowerBound].split(separator: " ")
+        var i = 0
+        while i + 1 < fields.count {
+            if fields[i] == "PID:" { h.pid = Int(fields[i + 1]) }
+            if fields[i] == "CPU:" { h.cpu = Int(fields[i + 1]) }
+            i += 1
+        }
+        let after = text[cmdRange.upperBound...]
+        if let q = after.lastIndex(of: "\"") { h.comm = String(after[..<q]) }
+        return h
+    }
+
+    /// ` #5 [ffff882f7fc83dc8] tg_unthrottle_up at ffffffff810c9658 [kvm]`
+    static func parseCrashFrame(_ s: inout ByteScanner) -> Frame? {
+        guard s.digits(max: 4) != nil else { return nil }
+        s.skipSpaces()
+        guard s.skip(UInt8(ascii: "[")), s.hexDigits() != nil, s.skip(UInt8(ascii: "]")) else { return nil }
+        s.skipSpaces()
+        let nameStart = s.pos
+        while let b = s.peek, b != 0x20 { s.pos += 1 }
+        let name = s.text(from: nameStart, to: s.pos)
+        guard !name.isEmpty, s.skip(" at ") else { return nil }
+        guard let addr = s.hexDigits() else { return nil }
+        var f = Frame(function: name, address: "0x" + addr)
+        s.skipSpaces()
+        if s.skip(UInt8(ascii: "[")), let mod = s.word(until: { $0 == UInt8(ascii: "]") }) { f.module = mod }
+        return f
+    }
+
+    /// `[exception RIP: tg_unthrottle_up+24]` — crash prints the offset in decimal.
+    static func parseExceptionRIP(_ s: inout ByteScanner) -> TraceLine {
+        let body = s.word(until: { $0 == UInt8(ascii: "]") }) ?? ""
+        var f = Frame(isInstructionPointer: true)
+        if let plus = body.lastIndex(of: "+"), let off = UInt64(body[body.index(after: plus)...]) {
+            f.function = String(body[..<plus])
+            f.offset = off
+        } else if body.hasPrefix("unknown or invalid address") {
+            f.function = nil
+        } else {
+            f.function = body
+        }
+        return .crashExceptionRIP(f)
+    }
+}

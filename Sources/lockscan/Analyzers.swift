@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+import LockscanKit
+
+struct Analyzers: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List every loaded analyzer with its explanation.")
+
+    @OptionGroup var pluginOptions: PluginOptions
+
+    func run() throws {
+        let (descriptors, failures) = pluginOptions.analyzers()
+        var out = ""
+        for d in descriptors {
+            out += "\(d.id) — \(d.title)\n"
+            out += "  kinds: \(d.eventKinds.joined(separator: ", "))\n"
+            out += TextRenderer(color: false).wrap(d.explanation, indent: "  ") + "\n"
+        }
+        print(out, terminator: "")
+        if !failures.isEmpty { throw ExitCode(2) }
+    }
+}

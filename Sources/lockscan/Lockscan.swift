@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Lockscan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lockscan",
+        abstract: "Kernel-hang postmortems for Linux/KVM: find lockups, stalls and their causes in logs.",
+        version: "0.1.0",
+        subcommands: [Scan.self, Analyzers.self])
+
+    /// grep's convention: 2 for a usage error, not ArgumentParser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 1 || code.rawValue == 2 { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import LockscanKit
+
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find lockup-class events in kernel logs.",
+        discussion: """
+            Exit status: 0 no event at or above --fail-on, 1 some event at or above it, \
+            2 a usage error or an input or plugin that could not be used (everything else \
+            is still analysed).
+            """)
+
+    @Argument(help: ArgumentHelp("Log files; '-' reads standard input.", valueName: "FILE"))
+    var files: [String] = []
+
+    @Flag(help: "Print one JSON document.") var json = false
+    @Flag(help: "Print one JSON event per line as events are found.") var ndjson = false
+    @Flag(help: "Print a Markdown summary for incident documents.") var markdown = false
+
+    @Option(help: ArgumentHelp("Input format instead of sniffing: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "FORMAT"))
+    var format: InputFormat?
+
+    @Option(name: .customLong("fail-on"), help: "Exit 1 when an event is at least this severe: info, warning, error, critical.")
+    var failOn: Severity = .warning
+
+    @OptionGroup var pluginOptions: PluginOptions
+
+    func validate() throws {
+        if [json, ndjson, markdown].filter({ $0 }).count > 1 {
+            throw ValidationError("--json, --ndjson and --markdown exclude each other")
+        }
+        if files.isEmpty { throw ValidationError("no input: name files, or '-' for standard input") }
+    }
+
+    func run() throws {
+        let (descriptors, pluginFailures) = pluginOptions.analyzers()
+        let engine = ScanEngine(analyzers: descriptors, options: ScanOptions(format: format))
+        let out = StandardOutput()
+        let useColor = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+        let text = TextRenderer(color: useColor)
+
+        var summaries: [InputSummary] = []
+        var allEvents: [Event] = []
+        var worst: Severity?
+        for (index, file) in files.enumerated() {
+            let input: InputSpec = file == "-" ? .standardInput : .path(file)
+            var events: [Event] = []
+            let summary = engine.scan(input, inputIndex: index) { event in
+                if ndjson { out.write(JSONRendering.line(event)); out.flush() } else { events.append(event) }
+                if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
+            }
+            events.sort { ($0.source.line, $0.source.byteOffset) < ($1.source.line, $1.source.byteOffset) }
+            if !json && !ndjson && !markdown { for e in events { out.write(text.render(e)) } }
+            allEvents += events
+            summaries.append(summary)
+            for d in summary.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+        }
+        let report = ScanReport(inputs: summaries, events: allEvents)
+        if json { out.write(JSONRendering.document(report)) }
+        if markdown { out.write(MarkdownRenderer.render(report)) }
+        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count)) }
+        out.flush()
+
+        if !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) { throw ExitCode(2) }
+        if let worst, worst >= failOn { throw ExitCode(1) }
+    }
+}
+
+extension InputFormat: @retroactive ExpressibleByArgument {}
+extension Severity: @retroactive ExpressibleByArgument {}
+
+/// Buffered stdout: one write(2) per 64 KiB instead of per event.
+final class StandardOutput {
+    private var buffer: [UInt8] = []
+
+    func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { p in
+            var off = 0
+            while off < p.count {
+                let n = Foundation.write(1, p.baseAddress! + off, p.count - off)
+                if n <= 0 { break }
+                off += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
