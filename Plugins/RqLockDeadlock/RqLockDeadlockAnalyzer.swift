@@ -101,7 +101,8 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         for c in incident {
             if let cpu = c.dump.cpu { byCPU[cpu] = c } else { anonymous.append(c) }
         }
-        let all = byCPU.values.sorted { ($0.dump.cpu ?? 0) < ($1.dump.cpu ?? 0) } + anonymous
+        // Log order, not CPU order: the first dump is usually the CPU the watchdog reported.
+        let all = (byCPU.values + anonymous).sorted { $0.dump.firstLine < $1.dump.firstLine }
         let waiters = all.filter { if case .waiting = $0.role { return true } else { return false } }
         guard let first = waiters.first else { return }
         let holders = all.filter { if case .holding = $0.role { return true } else { return false } }
@@ -118,7 +119,8 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         if let ip = first.dump.instructionPointer { stack.append(ip) }
         e.stack = stack + first.dump.frames
         e.details["waitingCPUs"] = waiters.map { $0.dump.cpu.map(String.init) ?? "?" }.joined(separator: ",")
-        if case let .waiting(via) = first.role { e.details["waitingIn"] = via }
+        let vias = waiters.compactMap { c -> String? in if case let .waiting(via) = c.role { return via } else { return nil } }
+        e.details["waitingIn"] = vias.first { $0.contains("double") } ?? vias.first
         if let h = holders.first, case let .holding(fn) = h.role {
             e.details["holderCPU"] = h.dump.cpu.map(String.init) ?? "?"
             e.details["holderFunction"] = fn

@@ -69,7 +69,11 @@ public struct LinePrefix: Sendable, Equatable {
         if let mono = parseBracketTimestamp(&s) {
             p.clock.monotonic = mono
         }
-        if let caller = parseCaller(&s) {
+        // Some kernels and tools put a space between the stamp and the caller id.
+        var c = s
+        if p.clock.monotonic != nil { c.skipSpaces() }
+        if let caller = parseCaller(&c) {
+            s = c
             p.callerID = caller.id
             p.callerCPU = caller.cpu
         }

@@ -76,6 +76,7 @@ public struct StackDumpCollector: Sendable {
     private var sawFrames = false
     private var lineCount = 0
     private var crashSwitchIndex = 0
+    private var callerID: String?
     public let maxLines: Int
     /// Lines tolerated before the first frame (module lists wrap, `Hardware name:`, …).
     public let maxPreambleLines: Int
@@ -95,6 +96,21 @@ public struct StackDumpCollector: Sendable {
         let parsed = line ?? TraceLineParser.parse(record.text)
         lineCount += 1
         if lineCount > maxLines { return .ended }
+        // printk caller ids tell interleaved CPUs apart: lines from another
+        // caller belong to someone else's messages and are stepped over.
+        // The dump's own CPU may take over from the one that announced it
+        // (buddy detector: CPU2 reports, CPU3 prints its backtrace).
+        if let caller = record.callerID {
+            if callerID == nil { callerID = caller }
+            if caller != callerID {
+                switch parsed {
+                case .nmiBacktrace, .taskHeader:
+                    if !sawFrames { callerID = caller } else { return .ended }
+                default:
+                    return lineCount > maxLines / 2 ? .ended : .accepted
+                }
+            }
+        }
         switch parsed {
         case let .frames(markers, frame):
             for m in markers { apply(m) }
@@ -117,6 +133,11 @@ public struct StackDumpCollector: Sendable {
             if sawFrames || dump.pid != nil { return .ended }
             dump.fromCrash = true
             apply(h)
+        case let .crashFrameThenExceptionRIP(frame, f):
+            dump.fromCrash = true
+            dump.frames.append(frame)
+            sawFrames = true
+            if dump.instructionPointer == nil || dump.instructionPointer?.context == .nmi { dump.instructionPointer = f }
         case let .crashExceptionRIP(f):
             dump.fromCrash = true
             if dump.instructionPointer == nil || dump.instructionPointer?.context == .nmi { dump.instructionPointer = f }

@@ -14,6 +14,8 @@ public enum TraceLine: Equatable, Sendable {
     case crashTask(TaskHeader)
     /// crash: `[exception RIP: tg_unthrottle_up+24]` (decimal offset)
     case crashExceptionRIP(Frame)
+    /// crash output whose blank lines were lost: `#11 [sp] end_repeat_nmi at … [exception RIP: f+24]`.
+    case crashFrameThenExceptionRIP(Frame, Frame)
     /// crash: `--- <NMI exception stack> ---`: the frames printed since the
     /// previous switch ran on that stack.
     case crashStackSwitch(FrameContext)
@@ -67,7 +69,13 @@ public enum TraceLineParser {
         }
         if s.hasPrefix("CPU: "), let h = parseTaskHeader(bytes, from: s.pos) { return .taskHeader(h) }
         if s.hasPrefix("PID: "), let h = parseCrashTask(&s) { return .crashTask(h) }
-        if s.skip("#"), let f = parseCrashFrame(&s) { return .frames(markers: [], frame: f) }
+        if s.skip("#"), let f = parseCrashFrame(&s) {
+            s.skipSpaces()
+            if s.skip("[exception RIP: "), case let .crashExceptionRIP(ip) = parseExceptionRIP(&s) {
+                return .crashFrameThenExceptionRIP(f, ip)
+            }
+            return .frames(markers: [], frame: f)
+        }
         if s.skip("[exception RIP: ") { return parseExceptionRIP(&s) }
         if s.skip("--- <") {
             let name = s.word(until: { $0 == UInt8(ascii: ">") }) ?? ""
@@ -250,7 +258,10 @@ public enum TraceLineParser {
                 break
             }
         }
-        h.comm = String(tail[..<commEnd])
+        var comm = tail[..<commEnd]
+        // 6.x kernels with a crash kernel loaded print "Comm: swapper/33 Kdump: loaded Tainted: …".
+        if let k = comm.range(of: " Kdump: ") { comm = comm[..<k.lowerBound] }
+        h.comm = String(comm)
         if after.hasPrefix(" Tainted: ") {
             let body = after.dropFirst(" Tainted: ".count)
             // Taint letters are single characters separated by spaces; a
@@ -261,8 +272,9 @@ public enum TraceLineParser {
                 if c == " " { rest = rest.dropFirst(); continue }
                 let tokEnd = rest.firstIndex(of: " ") ?? rest.endIndex
                 let tok = rest[..<tokEnd]
-                if tok.count == 1, c.isLetter, c.isUppercase {
-                    letters.append(c)
+                if tok.count <= 20, tok.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+                    // Taint flags print positionally ("G        W  OE"): letters in runs.
+                    letters += tok
                     rest = rest[tokEnd...]
                 } else if tok.allSatisfy({ $0 == "-" }) {
                     rest = rest[tokEnd...]
@@ -305,8 +317,13 @@ public enum TraceLineParser {
         guard !name.isEmpty, s.skip(" at ") else { return nil }
         guard let addr = s.hexDigits() else { return nil }
         var f = Frame(function: name, address: "0x" + addr)
-        s.skipSpaces()
-        if s.skip(UInt8(ascii: "[")), let mod = s.word(until: { $0 == UInt8(ascii: "]") }) { f.module = mod }
+        var t = s
+        t.skipSpaces()
+        if !t.hasPrefix("[exception"), t.skip(UInt8(ascii: "[")), let mod = t.word(until: { $0 == UInt8(ascii: "]") }) {
+            f.module = mod
+            _ = t.skip(UInt8(ascii: "]"))
+            s = t
+        }
         return f
     }
 

@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+
+/// Runs the real `lockscan` binary the build produced, from the package root.
+enum CLI {
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The directory holding the test bundle also holds `lockscan` and the plugin `.so`.
+    static let binDir: URL = {
+        if let dir = ProcessInfo.processInfo.environment["LOCKSCAN_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("lockscan").path) {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+
+    static var lockscan: String { binDir.appendingPathComponent("lockscan").path }
+    static var examplePlugin: String { binDir.appendingPathComponent("libExampleAnalyzer.so").path }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: lockscan)
+        p.arguments = args
+        p.currentDirectoryURL = packageRoot
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        environment.removeValue(forKey: "LOCKSCAN_PLUGIN_PATH")
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        // Output goes to files, not pipes: nothing to drain concurrently, no deadlock on large output.
+        let dir = FileManager.default.temporaryDirectory
+        let outURL = dir.appendingPathComponent("lockscan-out-\(UUID().uuidString)")
+        let errURL = dir.appendingPathComponent("lockscan-err-\(UUID().uuidString)")
+        let inURL = dir.appendingPathComponent("lockscan-in-\(UUID().uuidString)")
+        try Data().write(to: outURL)
+        try Data().write(to: errURL)
+        try (stdin ?? Data()).write(to: inURL)
+        defer { for u in [outURL, errURL, inURL] { try? FileManager.default.removeItem(at: u) } }
+        p.standardOutput = try FileHandle(forWritingTo: outURL)
+        p.standardError = try FileHandle(forWritingTo: errURL)
+        p.standardInput = try FileHandle(forReadingFrom: inURL)
+        try p.run()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+
+    static func json(_ s: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
+    }
+
+    static func events(_ s: String) throws -> [[String: Any]] {
+        try XCTUnwrap(json(s)["events"] as? [[String: Any]])
+    }
+
+    static func tempFile(_ name: String, _ data: Data) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-e2e-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try data.write(to: url)
+        return url.path
+    }
+}

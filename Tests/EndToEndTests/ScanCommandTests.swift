@@ -1,0 +1,147 @@
+import Foundation
+import XCTest
+
+final class ScanCommandTests: XCTestCase {
+    let lockup = Data("[ 4474426.249700] NMI watchdog: Watchdog detected hard LOCKUP on cpu 50\n".utf8)
+
+    func testJSONSchemaAndOrder() throws {
+        let a = try CLI.tempFile("a.log", Data("[  1.000000] sched: RT throttling activated\n[  2.000000] watchdog: Watchdog detected hard LOCKUP on cpu 1\n".utf8))
+        let b = try CLI.tempFile("b.log", lockup)
+        let r = try CLI.run(["scan", "--json", a, b])
+        let doc = try CLI.json(r.stdout)
+        XCTAssertEqual(doc["schema"] as? String, "lockscan.scan/1")
+        XCTAssertEqual((doc["inputs"] as? [[String: Any]])?.count, 2)
+        let events = try CLI.events(r.stdout)
+        XCTAssertEqual(events.compactMap { ($0["source"] as? [String: Any])?["file"] as? String }, [a, a, b])
+        XCTAssertEqual(events.compactMap { $0["kind"] as? String }, ["rt_throttling", "hard_lockup", "hard_lockup"])
+    }
+
+    func testNDJSONFromStandardInputJournalJSON() throws {
+        let journal = """
+            {"__REALTIME_TIMESTAMP":"1489557828180000","__MONOTONIC_TIMESTAMP":"4474426249700","_HOSTNAME":"node7","PRIORITY":"0","MESSAGE":"NMI watchdog: Watchdog detected hard LOCKUP on cpu 50"}
+            {"__REALTIME_TIMESTAMP":"1489557828190000","__MONOTONIC_TIMESTAMP":"4474426259700","_HOSTNAME":"node7","PRIORITY":"4","MESSAGE":"sched: RT throttling activated"}
+
+            """
+        let r = try CLI.run(["scan", "--ndjson", "-"], stdin: Data(journal.utf8))
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, r.stdout + r.stderr)
+        let first = try CLI.json(String(lines[0]))
+        XCTAssertEqual(first["kind"] as? String, "hard_lockup")
+        let time = try XCTUnwrap(first["time"] as? [String: Any])
+        XCTAssertEqual(time["wall"] as? String, "2017-03-15T06:03:48.180000Z")
+        XCTAssertEqual(time["monotonic"] as? Double, 4474426.2497)
+    }
+
+    func testFailOnAndUsageErrors() throws {
+        let f = try CLI.tempFile("rt.log", Data("sched: RT throttling activated\n".utf8))
+        XCTAssertEqual(try CLI.run(["scan", f]).status, 1)
+        XCTAssertEqual(try CLI.run(["scan", "--fail-on", "critical", f]).status, 0)
+        XCTAssertEqual(try CLI.run(["scan"]).status, 2, "no input is a usage error")
+        XCTAssertEqual(try CLI.run(["scan", "--json", "--ndjson", f]).status, 2)
+        XCTAssertEqual(try CLI.run(["scan", "--bogus", f]).status, 2)
+    }
+
+    func testTextAndMarkdownAreReadable() throws {
+        let f = try CLI.tempFile("hl.log", lockup)
+        let text = try CLI.run(["scan", f])
+        XCTAssertTrue(text.stdout.contains("hard LOCKUP"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("cpu 50"))
+        XCTAssertFalse(text.stdout.contains("\u{1B}["), "no colour when not a TTY / NO_COLOR")
+        let md = try CLI.run(["scan", "--markdown", f])
+        XCTAssertTrue(md.stdout.contains("## 1. hard LOCKUP"), md.stdout)
+    }
+
+    func testAnalyzersCommandExplainsEach() throws {
+        let r = try CLI.run(["analyzers"])
+        XCTAssertEqual(r.status, 0)
+        for id in ["hard-lockup", "rt-throttling", "rq-lock-deadlock", "clocksource"] {
+            XCTAssertTrue(r.stdout.contains(id), id)
+        }
+        XCTAssertTrue(r.stdout.contains("once per boot"))
+    }
+}
+
+/// Bad input: every case gets a message naming the file, exit 2, and the
+/// good input next to it is still analysed.
+final class BadInputTests: XCTestCase {
+    let good = Data("[ 4474426.249700] NMI watchdog: Watchdog detected hard LOCKUP on cpu 50\n".utf8)
+
+    func check(_ badPath: String, message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let goodPath = try CLI.tempFile("good.log", good)
+        let r = try CLI.run(["scan", "--json", badPath, goodPath])
+        XCTAssertEqual(r.status, 2, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(badPath) && r.stderr.contains(message), "stderr: \(r.stderr)", file: file, line: line)
+        let events = try CLI.events(r.stdout)
+        XCTAssertTrue(events.contains { ($0["source"] as? [String: Any])?["file"] as? String == goodPath }, file: file, line: line)
+    }
+
+    func testMissingFile() throws { try check("/nonexistent/dmesg.txt", message: "No such file") }
+
+    func testDirectory() throws { try check(FileManager.default.temporaryDirectory.path, message: "is a directory") }
+
+    func testBinaryJunk() throws {
+        var junk = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) })
+        junk.append(Data("\n[ 12.000000] watchdog: Watchdog detected hard LOCKUP on cpu 3\n".utf8))
+        let p = try CLI.tempFile("junk.bin", junk)
+        try check(p, message: "NUL bytes")
+        let r = try CLI.run(["scan", "--json", p])
+        XCTAssertEqual(try CLI.events(r.stdout).count, 1, "the text line after the junk is still analysed")
+    }
+
+    func testInvalidUTF8NamesTheLine() throws {
+        var d = Data("[ 1.000000] ok\n".utf8)
+        d.append(Data([0x5B, 0x20, 0x32, 0x2E, 0x30, 0x5D, 0x20]))
+        d.append(Data("watchdog: Watchdog detected hard LOCKUP on cpu 3 \u{FF}".utf8))
+        d.append(Data([0xC3, 0x28, 0xFF, 0x0A]))
+        let p = try CLI.tempFile("bad-utf8.log", d)
+        try check(p, message: ":2: invalid UTF-8")
+    }
+
+    func testEmptyFileIsFine() throws {
+        let p = try CLI.tempFile("empty.log", Data())
+        let r = try CLI.run(["scan", "--json", p])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try CLI.events(r.stdout).count, 0)
+    }
+
+    func testHundredMegabyteLineWithoutNewline() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-longline-\(getpid()).log").path
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let fh = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        fh.write(Data("[ 1.000000] watchdog: Watchdog detected hard LOCKUP on cpu 3\n".utf8))
+        let chunk = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0..<100 { fh.write(chunk) }
+        try fh.close()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CLI.run(["scan", "--json", path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("\(path):2: line longer than"), r.stderr)
+        XCTAssertEqual(try CLI.events(r.stdout).count, 1, "the line before it is analysed")
+    }
+
+    func testCompressedInputIsRead() throws {
+        let plain = try CLI.tempFile("z.log", good)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["gzip", "-kf", plain]
+        try p.run()
+        p.waitUntilExit()
+        let r = try CLI.run(["scan", "--json", plain + ".gz"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(try CLI.events(r.stdout).compactMap { $0["kind"] as? String }, ["hard_lockup"])
+    }
+
+    func testTruncatedGzipIsReported() throws {
+        let plain = try CLI.tempFile("t.log", Data(String(repeating: "[ 1.000000] filler line for gzip\n", count: 2000).utf8) + good)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["gzip", "-kf", plain]
+        try p.run()
+        p.waitUntilExit()
+        let gz = try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))
+        let cut = try CLI.tempFile("cut.log.gz", gz.prefix(gz.count / 2))
+        let r = try CLI.run(["scan", "--json", cut])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains(cut), r.stderr)
+    }
+}

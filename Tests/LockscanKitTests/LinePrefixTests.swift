@@ -1,0 +1,104 @@
+import LockscanKit
+import XCTest
+
+final class LinePrefixTests: XCTestCase {
+    func parse(_ s: String) -> (LinePrefix, String) {
+        let bytes = Array(s.utf8)
+        let p = LinePrefix.parse(bytes)
+        return (p, String(decoding: bytes[p.messageStart...], as: UTF8.self))
+    }
+
+    func testDmesgAndCallerIDs() {
+        var (p, m) = parse("[ 4474426.249700] NMI watchdog: Watchdog detected hard LOCKUP on cpu 50")
+        XCTAssertEqual(p.clock.monotonic, 4474426.2497)
+        XCTAssertEqual(m, "NMI watchdog: Watchdog detected hard LOCKUP on cpu 50")
+        (p, m) = parse("[  123.456789][    T1] msg")
+        XCTAssertEqual(p.callerID, "T1")
+        XCTAssertNil(p.callerCPU)
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("[    C7] msg")
+        XCTAssertEqual(p.callerCPU, 7)
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("[70.65] x")
+        XCTAssertEqual(p.clock.monotonic, 70.65)
+        (p, m) = parse("[  12.000000]  native_queued_spin_lock_slowpath+0x63/0x1f0")
+        XCTAssertEqual(m, " native_queued_spin_lock_slowpath+0x63/0x1f0", "frame indentation is kept")
+    }
+
+    func testLevelsAndFacility() {
+        var (p, m) = parse("<4>[   12.345678] msg")
+        XCTAssertEqual(p.level, 4)
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("kern  :warn  : [   12.345678] msg")
+        XCTAssertEqual(p.level, 4)
+        XCTAssertEqual(p.clock.monotonic, 12.345678)
+        XCTAssertEqual(m, "msg")
+    }
+
+    func testWallClocks() {
+        var (p, m) = parse("[Thu Oct 30 06:21:23 2025] msg")
+        XCTAssertEqual(p.clock.wall, "2025-10-30T06:21:23")
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("2025-10-30T06:21:23,123456+08:00 NMI watchdog: x")
+        XCTAssertEqual(p.clock.wall, "2025-10-30T06:21:23.123456+08:00")
+        XCTAssertNil(p.host, "dmesg --time-format iso has no host")
+        XCTAssertEqual(m, "NMI watchdog: x")
+        (p, m) = parse("Oct 30 06:21:23 host kernel: [ 123.456789] msg")
+        XCTAssertEqual(p.clock.wallPrinted, "Oct 30 06:21:23")
+        XCTAssertEqual(p.clock.monotonic, 123.456789)
+        XCTAssertEqual(p.host, "host")
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("2025-10-30T06:21:23.123456+08:00 host kernel: msg")
+        XCTAssertEqual(p.host, "host")
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("2025-10-30T06:21:23+0800 host kernel: msg")
+        XCTAssertEqual(p.clock.wall, "2025-10-30T06:21:23+08:00")
+        (p, m) = parse("[ 4474426.249700] host kernel: msg")
+        XCTAssertEqual(p.host, "host")
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("Tue Mar  8 12:00:01 2022 kern.info kernel: [   5.1] msg")
+        XCTAssertEqual(p.clock.wall, "2022-03-08T12:00:01")
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("2025-10-30 06:21:23.123 [   12.345678] msg")
+        XCTAssertEqual(p.clock.wall, "2025-10-30T06:21:23.123")
+        XCTAssertEqual(p.clock.monotonic, 12.345678)
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse(" kernel:[ 123.4] msg")
+        XCTAssertEqual(p.clock.monotonic, 123.4)
+        XCTAssertEqual(m, "msg")
+    }
+
+    func testKmsgAndTickets() {
+        var (p, m) = parse("6,1234,5678901,-;msg")
+        XCTAssertEqual(p.level, 6)
+        XCTAssertEqual(p.clock.monotonic, 5.678901)
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("11745 [ 12.000001] msg")
+        XCTAssertEqual(p.clock.monotonic, 12.000001)
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("> > [ 12.000001] msg")
+        XCTAssertEqual(m, "msg")
+    }
+
+    func testUnprefixedLineIsAllMessage() {
+        let (p, m) = parse("sched: RT throttling activated")
+        XCTAssertTrue(p.clock.isEmpty)
+        XCTAssertEqual(m, "sched: RT throttling activated")
+    }
+}
+
+final class CollapsedLineSplitterTests: XCTestCase {
+    func testSplitsAtTimestampsAndFrames() {
+        let line = "[  100.000001] watchdog: Watchdog detected hard LOCKUP on cpu 3 [  100.000002] Call Trace: <NMI> ? watchdog_overflow_callback+0x6a/0x80 </NMI> <TASK> _raw_spin_lock+0x2a/0x30 double_rq_lock+0x3e/0x80 </TASK>"
+        let pieces = CollapsedLineSplitter.pieces(Array(line.utf8)).map { String(decoding: $0.bytes, as: UTF8.self) }
+        XCTAssertEqual(pieces.first, "[  100.000001] watchdog: Watchdog detected hard LOCKUP on cpu 3")
+        XCTAssertTrue(pieces.contains("_raw_spin_lock+0x2a/0x30"), "\(pieces)")
+        XCTAssertTrue(pieces.contains("double_rq_lock+0x3e/0x80"), "\(pieces)")
+        XCTAssertTrue(pieces.contains("? watchdog_overflow_callback+0x6a/0x80"), "\(pieces)")
+    }
+
+    func testOrdinaryLineIsKept() {
+        let line = "[  100.000001] WARNING: CPU: 0 PID: 1 at kernel/watchdog.c:12 watchdog_overflow_callback+0x12/0x34"
+        XCTAssertEqual(CollapsedLineSplitter.pieces(Array(line.utf8)).count, 1)
+    }
+}

@@ -1,0 +1,79 @@
+import LockscanKit
+import XCTest
+
+final class TraceLineTests: XCTestCase {
+    func testModernFrame() {
+        guard case let .frames(markers, f?) = TraceLineParser.parse(" ? double_rq_lock+0x3e/0x80 [kvm]") else {
+            return XCTFail("not a frame")
+        }
+        XCTAssertEqual(markers, [])
+        XCTAssertEqual(f.function, "double_rq_lock")
+        XCTAssertEqual(f.offset, 0x3e)
+        XCTAssertEqual(f.size, 0x80)
+        XCTAssertEqual(f.module, "kvm")
+        XCTAssertFalse(f.reliable)
+    }
+
+    func testOldFrameWithMarkers() {
+        guard case let .frames(markers, f?) = TraceLineParser.parse(" <<EOE>>  <IRQ>  [<ffffffff810c9658>] ? tg_unthrottle_up+0x18/0x90") else {
+            return XCTFail("not a frame")
+        }
+        XCTAssertEqual(markers, [.endOfException, .irqBegin])
+        XCTAssertEqual(f.address, "0xffffffff810c9658")
+        XCTAssertEqual(f.function, "tg_unthrottle_up")
+    }
+
+    func testProseIsNotAFrame() {
+        XCTAssertEqual(TraceLineParser.parse("sched: RT throttling activated"), .other)
+        XCTAssertEqual(TraceLineParser.parse("foo+0x1/0x2 happened"), .other)
+    }
+
+    func testRIPAndCrash() {
+        guard case let .instructionPointer(f) = TraceLineParser.parse("RIP: 0010:native_queued_spin_lock_slowpath+0x1d0/0x200") else {
+            return XCTFail("no RIP")
+        }
+        XCTAssertEqual(f.function, "native_queued_spin_lock_slowpath")
+        XCTAssertTrue(f.isInstructionPointer)
+        guard case let .crashExceptionRIP(e) = TraceLineParser.parse("    [exception RIP: tg_unthrottle_up+24]") else {
+            return XCTFail("no exception RIP")
+        }
+        XCTAssertEqual(e.function, "tg_unthrottle_up")
+        XCTAssertEqual(e.offset, 24, "crash offsets are decimal")
+        guard case let .frames(_, c?) = TraceLineParser.parse(" #6 [ffff882f7fc83de0] walk_tg_tree_from at ffffffff810bc4d5 [kvm]") else {
+            return XCTFail("no crash frame")
+        }
+        XCTAssertEqual(c.function, "walk_tg_tree_from")
+        XCTAssertEqual(c.address, "0xffffffff810bc4d5")
+        XCTAssertEqual(c.module, "kvm")
+        XCTAssertEqual(TraceLineParser.parse("--- <NMI exception stack> ---"), .crashStackSwitch(.nmi))
+    }
+
+    func testTaskHeaders() {
+        guard case let .taskHeader(h) = TraceLineParser.parse("CPU: 50 PID: 0 Comm: swapper/50 Tainted: G        W  OE  ------------   3.10.0-514.16.1.el7.x86_64 #1") else {
+            return XCTFail("no header")
+        }
+        XCTAssertEqual(h.cpu, 50)
+        XCTAssertEqual(h.pid, 0)
+        XCTAssertEqual(h.comm, "swapper/50")
+        XCTAssertEqual(h.taint, "GWOE")
+        XCTAssertEqual(h.release, "3.10.0-514.16.1.el7.x86_64")
+        guard case let .taskHeader(k) = TraceLineParser.parse("CPU: 0 UID: 0 PID: 31664 Comm: CPU 0/KVM Not tainted 6.12.0-1-amd64 #1 Debian") else {
+            return XCTFail("no header")
+        }
+        XCTAssertEqual(k.comm, "CPU 0/KVM", "comms may contain spaces")
+        XCTAssertEqual(k.release, "6.12.0-1-amd64")
+        guard case let .crashTask(c) = TraceLineParser.parse("PID: 0      TASK: ffff882f7fc0c000  CPU: 50  COMMAND: \"swapper/50\"") else {
+            return XCTFail("no crash task")
+        }
+        XCTAssertEqual(c.cpu, 50)
+        XCTAssertEqual(c.comm, "swapper/50")
+    }
+
+    func testRegisters() {
+        guard case let .registers(r) = TraceLineParser.parse("RSP: 0018:ffffb3a4c0003e48 EFLAGS: 00000002") else {
+            return XCTFail("no regs")
+        }
+        XCTAssertEqual(r["EFLAGS"], "00000002")
+        XCTAssertEqual(TraceLineParser.parse("Note: this is prose"), .other)
+    }
+}
