@@ -165,11 +165,17 @@ NAMES=(lockscan rg grep)
 q() { printf '%q' "$1"; }
 # bash command lines (hyperfine runs them with --shell=bash); `|| [ $? -eq 1 ]`
 # accepts exit status 1, which the check above already validated.
+# rg/grep write their count to a file, NOT to /dev/null: GNU grep detects a
+# /dev/null stdout and stops at the first match (even with -c), which would
+# time a ~10 ms early exit instead of a full pass over the file.
+RG_OUT="$BENCH_DIR/rg.count"
+GREP_OUT="$BENCH_DIR/grep.count"
 CMDS=(
     "$(q "$BIN") scan --ndjson $(q "$INPUT") > /dev/null || [ \$? -eq 1 ]"
-    "rg -c -e '$TRIGGER_RE' $(q "$INPUT") > /dev/null || [ \$? -eq 1 ]"
-    "LC_ALL=C grep -cE '$TRIGGER_RE' $(q "$INPUT") > /dev/null || [ \$? -eq 1 ]"
+    "rg -c -e '$TRIGGER_RE' $(q "$INPUT") > $(q "$RG_OUT") || [ \$? -eq 1 ]"
+    "LC_ALL=C grep -cE '$TRIGGER_RE' $(q "$INPUT") > $(q "$GREP_OUT") || [ \$? -eq 1 ]"
 )
+rm -f -- "$RG_OUT" "$GREP_OUT"
 TIMES="$BENCH_DIR/times.tsv"   # name <TAB> median seconds
 : > "$TIMES"
 
@@ -205,6 +211,12 @@ else
         printf '%s\t%s\n' "${NAMES[$i]}" "$median" >> "$TIMES"
     done
 fi
+
+# The timed runs must have done the full search (same count as the check run).
+rg_timed=$(cat -- "$RG_OUT" 2>/dev/null || true)
+grep_timed=$(cat -- "$GREP_OUT" 2>/dev/null || true)
+[[ ${rg_timed:-0} == "$RG_COUNT" ]]     || die "timed rg runs counted '${rg_timed}', expected $RG_COUNT"
+[[ ${grep_timed:-0} == "$GREP_COUNT" ]] || die "timed grep runs counted '${grep_timed}', expected $GREP_COUNT"
 
 # ---------------------------------------------------------------------------
 # 6. Report (terminal + Benchmarks/results/latest.md)
@@ -275,8 +287,8 @@ MD="$RESULTS_DIR/latest.md"
     echo
     echo '```'
     echo "lockscan scan --ndjson FILE > /dev/null"
-    echo "rg -c -e '$TRIGGER_RE' FILE"
-    echo "LC_ALL=C grep -cE '$TRIGGER_RE' FILE"
+    echo "rg -c -e '$TRIGGER_RE' FILE > rg.count"
+    echo "LC_ALL=C grep -cE '$TRIGGER_RE' FILE > grep.count"
     echo '```'
 } > "$MD"
 echo
