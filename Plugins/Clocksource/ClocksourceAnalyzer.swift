@@ -17,7 +17,7 @@ public final class ClocksourceAnalyzer: Analyzer {
         title: "Clocksource marked unstable",
         explanation: explanation,
         eventKinds: ["clocksource_unstable", "clocksource_watchdog_skipped"],
-        triggers: ["unstable", "Unstable", "TSC warp", "skipping watchdog check", "clock-skew test skipped",
+        triggers: ["unstable", "Unstable", "TSC warp", "skipping watchdog check", "read-back delay",
                    "Hypervisor detected", "kvm-clock"],
         examples: examples,
         make: { ClocksourceAnalyzer() })
@@ -66,6 +66,28 @@ public final class ClocksourceAnalyzer: Analyzer {
         if p.kind == "clocksource_unstable", report != nil || continues(text) {
             absorb(record)
             return .collecting
+        }
+        if p.kind == "clocksource_watchdog_skipped", let report {
+            if report.kind == "clocksource_watchdog_skipped" {
+                absorb(record)
+                return .collecting
+            }
+            if p.details["reason"] == "watchdog read-back delay", !p.evidence.contains(where: { $0.contains("skipped") }) {
+                // A read-back-delay line cut short (or an older wording) followed by the
+                // TSC's own "Marking TSC unstable due to clocksource watchdog": it was
+                // instability after all.
+                var upgraded = p
+                upgraded.kind = "clocksource_unstable"
+                upgraded.severity = .warning
+                upgraded.title = "clocksource tsc unstable (watchdog read-back delay)"
+                upgraded.explanation = Self.explanation
+                upgraded.details["clocksource"] = upgraded.details["clocksource"] ?? "tsc"
+                pending = upgraded
+                absorb(record)
+                return .collecting
+            }
+            flush(emit)
+            return consume(record, emit: emit)
         }
         pendingLines += 1
         if pendingLines > 3 {
@@ -153,20 +175,32 @@ public final class ClocksourceAnalyzer: Analyzer {
                 rep.cpu = text.integer(after: "watchdog on CPU")
                 return rep
             }
-            if text.contains("excessive read-back delay") {
-                if text.contains("skipped") {
-                    var rep = Report(kind: "clocksource_watchdog_skipped", title: "clocksource watchdog check skipped", severity: .info)
-                    rep.cpu = text.integer(after: "watchdog on CPU")
-                    rep.details["reason"] = "excessive read-back delay"
-                    return rep
-                }
+            // kernel/time/clocksource.c cs_watchdog_read(): a slow watchdog read
+            // either gives up on the clocksource ("… marking tsc unstable";
+            // before 5.15 "wd-tsc-wd read-back delay 1000614ns, attempt 3,
+            // marking unstable") or skips the check, in two lines:
+            // "…: hpet wd-wd read-back delay of 50370ns" then
+            // "wd-tsc-wd read-back delay of 161744ns, clock-skew test skipped!".
+            if text.contains("read-back delay") {
                 if text.contains("marking"), text.contains("unstable") {
                     var rep = Report(title: "clocksource unstable (watchdog read-back delay)")
                     rep.cpu = text.integer(after: "watchdog on CPU")
                     if let after = text.components(separatedBy: "marking ").last?.split(separator: " ").first,
-                       after != "unstable" { rep.details["clocksource"] = String(after) }
+                       after != "unstable" {
+                        rep.details["clocksource"] = String(after)
+                        rep.title = "clocksource \(after) unstable (watchdog read-back delay)"
+                    }
+                    if let d = text.integer(after: "read-back delay of ") ?? text.integer(after: "read-back delay ") {
+                        rep.details["readBackDelayNs"] = String(d)
+                    }
                     return rep
                 }
+                var rep = Report(kind: "clocksource_watchdog_skipped", title: "clocksource watchdog check skipped", severity: .info)
+                rep.cpu = text.integer(after: "watchdog on CPU")
+                rep.details["reason"] = "watchdog read-back delay"
+                // The second line of the pair continues the first.
+                rep.startsNewReport = !text.contains("clock-skew test skipped")
+                return rep
             }
             if text.contains("Long readout interval, skipping watchdog check") {
                 var rep = Report(kind: "clocksource_watchdog_skipped", title: "clocksource watchdog check skipped", severity: .info)
@@ -264,10 +298,21 @@ public final class ClocksourceAnalyzer: Analyzer {
             tsc: Marking TSC unstable due to TSCs unsynchronized
             """, expect: [.init(kind: "clocksource_unstable", severity: .info, line: 1)]),
         AnalyzerExample("skipped checks are their own kind", """
-            clocksource: timekeeping watchdog on CPU2: wd-tsc-wd excessive read-back delay of 153560ns vs. limit of 125000ns, wd-wd read-back delay only 27ns, clock-skew test skipped!
+            clocksource: timekeeping watchdog on CPU2: hpet wd-wd read-back delay of 50370ns
+            clocksource: wd-tsc-wd read-back delay of 161744ns, clock-skew test skipped!
             clocksource: Long readout interval, skipping watchdog check: cs_nsec: 1000000000 wd_nsec: 1000000000
-            """, expect: [.init(kind: "clocksource_watchdog_skipped", severity: .info, line: 1),
-                          .init(kind: "clocksource_watchdog_skipped", severity: .info, line: 2)]),
+            """, expect: [.init(kind: "clocksource_watchdog_skipped", cpu: 2, severity: .info, line: 1),
+                          .init(kind: "clocksource_watchdog_skipped", severity: .info, line: 3)]),
+        AnalyzerExample("5.13-era read-back wording without the clocksource name", """
+            clocksource: timekeeping watchdog on CPU13: wd-tsc-wd read-back delay 1000614ns, attempt 3, marking unstable
+            tsc: Marking TSC unstable due to clocksource watchdog
+            """, expect: [.init(kind: "clocksource_unstable", cpu: 13, severity: .warning, line: 1)]),
+        AnalyzerExample("a slow watchdog read that gives up on the TSC is instability", """
+            clocksource: timekeeping watchdog on CPU227: wd-tsc-wd excessive read-back delay of 153560ns vs. limit of 125000ns, wd-wd read-back delay only 11440ns, attempt 3, marking tsc unstable
+            tsc: Marking TSC unstable due to clocksource watchdog
+            TSC found unstable after boot, most likely due to broken BIOS. Use 'tsc=unstable'.
+            """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable (watchdog read-back delay)", cpu: 227,
+                                severity: .warning, line: 1)]),
         AnalyzerExample("boot-time registration and switching are not instability", """
             clocksource: tsc-early: mask: 0xffffffffffffffff max_cycles: 0x3985c314e25, max_idle_ns: 881590612270 ns
             clocksource: Switched to clocksource kvm-clock
