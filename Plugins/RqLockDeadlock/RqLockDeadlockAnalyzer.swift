@@ -129,7 +129,9 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
             e.details["holderCPU"] = "unknown"
             e.title = "rq lock spin in \(e.details["waitingIn"] ?? "double_rq_lock")"
         }
-        if let rdi = first.dump.registers["RDI"] { e.details["lockAddress"] = "0x" + rdi.drop(while: { $0 == "0" }) }
+        if let rdi = first.dump.registers["RDI"], let value = UInt64(rdi, radix: 16), value != 0 {
+            e.details["lockAddress"] = "0x" + String(value, radix: 16)
+        }
         for c in waiters + holders {
             e.evidence.append("--- cpu \(c.dump.cpu.map(String.init) ?? "?") (\(describe(c.role))) ---")
             e.evidence += c.dump.evidence.prefix(40)
@@ -189,7 +191,13 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
                 return .waiting(via: rq)
             }
             if let rq = wrappersSkipped.prefix(3).first(where: rqLockFrames.contains) { return .waiting(via: rq) }
-            if let caller = wrappersSkipped.first, schedulerCallers.contains(caller) { return .waiting(via: caller) }
+            if let caller = wrappersSkipped.first, schedulerCallers.contains(caller) {
+                // try_to_wake_up takes p->pi_lock with raw_spin_lock_irqsave before any rq lock:
+                // that spin is on a task's lock, not a runqueue's.
+                let lastWrapper = frames[spinIndex...].prefix(while: spinFrames.contains).last
+                if caller == "try_to_wake_up", lastWrapper == "_raw_spin_lock_irqsave" { return .other }
+                return .waiting(via: caller)
+            }
             return .other
         }
         if let holder = frames.prefix(8).first(where: { longHolderFrames.contains($0) }) { return .holding(in: holder) }
@@ -251,6 +259,18 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
              lock_acquire+0xc2/0x2d0
              _raw_spin_lock+0x2f/0x40
              double_rq_lock+0x3a/0x80
+             </TASK>
+            """, expect: []),
+        AnalyzerExample("waking a task spins on its pi_lock, not on a runqueue lock", """
+            NMI backtrace for cpu 4
+            CPU: 4 PID: 3120 Comm: java Not tainted 5.15.0-91-generic #101-Ubuntu
+            RIP: 0010:native_queued_spin_lock_slowpath+0x1d0/0x200
+            Call Trace:
+             <TASK>
+             _raw_spin_lock_irqsave+0x3d/0x50
+             try_to_wake_up+0x1d8/0x5c0
+             wake_up_q+0x4a/0x90
+             futex_wake+0x160/0x190
              </TASK>
             """, expect: []),
         AnalyzerExample("an ordinary spinlock wait outside the scheduler is not an rq lock", """
