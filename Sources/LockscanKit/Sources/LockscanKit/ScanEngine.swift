@@ -148,7 +148,10 @@ final class InputRun {
         }
         var seen = Set<[UInt8]>()
         allTriggers = allTriggers.filter { seen.insert($0).inserted }
+        triggerSearch = TriggerSearch(allTriggers)
     }
+
+    var triggerSearch = TriggerSearch([])
 
     func diagnose(_ line: Int?, _ message: String) {
         if summary.diagnostics.count < 20 {
@@ -294,22 +297,10 @@ final class InputRun {
     /// Lines [from, to) of the buffer; `to` is just after a newline or at EOF.
     func processRegion(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
         var pos = from
-        var hitCache = [Int](repeating: -1, count: allTriggers.count)
         while pos < to {
             if !everyLine && !collecting.contains(true) {
                 // Fast path: jump to the next line holding any trigger.
-                var next = Int.max
-                for (k, t) in allTriggers.enumerated() {
-                    if hitCache[k] < pos && hitCache[k] != Int.max {
-                        if let h = lockscan_memmem(buf + pos, to - pos, t, t.count) {
-                            hitCache[k] = h - UnsafeRawPointer(buf)
-                        } else {
-                            hitCache[k] = Int.max
-                        }
-                    }
-                    next = min(next, hitCache[k])
-                }
-                if next == Int.max {
+                guard let next = triggerSearch.firstHit(buf, from: pos, to: to) else {
                     lineNumber += countNewlines(buf + pos, to - pos)
                     if to > pos && buf.load(fromByteOffset: to - 1, as: UInt8.self) != 0x0A { lineNumber += 1 }
                     return
@@ -331,10 +322,7 @@ final class InputRun {
     }
 
     func countNewlines(_ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
-        let b = UnsafeRawBufferPointer(start: p, count: n)
-        var c = 0
-        for byte in b where byte == 0x0A { c += 1 }
-        return c
+        lockscan_count_byte(p.assumingMemoryBound(to: UInt8.self), n, 0x0A)
     }
 
     /// One physical line of the input.

@@ -7,4 +7,12 @@
 const void *lockscan_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
 const void *lockscan_memrchr(const void *s, int c, size_t n);
 
+/// Index of the first i in [0, n-1) whose byte pair (h[i], h[i+1]) has its
+/// bit set in `pairs` (65536 bits), or n when none does. One pass over the
+/// bytes however many trigger strings there are: the multi-string prefilter.
+size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char *pairs);
+
+/// How many bytes in h[0..n) equal c (a loop the compiler vectorizes).
+size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c);
+
 #endif
