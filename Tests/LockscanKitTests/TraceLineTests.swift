@@ -62,6 +62,12 @@ final class TraceLineTests: XCTestCase {
         }
         XCTAssertEqual(k.comm, "CPU 0/KVM", "comms may contain spaces")
         XCTAssertEqual(k.release, "6.12.0-1-amd64")
+        guard case let .taskHeader(old) = TraceLineParser.parse("Pid: 0, comm: swapper Not tainted 2.6.32-431.el6.x86_64 #1 Dell Inc. PowerEdge R620/0PXXHP") else {
+            return XCTFail("no old header")
+        }
+        XCTAssertEqual(old.comm, "swapper")
+        XCTAssertEqual(old.release, "2.6.32-431.el6.x86_64")
+        XCTAssertNil(old.cpu)
         guard case let .crashTask(c) = TraceLineParser.parse("PID: 0      TASK: ffff882f7fc0c000  CPU: 50  COMMAND: \"swapper/50\"") else {
             return XCTFail("no crash task")
         }

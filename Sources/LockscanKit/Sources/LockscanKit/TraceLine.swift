@@ -69,6 +69,7 @@ public enum TraceLineParser {
         }
         if s.hasPrefix("CPU: "), let h = parseTaskHeader(bytes, from: s.pos) { return .taskHeader(h) }
         if s.hasPrefix("PID: "), let h = parseCrashTask(&s) { return .crashTask(h) }
+        if s.hasPrefix("Pid: "), let h = parseOldTaskHeader(s.rest) { return .taskHeader(h) }
         if s.skip("#"), let f = parseCrashFrame(&s) {
             s.skipSpaces()
             if s.skip("[exception RIP: "), case let .crashExceptionRIP(ip) = parseExceptionRIP(&s) {
@@ -284,6 +285,21 @@ public enum TraceLineParser {
             h.release = rest.split(separator: " ").first.map(String.init)
         } else if after.hasPrefix(" Not tainted") {
             h.release = after.dropFirst(" Not tainted".count).split(separator: " ").first.map(String.init)
+        }
+        return h
+    }
+
+    /// ≤3.x kernels: `Pid: 0, comm: swapper Not tainted 2.6.32-431.el6.x86_64 #1 Dell Inc. PowerEdge R620`
+    /// (no CPU on the line; `Tainted: G  W  ---------------- ` variants as in newer headers).
+    static func parseOldTaskHeader(_ text: String) -> TaskHeader? {
+        guard text.hasPrefix("Pid: "), let commRange = text.range(of: ", comm: ") else { return nil }
+        var h = TaskHeader()
+        h.pid = Int(text[text.index(text.startIndex, offsetBy: 5)..<commRange.lowerBound])
+        // Reuse the CPU-line parser for comm/taint/release by giving it that shape.
+        if let parsed = parseTaskHeader(Array(("CPU: 0 PID: 0 Comm: " + text[commRange.upperBound...]).utf8), from: 0) {
+            h.comm = parsed.comm
+            h.taint = parsed.taint
+            h.release = parsed.release
         }
         return h
     }
