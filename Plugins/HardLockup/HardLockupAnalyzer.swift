@@ -77,6 +77,7 @@ public final class HardLockupAnalyzer: Analyzer {
             }
             if header.isPanic { e.details["panic"] = "true" }
             e.details["detector"] = header.detector
+            if let r = header.reporter { e.details["reportedBy"] = "cpu \(r)" }
             pending = e
             pendingFromWarning = header.detector == "warning"
             startCollector(record, crash: false)
@@ -159,6 +160,8 @@ public final class HardLockupAnalyzer: Analyzer {
         var function: Frame?
         var isPanic = false
         var detector: String
+        /// The CPU that printed the report, when the wording names it.
+        var reporter: Int?
 
         static func parse(_ text: String) -> Header? {
             if text.contains("Kernel panic - not syncing:") {
@@ -171,9 +174,15 @@ public final class HardLockupAnalyzer: Analyzer {
             if let r = text.range(of: "Watchdog detected hard LOCKUP on cpu ") {
                 var h = Header(detector: "perf")
                 h.cpu = text.integer(after: "hard LOCKUP on cpu ")
-                // Buddy detector (6.5+): "CPU2: Watchdog detected hard LOCKUP on cpu 3".
+                // 6.5+ names the CPU that noticed: "watchdog: CPU2: Watchdog detected hard
+                // LOCKUP on cpu 3". A different CPU than the stuck one is the buddy
+                // detector; the same one is the CPU's own (perf) detector.
                 let before = text[..<r.lowerBound]
-                if before.hasPrefix("CPU"), before.dropFirst(3).prefix(while: { $0.isNumber }).count > 0 { h.detector = "buddy" }
+                if let c = before.range(of: "CPU", options: .backwards),
+                   let reporter = Int(before[c.upperBound...].prefix(while: { $0.isNumber })) {
+                    h.reporter = reporter
+                    if reporter != h.cpu { h.detector = "buddy" }
+                }
                 return h
             }
             // powerpc: "Watchdog CPU:15 detected Hard LOCKUP other CPUS:9-11",

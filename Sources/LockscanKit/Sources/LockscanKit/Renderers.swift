@@ -61,12 +61,16 @@ public struct TextRenderer {
         out += "  " + facts.joined(separator: "  ") + "\n"
         for (k, v) in e.details.sorted(by: { $0.key < $1.key }) { out += "  \(k): \(v)\n" }
         if !e.stack.isEmpty {
-            out += "  stack:\n"
-            for f in e.stack.prefix(12) {
+            // The NMI handler's own frames say how the CPU was interrupted, not
+            // where it was: the JSON keeps them, the terminal hides them.
+            let shown = e.stack.filter { $0.context != .nmi }
+            let hidden = e.stack.count - shown.count
+            out += "  stack" + (hidden > 0 ? " (\(hidden) NMI-handler frames hidden)" : "") + ":\n"
+            for f in shown.prefix(12) {
                 let ctx = f.context.map { " (\($0.rawValue))" } ?? ""
                 out += "    \(f.reliable ? "" : "? ")\(f.display)\(ctx)\n"
             }
-            if e.stack.count > 12 { out += "    … \(e.stack.count - 12) more\n" }
+            if shown.count > 12 { out += "    … \(shown.count - 12) more\n" }
         }
         if !e.explanation.isEmpty { out += wrap(e.explanation, indent: "  ") }
         for h in e.hints {
