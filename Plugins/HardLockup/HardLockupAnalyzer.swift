@@ -40,13 +40,10 @@ public final class HardLockupAnalyzer: Analyzer {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        if var c = collector {
-            if c.feed(record) == .accepted {
-                collector = c
-                return .collecting
-            }
-            attach(c.dump, crash: collectorForCrash)
-            collector = nil
+        switch collector.step(record) {
+        case .accepted: return .collecting
+        case let .finished(dump): attach(dump, crash: collectorForCrash)
+        case .idle: break
         }
         let text = record.text
         if let header = Header.parse(text) {

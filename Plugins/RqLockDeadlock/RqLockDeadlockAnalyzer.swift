@@ -52,13 +52,10 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        if var c = collector {
-            if c.feed(record) == .accepted {
-                collector = c
-                return .collecting
-            }
-            add(c.dump, emit)
-            collector = nil
+        switch collector.step(record) {
+        case .accepted: return .collecting
+        case let .finished(dump): add(dump, emit)
+        case .idle: break
         }
         let text = record.text
         if text.contains("possible circular locking") || text.contains("possible recursive locking")

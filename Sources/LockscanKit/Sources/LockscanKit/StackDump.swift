@@ -201,3 +201,24 @@ public struct StackDumpCollector: Sendable {
         context = c
     }
 }
+
+/// The step every analyzer that collects dumps repeats: feed the record to
+/// the collector if one is running, and hand back the dump once a record
+/// ends it (that record then still has to be handled as a fresh line).
+public enum CollectorStep {
+    case idle
+    case accepted
+    case finished(StackDump)
+}
+
+extension Optional where Wrapped == StackDumpCollector {
+    public mutating func step(_ record: Record) -> CollectorStep {
+        guard var c = self else { return .idle }
+        if c.feed(record) == .accepted {
+            self = c
+            return .accepted
+        }
+        self = nil
+        return .finished(c.dump)
+    }
+}

@@ -240,13 +240,7 @@ public enum TraceLineParser {
         let text = String(decoding: bytes[from...], as: UTF8.self)
         guard let commRange = text.range(of: " Comm: ") else { return nil }
         var h = TaskHeader()
-        let head = text[..<commRange.lowerBound].split(separator: " ")
-        var i = 0
-        while i + 1 < head.count {
-            if head[i] == "CPU:" { h.cpu = Int(head[i + 1]) }
-            if head[i] == "PID:" { h.pid = Int(head[i + 1]) }
-            i += 1
-        }
+        (h.cpu, h.pid) = cpuAndPID(text[..<commRange.lowerBound])
         let tail = text[commRange.upperBound...]
         // The comm may contain spaces ("CPU 0/KVM"); it ends where the taint clause starts.
         let taintMarkers = [" Tainted: ", " Not tainted ", " Not tainted"]
@@ -289,6 +283,17 @@ public enum TraceLineParser {
         return h
     }
 
+    /// The numbers after `CPU:` and `PID:` in a space-separated header.
+    static func cpuAndPID(_ head: Substring) -> (cpu: Int?, pid: Int?) {
+        let fields = head.split(separator: " ")
+        var cpu: Int?, pid: Int?
+        for (label, value) in zip(fields, fields.dropFirst()) {
+            if label == "CPU:" { cpu = Int(value) }
+            if label == "PID:" { pid = Int(value) }
+        }
+        return (cpu, pid)
+    }
+
     /// ≤3.x kernels: `Pid: 0, comm: swapper Not tainted 2.6.32-431.el6.x86_64 #1 Dell Inc. PowerEdge R620`
     /// (no CPU on the line; `Tainted: G  W  ---------------- ` variants as in newer headers).
     static func parseOldTaskHeader(_ text: String) -> TaskHeader? {
@@ -309,13 +314,7 @@ public enum TraceLineParser {
         let text = s.rest
         guard text.contains(" TASK: "), let cmdRange = text.range(of: "COMMAND: \"") else { return nil }
         var h = TaskHeader()
-        let fields = text[..<cmdRange.lowerBound].split(separator: " ")
-        var i = 0
-        while i + 1 < fields.count {
-            if fields[i] == "PID:" { h.pid = Int(fields[i + 1]) }
-            if fields[i] == "CPU:" { h.cpu = Int(fields[i + 1]) }
-            i += 1
-        }
+        (h.cpu, h.pid) = cpuAndPID(text[..<cmdRange.lowerBound])
         let after = text[cmdRange.upperBound...]
         if let q = after.lastIndex(of: "\"") { h.comm = String(after[..<q]) }
         return h
