@@ -185,9 +185,10 @@ public final class HardLockupAnalyzer: Analyzer {
             // powerpc: "Watchdog CPU:15 detected Hard LOCKUP other CPUS:9-11",
             // "watchdog: CPU 4 self-detected hard LOCKUP @ plpar_hcall_norets+0x1c/0x28",
             // "watchdog: CPU 9 detected hard LOCKUP on other CPUs 10-11".
-            if text.contains("detected Hard LOCKUP other CPUS:") {
+            for marker in ["detected Hard LOCKUP other CPUS:", "detected hard LOCKUP on other CPUs "] where text.contains(marker) {
+                // The stuck CPUs are listed ("9-11"); the first is the event's cpu.
                 var h = Header(detector: "powerpc")
-                h.otherCPUs = text.components(separatedBy: "other CPUS:").last?.trimmingCharacters(in: .whitespaces)
+                h.otherCPUs = text.components(separatedBy: marker).last?.trimmingCharacters(in: .whitespaces)
                 h.cpu = h.otherCPUs.flatMap { Int($0.prefix(while: { $0.isNumber })) }
                 return h
             }
@@ -200,12 +201,6 @@ public final class HardLockupAnalyzer: Analyzer {
                     f.isInstructionPointer = true
                     h.function = f
                 }
-                return h
-            }
-            if text.contains("detected hard LOCKUP on other CPUs ") {
-                var h = Header(detector: "powerpc")
-                h.otherCPUs = text.components(separatedBy: "on other CPUs ").last?.trimmingCharacters(in: .whitespaces)
-                h.cpu = h.otherCPUs.flatMap { Int($0.prefix(while: { $0.isNumber })) }
                 return h
             }
             if text.hasPrefix("WARNING:"), text.contains("watchdog_overflow_callback") {
