@@ -18,11 +18,10 @@ struct Scan: ParsableCommand {
     @Flag(help: "Print one JSON event per line as events are found.") var ndjson = false
     @Flag(help: "Print a Markdown summary for incident documents.") var markdown = false
 
-    @Option(help: ArgumentHelp("Input format instead of sniffing: \(InputFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
-                               valueName: "FORMAT"))
+    @Option(help: ArgumentHelp("Input format for every file, instead of sniffing each.", valueName: "FORMAT"))
     var format: InputFormat?
 
-    @Option(name: .customLong("fail-on"), help: "Exit 1 when an event is at least this severe: info, warning, error, critical.")
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 when an event is at least this severe.", valueName: "SEVERITY"))
     var failOn: Severity = .warning
 
     @OptionGroup var pluginOptions: PluginOptions
