@@ -128,11 +128,15 @@ public final class HardLockupAnalyzer: Analyzer {
         e.kernel = dump.release ?? e.kernel
         e.taint = dump.taint ?? e.taint
         if !interrupted.isEmpty || !dump.frames.isEmpty {
+            // powerpc's "self-detected hard LOCKUP @ func" names the IP in the header itself.
+            let headerIP = e.stack.first { $0.isInstructionPointer }
             var stack: [Frame] = []
-            if let ip = dump.instructionPointer { stack.append(ip) }
+            if let ip = dump.instructionPointer ?? headerIP { stack.append(ip) }
             stack += dump.frames
             e.stack = stack
-            if let name = interrupted.first?.function { e.title = "hard LOCKUP in \(FunctionName.base(name))" }
+            if let name = (dump.instructionPointer == nil ? headerIP : nil)?.function ?? interrupted.first?.function {
+                e.title = "hard LOCKUP in \(FunctionName.base(name))"
+            }
         }
         if let irq = dump.irqsDisabled { e.details["irqsDisabled"] = String(irq) }
         e.source.endLine = max(e.source.endLine, dump.lastLine)
@@ -274,9 +278,22 @@ public final class HardLockupAnalyzer: Analyzer {
              #5 [ffff882f7fc83dc8] tg_unthrottle_up at ffffffff810c9658
              #6 [ffff882f7fc83de0] walk_tg_tree_from at ffffffff810bc4d5
             """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in tg_unthrottle_up", cpu: 50, line: 1)]),
-        AnalyzerExample("powerpc watchdog", """
-            Watchdog CPU:15 detected Hard LOCKUP other CPUS:9-11
-            """, expect: [.init(kind: "hard_lockup", cpu: 9)]),
+        AnalyzerExample("powerpc watchdog: another CPU reports, NIP names the function", """
+            Watchdog CPU:128 detected Hard LOCKUP other CPUS:168
+            Watchdog CPU:168 Hard LOCKUP
+            CPU: 168 PID: 0 Comm: swapper/168 Tainted: G           OE    4.15.0-21-generic #22-Ubuntu
+            NIP [c000000000024420] udelay+0x40/0x60
+            LR [c0080000107e970c] __tg3_readphy+0xa4/0x1d0 [tg3]
+            Call Trace:
+            [c00020397b4d3660] [c0080000107e972c] __tg3_readphy+0xc4/0x1d0 [tg3] (unreliable)
+            [c00020397b4d36b0] [c0080000107fcf84] tg3_setup_copper_phy+0x64c/0x1130 [tg3]
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in udelay", cpu: 168, line: 1)]),
+        AnalyzerExample("powerpc self-detected, a wrapped preamble line is not the stack", """
+            watchdog: CPU 16 self-detected hard LOCKUP @ .do_raw_spin_lock+0x90/0x1d0
+            hardirqs last  enabled at (3697757): [<c0000000003d8d84>]
+            .__slab_free+0x3b4/0x5f0
+            CPU: 16 PID: 292187 Comm: kworker/16:0 Tainted: G      D           5.14.0-rc1-TalosII #2
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in do_raw_spin_lock", cpu: 16, line: 1)]),
         AnalyzerExample("not a lockup: perf NMI watchdog disabled under qemu", """
             NMI watchdog: Perf NMI watchdog permanently disabled
             INFO: NMI handler (perf_event_nmi_handler) took too long to run: 29.847 msecs

@@ -39,7 +39,7 @@ final class TraceLineTests: XCTestCase {
         }
         XCTAssertEqual(e.function, "tg_unthrottle_up")
         XCTAssertEqual(e.offset, 24, "crash offsets are decimal")
-        guard case let .frames(_, c?) = TraceLineParser.parse(" #6 [ffff882f7fc83de0] walk_tg_tree_from at ffffffff810bc4d5 [kvm]") else {
+        guard case let .crashFrame(c) = TraceLineParser.parse(" #6 [ffff882f7fc83de0] walk_tg_tree_from at ffffffff810bc4d5 [kvm]") else {
             return XCTFail("no crash frame")
         }
         XCTAssertEqual(c.function, "walk_tg_tree_from")
@@ -73,6 +73,25 @@ final class TraceLineTests: XCTestCase {
         }
         XCTAssertEqual(c.cpu, 50)
         XCTAssertEqual(c.comm, "swapper/50")
+    }
+
+    func testOtherArchitectures() {
+        guard case let .frames(_, f?) = TraceLineParser.parse("[c00020397b4d3660] [c0080000107e972c] __tg3_readphy+0xc4/0x1d0 [tg3] (unreliable)") else {
+            return XCTFail("no powerpc frame")
+        }
+        XCTAssertEqual(f.function, "__tg3_readphy")
+        XCTAssertEqual(f.module, "tg3")
+        XCTAssertEqual(f.address, "0xc0080000107e972c")
+        XCTAssertFalse(f.reliable)
+        guard case let .instructionPointer(nip) = TraceLineParser.parse("NIP [c000000000185e90] .do_raw_spin_lock+0x90/0x1d0") else {
+            return XCTFail("no NIP")
+        }
+        XCTAssertEqual(nip.function, ".do_raw_spin_lock")
+        XCTAssertEqual(FunctionName.base(nip.function!), "do_raw_spin_lock")
+        guard case let .instructionPointer(pc) = TraceLineParser.parse("pc : queued_spin_lock_slowpath+0x1c0/0x3f0") else {
+            return XCTFail("no arm64 pc")
+        }
+        XCTAssertEqual(pc.function, "queued_spin_lock_slowpath")
     }
 
     func testRegisters() {

@@ -77,6 +77,7 @@ public struct StackDumpCollector: Sendable {
     private var lineCount = 0
     private var crashSwitchIndex = 0
     private var callerID: String?
+    private var inTrace = false
     public let maxLines: Int
     /// Lines tolerated before the first frame (module lists wrap, `Hardware name:`, …).
     public let maxPreambleLines: Int
@@ -114,11 +115,20 @@ public struct StackDumpCollector: Sendable {
         switch parsed {
         case let .frames(markers, frame):
             for m in markers { apply(m) }
+            if !markers.isEmpty { inTrace = true }
+            // A bare frame before any "Call Trace:" or marker is a wrapped
+            // continuation of a preamble line ("hardirqs last enabled at
+            // (…): [<…>]" split by a mail client), not the stack.
+            if frame != nil, !inTrace { break }
             if var f = frame {
-                if dump.fromCrash == false { f.context = context }
+                f.context = context
                 dump.frames.append(f)
                 sawFrames = true
             }
+        case let .crashFrame(f):
+            dump.fromCrash = true
+            dump.frames.append(f)
+            sawFrames = true
         case let .instructionPointer(f):
             if sawFrames && dump.instructionPointer != nil { return .ended }
             var f = f
@@ -126,6 +136,7 @@ public struct StackDumpCollector: Sendable {
             if dump.instructionPointer == nil || context != .nmi { dump.instructionPointer = f }
         case .callTraceHeader:
             if sawFrames && !dump.fromCrash { return .ended }
+            inTrace = true
         case let .taskHeader(h):
             if sawFrames { return .ended }
             apply(h)

@@ -3,6 +3,8 @@ public enum FunctionName {
     /// `foo.isra.0` → `foo`, `bar.constprop.3` → `bar`, `baz.cold` → `baz`:
     /// compiler clones are one function to a reader and to a bug tracker.
     public static func base(_ name: String) -> String {
+        // ppc64 ELFv1 prints code entry points with a leading dot (".do_raw_spin_lock").
+        if name.hasPrefix("."), name.count > 1 { return base(String(name.dropFirst())) }
         guard let dot = name.firstIndex(of: ".") else { return name }
         let suffixes = [".isra", ".constprop", ".part", ".cold", ".llvm", ".lto_priv", ".localalias"]
         for s in suffixes where name[dot...].hasPrefix(s) { return String(name[..<dot]) }

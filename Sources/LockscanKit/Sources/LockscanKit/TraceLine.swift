@@ -12,6 +12,8 @@ public enum TraceLine: Equatable, Sendable {
     case taskHeader(TaskHeader)
     /// crash: `PID: 0  TASK: ffff882f7fc0c000  CPU: 50  COMMAND: "swapper/50"`
     case crashTask(TaskHeader)
+    /// crash: ` #5 [ffff882f7fc83dc8] tg_unthrottle_up at ffffffff810c9658 [kvm]`
+    case crashFrame(Frame)
     /// crash: `[exception RIP: tg_unthrottle_up+24]` (decimal offset)
     case crashExceptionRIP(Frame)
     /// crash output whose blank lines were lost: `#11 [sp] end_repeat_nmi at … [exception RIP: f+24]`.
@@ -62,7 +64,14 @@ public enum TraceLineParser {
         if s.skip("RIP: ") {
             return parseRIP(&s)
         }
-        if s.skip("Call Trace:") || s.skip("Call trace:") { return .callTraceHeader }
+        // powerpc "NIP [c000000000185e90] .do_raw_spin_lock+0x90/0x1d0", arm64 "pc : queued_spin_lock_slowpath+0x1c0/0x3f0"
+        if s.skip("NIP [") || s.skip("pc : ") {
+            if s.hexDigits() != nil { _ = s.skip("] ") }
+            var f = Frame(isInstructionPointer: true)
+            if parseSymbolOffset(&s, into: &f) != nil { return .instructionPointer(f) }
+            return .dumpDecoration
+        }
+        if s.skip("Call Trace:") || s.skip("Call trace:") || s.skip("Backtrace:") { return .callTraceHeader }
         if s.skip("NMI backtrace for cpu ") {
             if let d = s.digits() { return .nmiBacktrace(cpu: d.value) }
             return .other
@@ -75,7 +84,7 @@ public enum TraceLineParser {
             if s.skip("[exception RIP: "), case let .crashExceptionRIP(ip) = parseExceptionRIP(&s) {
                 return .crashFrameThenExceptionRIP(f, ip)
             }
-            return .frames(markers: [], frame: f)
+            return .crashFrame(f)
         }
         if s.skip("[exception RIP: ") { return parseExceptionRIP(&s) }
         if s.skip("--- <") {
@@ -92,7 +101,8 @@ public enum TraceLineParser {
 
     static let decorations = ["Code: ", "Hardware name:", "Modules linked in:", "irq event stamp:", "hardirqs last",
                               "softirqs last", "Sending NMI from CPU", "task:", "Stack:", "Workqueue:", "Kernel Offset:",
-                              "---[ end", "<TASK>", "</TASK>", "/", "ORIG_RAX:", "CS: "]
+                              "---[ end", "<TASK>", "</TASK>", "/", "ORIG_RAX:", "CS: ", "--- interrupt:", "LR [",
+                              "lr : ", "sp : ", "NIP: ", "REGS: ", "MSR: ", "Instruction dump:", "Tainted: ["]
 
     /// Frame lines with optional leading section markers.
     static func parseFrameLine(_ s: inout ByteScanner) -> TraceLine? {
@@ -126,6 +136,28 @@ public enum TraceLineParser {
     static func parseKernelFrame(_ s: inout ByteScanner) -> Frame? {
         var frame = Frame()
         var sawAnything = false
+        // powerpc: "[c00020397b4d3660] [c0080000107e972c] __tg3_readphy+0xc4/0x1d0 [tg3] (unreliable)"
+        var ppc = s
+        if ppc.skip(UInt8(ascii: "[")), ppc.hexDigits() != nil, ppc.skip("] ["), let ip = ppc.hexDigits(), ppc.skip("] ") {
+            frame.address = "0x" + ip
+            if ppc.hasPrefix("0x") {
+                _ = ppc.skip("0x")
+                _ = ppc.hexDigits()
+            } else if parseSymbolOffset(&ppc, into: &frame) != nil {
+                ppc.skipSpaces()
+                if ppc.peek == UInt8(ascii: "["), !ppc.hasPrefix("[<") {
+                    ppc.pos += 1
+                    frame.module = ppc.word(until: { $0 == UInt8(ascii: "]") })
+                    _ = ppc.skip(UInt8(ascii: "]"))
+                }
+            } else {
+                return nil
+            }
+            ppc.skipSpaces()
+            if ppc.skip("(unreliable)") { frame.reliable = false }
+            s = ppc
+            return frame
+        }
         if s.skip("[<") {
             guard let addr = s.hexDigits(), s.skip(">]") else { return nil }
             frame.address = "0x" + addr
