@@ -18,7 +18,7 @@ final class ScanCommandTests: XCTestCase {
 
     func testNDJSONFromStandardInputJournalJSON() throws {
         let journal = """
-            {"__REALTIME_TIMESTAMP":"1489557828180000","__MONOTONIC_TIMESTAMP":"4474426249700","_HOSTNAME":"node7","PRIORITY":"0","MESSAGE":"NMI watchdog: Watchdog detected hard LOCKUP on cpu 50"}
+            {"__REALTIME_TIMESTAMP":"1489557828180000","__MONOTONIC_TIMESTAMP":"4474426299999","_SOURCE_MONOTONIC_TIMESTAMP":"4474426249700","_HOSTNAME":"node7","PRIORITY":"0","MESSAGE":"NMI watchdog: Watchdog detected hard LOCKUP on cpu 50"}
             {"__REALTIME_TIMESTAMP":"1489557828190000","__MONOTONIC_TIMESTAMP":"4474426259700","_HOSTNAME":"node7","PRIORITY":"4","MESSAGE":"sched: RT throttling activated"}
 
             """

@@ -15,7 +15,10 @@ enum JournalJSON {
             text = String(decoding: arr.compactMap { ($0 as? NSNumber).map { UInt8(truncatingIfNeeded: $0.intValue) } }, as: UTF8.self)
         }
         var clock = Clock()
-        if let mono = (obj["__MONOTONIC_TIMESTAMP"] as? String).flatMap(Double.init) { clock.monotonic = mono / 1_000_000 }
+        // For kernel messages _SOURCE_MONOTONIC_TIMESTAMP is the printk time
+        // dmesg shows; __MONOTONIC_TIMESTAMP is when journald received it.
+        let mono = (obj["_SOURCE_MONOTONIC_TIMESTAMP"] as? String) ?? (obj["__MONOTONIC_TIMESTAMP"] as? String)
+        if let mono = mono.flatMap(Double.init) { clock.monotonic = mono / 1_000_000 }
         if let real = (obj["__REALTIME_TIMESTAMP"] as? String).flatMap(Int64.init) { clock.wall = isoUTC(microseconds: real) }
         var level: Int?
         if let p = (obj["PRIORITY"] as? String).flatMap(Int.init) { level = p }

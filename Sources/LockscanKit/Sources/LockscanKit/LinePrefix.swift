@@ -26,6 +26,13 @@ public struct LinePrefix: Sendable, Equatable {
         if let kmsg = parseKmsg(&s) {
             p.level = kmsg.level
             p.clock.monotonic = kmsg.seconds
+            if let caller = kmsg.caller {
+                var c = ByteScanner(Array(("[" + caller + "]").utf8))
+                if let parsed = parseCaller(&c) {
+                    p.callerID = parsed.id
+                    p.callerCPU = parsed.cpu
+                }
+            }
             p.messageStart = s.pos
             return p
         }
@@ -116,15 +123,19 @@ public struct LinePrefix: Sendable, Equatable {
         }
     }
 
-    static func parseKmsg(_ s: inout ByteScanner) -> (level: Int, seconds: Double)? {
+    /// `6,1234,5678901,-;msg`, with `,caller=T1` among the flags on 5.10+ kernels.
+    static func parseKmsg(_ s: inout ByteScanner) -> (level: Int, seconds: Double, caller: String?)? {
         var t = s
         guard let prio = t.digits(max: 4), t.skip(UInt8(ascii: ",")),
               t.digits() != nil, t.skip(UInt8(ascii: ",")),
               let usec = t.digits(max: 19), t.skip(UInt8(ascii: ",")) else { return nil }
+        let flagsStart = t.pos
         while let b = t.peek, b != UInt8(ascii: ";"), b != 0x20 { t.pos += 1 }
+        let flags = t.text(from: flagsStart, to: t.pos)
         guard t.skip(UInt8(ascii: ";")) else { return nil }
         s = t
-        return (prio.value & 7, Double(usec.value) / 1_000_000)
+        let caller = flags.split(separator: ",").first { $0.hasPrefix("caller=") }.map { String($0.dropFirst(7)) }
+        return (prio.value & 7, Double(usec.value) / 1_000_000, caller)
     }
 
     /// `[ 4474426.249700]`, `[70.65]`, `[    0.000000]`.
