@@ -160,6 +160,10 @@ public struct StackDumpCollector: Sendable {
             for (k, v) in regs where k == "RDI" || k == "EFLAGS" || k == "RFLAGS" || k == "RSP" {
                 dump.registers[k] = v
             }
+            // crash prints the exception RIP's address on the register line below it.
+            if let rip = regs["RIP"], dump.instructionPointer != nil, dump.instructionPointer?.address == nil {
+                dump.instructionPointer?.address = "0x" + rip
+            }
         case let .nmiBacktrace(cpu):
             if sawFrames { return .ended }
             dump.cpu = cpu
