@@ -117,7 +117,7 @@ public final class HardLockupAnalyzer: Analyzer {
             guard e.stack.isEmpty, !interrupted.isEmpty else { return }
             if let c = dump.cpu, let stuck = e.cpu, c != stuck { return }
             e.details["stackFrom"] = "crash bt"
-        } else if dump.frames.isEmpty && dump.instructionPointer == nil && dump.pid == nil {
+        } else if dump.frames.isEmpty && dump.pid == nil {
             return
         }
         if let c = dump.cpu, e.cpu == nil { e.cpu = c }
@@ -130,10 +130,7 @@ public final class HardLockupAnalyzer: Analyzer {
         if !interrupted.isEmpty || !dump.frames.isEmpty {
             // powerpc's "self-detected hard LOCKUP @ func" names the IP in the header itself.
             let headerIP = e.stack.first { $0.isInstructionPointer }
-            var stack: [Frame] = []
-            if let ip = dump.instructionPointer ?? headerIP { stack.append(ip) }
-            stack += dump.frames
-            e.stack = stack
+            e.stack = (dump.instructionPointer == nil ? headerIP.map { [$0] } ?? [] : []) + dump.frames
             if let name = (dump.instructionPointer == nil ? headerIP : nil)?.function ?? interrupted.first?.function {
                 e.title = "hard LOCKUP in \(FunctionName.base(name))"
             }

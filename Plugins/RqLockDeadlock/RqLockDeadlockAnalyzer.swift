@@ -84,7 +84,7 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
     }
 
     private func add(_ dump: StackDump, _ emit: (Event) -> Void) {
-        guard !dump.frames.isEmpty || dump.instructionPointer != nil else { return }
+        guard !dump.frames.isEmpty else { return }
         if dump.firstLine <= lockdepUntil { return }
         if let last = incident.last, dump.firstLine - last.dump.lastLine > Self.incidentGap { closeIncident(emit) }
         if incident.count < Self.maxDumps { incident.append(Classified(dump: dump, role: Self.classify(dump))) }
@@ -112,9 +112,7 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
                       cpu: first.dump.cpu, pid: first.dump.pid, comm: first.dump.comm, kernel: first.dump.release,
                       taint: first.dump.taint, explanation: Self.explanation)
         e.time.monotonic = nil
-        var stack: [Frame] = []
-        if let ip = first.dump.instructionPointer { stack.append(ip) }
-        e.stack = stack + first.dump.frames
+        e.stack = first.dump.frames
         e.details["waitingCPUs"] = waiters.map { $0.dump.cpu.map(String.init) ?? "?" }.joined(separator: ",")
         let vias = waiters.compactMap { c -> String? in if case let .waiting(via) = c.role { return via } else { return nil } }
         e.details["waitingIn"] = vias.first { $0.contains("double") } ?? vias.first
@@ -133,7 +131,7 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
             e.evidence.append("--- cpu \(c.dump.cpu.map(String.init) ?? "?") (\(describe(c.role))) ---")
             e.evidence += c.dump.evidence.prefix(40)
         }
-        e.hints = StackHints.matching(holders.first.map { ($0.dump.instructionPointer.map { [$0] } ?? []) + $0.dump.frames } ?? [])
+        e.hints = StackHints.matching(holders.first?.dump.frames ?? [])
         if holders.isEmpty {
             e.hints.append(Hint("No CPU in the capture shows the holder's path: get all CPUs' backtraces (kernel.hardlockup_all_cpu_backtrace=1, or sysrq-l, or crash `bt -a` on a vmcore) and look for the CPU that owns the lock address in RDI."))
         }

@@ -7,8 +7,11 @@ public struct StackDump: Sendable, Equatable {
     public var comm: String?
     public var taint: String?
     public var release: String?
-    /// `RIP:` / `[exception RIP:]` frame, when printed.
-    public var instructionPointer: Frame?
+    /// Every frame in print order. Instruction-pointer frames (`RIP:`, `NIP`,
+    /// `pc :`, crash `[exception RIP:]`) stand where they were printed, with
+    /// `isInstructionPointer` set: newer kernels print the interrupted RIP in
+    /// the middle of a trace, right after the interrupt entry frame, and where
+    /// it stands tells which frames belong to the interrupted context.
     public var frames: [Frame] = []
     public var registers: [String: String] = [:]
     /// First and last record of the dump.
@@ -25,14 +28,21 @@ public struct StackDump: Sendable, Equatable {
         self.byteOffset = byteOffset
     }
 
+    /// The interrupted instruction: the first named instruction-pointer
+    /// frame not printed inside the NMI section.
+    public var instructionPointer: Frame? {
+        frames.first { $0.isInstructionPointer && $0.function != nil && $0.context != .nmi }
+    }
+
     /// The frames of the interrupted code, innermost first: the instruction
-    /// pointer if printed, then every frame not run on the NMI stack. For a
-    /// hard lockup or an NMI backtrace this is where the CPU really was.
+    /// pointer, then every frame not run on the NMI stack. For a hard lockup
+    /// or an NMI backtrace this is where the CPU really was. User-space IPs
+    /// (no function) are left out.
     public var interruptedFrames: [Frame] {
         var out: [Frame] = []
-        if let ip = instructionPointer, ip.function != nil, ip.context != .nmi { out.append(ip) }
+        if let ip = instructionPointer { out.append(ip) }
         let sawNMI = frames.contains { $0.context == .nmi }
-        for f in frames where f.context != .nmi {
+        for f in frames where f.context != .nmi && !f.isInstructionPointer {
             if !sawNMI, let name = f.function, NMIHandlerFrames.names.contains(name) { continue }
             if let ip = out.first, ip.function == f.function, out.count == 1 { continue }
             out.append(f)
@@ -78,6 +88,7 @@ public struct StackDumpCollector: Sendable {
     private var crashSwitchIndex = 0
     private var callerID: String?
     private var inTrace = false
+    private var recordingRegisters = true
     public let maxLines: Int
     /// Lines tolerated before the first frame (module lists wrap, `Hardware name:`, …).
     public let maxPreambleLines: Int
@@ -130,10 +141,12 @@ public struct StackDumpCollector: Sendable {
             dump.frames.append(f)
             sawFrames = true
         case let .instructionPointer(f):
-            if sawFrames && dump.instructionPointer != nil { return .ended }
             var f = f
             f.context = context
-            if dump.instructionPointer == nil || context != .nmi { dump.instructionPointer = f }
+            // Registers printed under a later RIP (the task an IRQ interrupted,
+            // user space at syscall entry) are not the stuck context's.
+            recordingRegisters = dump.instructionPointer == nil && f.function != nil && f.context != .nmi
+            dump.frames.append(f)
         case .callTraceHeader:
             if sawFrames && !dump.fromCrash { return .ended }
             inTrace = true
@@ -147,22 +160,27 @@ public struct StackDumpCollector: Sendable {
         case let .crashFrameThenExceptionRIP(frame, f):
             dump.fromCrash = true
             dump.frames.append(frame)
+            dump.frames.append(f)
             sawFrames = true
-            if dump.instructionPointer == nil || dump.instructionPointer?.context == .nmi { dump.instructionPointer = f }
         case let .crashExceptionRIP(f):
             dump.fromCrash = true
-            if dump.instructionPointer == nil || dump.instructionPointer?.context == .nmi { dump.instructionPointer = f }
+            dump.frames.append(f)
         case let .crashStackSwitch(ctx):
             dump.fromCrash = true
-            for i in crashSwitchIndex..<dump.frames.count { dump.frames[i].context = ctx }
+            // The exception RIP printed above the switch is where that stack
+            // interrupted the code below it, so it keeps no context.
+            for i in crashSwitchIndex..<dump.frames.count where !dump.frames[i].isInstructionPointer {
+                dump.frames[i].context = ctx
+            }
             crashSwitchIndex = dump.frames.count
         case let .registers(regs):
-            for (k, v) in regs where k == "RDI" || k == "EFLAGS" || k == "RFLAGS" || k == "RSP" {
+            for (k, v) in regs where recordingRegisters && (k == "RDI" || k == "EFLAGS" || k == "RFLAGS" || k == "RSP") {
                 dump.registers[k] = v
             }
             // crash prints the exception RIP's address on the register line below it.
-            if let rip = regs["RIP"], dump.instructionPointer != nil, dump.instructionPointer?.address == nil {
-                dump.instructionPointer?.address = "0x" + rip
+            if let rip = regs["RIP"], let i = dump.frames.lastIndex(where: \.isInstructionPointer),
+               dump.frames[i].address == nil {
+                dump.frames[i].address = "0x" + rip
             }
         case let .nmiBacktrace(cpu):
             if sawFrames { return .ended }
