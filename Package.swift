@@ -8,6 +8,11 @@ let analyzers: [(module: String, folder: String)] = [
     ("RTThrottlingAnalyzer", "RTThrottling"),
     ("RqLockDeadlockAnalyzer", "RqLockDeadlock"),
     ("ClocksourceAnalyzer", "Clocksource"),
+    ("SoftLockupAnalyzer", "SoftLockup"),
+    ("RCUStallAnalyzer", "RCUStall"),
+    ("HungTaskAnalyzer", "HungTask"),
+    ("WorkqueueLockupAnalyzer", "WorkqueueLockup"),
+    ("SpinlockLockupAnalyzer", "SpinlockLockup"),
 ]
 
 let kit: Target.Dependency = .product(name: "LockscanKit", package: "LockscanKit")

@@ -1,36 +1,43 @@
 import LockscanKit
 
 /// An out-of-tree analyzer, built as `libExampleAnalyzer.so` and loaded with
-/// `lockscan scan --plugin`. It reports `BUG: workqueue lockup` lines — a
-/// member of the lockup family the built-ins leave to later work — so the
-/// example is useful as well as small. Copy this module to start your own.
-public final class WorkqueueLockupExample: Analyzer {
+/// `lockscan scan --plugin`. It reports `INFO: task … can't die` — a task
+/// that was killed but has not exited for a long time (kernel/hung_task.c
+/// on some trees, syzkaller-patched kernels) — which the built-ins leave
+/// alone, so the example is useful as well as small. Copy this module to
+/// start your own; the shared helpers of LockscanKit (PendingReport,
+/// FrameAttribution, StackDump) are all available to it.
+public final class TaskCantDieExample: Analyzer {
     public static let descriptor = AnalyzerDescriptor(
-        id: "example-workqueue-lockup",
-        title: "Workqueue lockup (example plugin)",
+        id: "example-task-cant-die",
+        title: "Task can't die (example plugin)",
         explanation: """
-            A worker pool made no forward progress for longer than \
-            workqueue.watchdog_thresh (30 s by default): work items queued on it are stuck, \
-            usually behind one that blocks or spins.
+            A task that has been sent SIGKILL is still running or sleeping after the \
+            reported time: it is stuck in the kernel in a place that does not check for \
+            fatal signals, usually a loop or an uninterruptible wait.
             """,
-        eventKinds: ["workqueue_lockup"],
-        triggers: ["BUG: workqueue lockup"],
+        eventKinds: ["task_cant_die"],
+        triggers: ["can't die for more than"],
         examples: [
-            AnalyzerExample("pool stuck", """
-                BUG: workqueue lockup - pool cpus=1 node=0 flags=0x0 nice=0 stuck for 41s!
-                """, expect: [.init(kind: "workqueue_lockup", title: "BUG: workqueue lockup", cpu: 1, line: 1)]),
+            AnalyzerExample("killed task still alive", """
+                INFO: task syz-executor.1:12632 can't die for more than 143 seconds.
+                """, expect: [.init(kind: "task_cant_die", title: "INFO: task can't die", line: 1)]),
         ],
-        make: { WorkqueueLockupExample() })
+        make: { TaskCantDieExample() })
 
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        guard record.text.contains("BUG: workqueue lockup") else { return .idle }
-        var e = Event(analyzer: Self.descriptor.id, kind: "workqueue_lockup", title: "BUG: workqueue lockup",
+        guard let task = record.text.range(of: "INFO: task "),
+              let cant = record.text.range(of: " can't die for more than ") else { return .idle }
+        var e = Event(analyzer: Self.descriptor.id, kind: "task_cant_die", title: "INFO: task can't die",
                       severity: .error, source: SourceLocation(record), time: record.clock,
                       evidence: [record.text], explanation: Self.descriptor.explanation)
-        e.cpu = record.text.integer(after: "pool cpus=")
-        if let stuck = record.text.integer(after: "stuck for ") { e.details["stuckSeconds"] = String(stuck) }
+        let who = record.text[task.upperBound..<cant.lowerBound]
+        if let colon = who.lastIndex(of: ":"), let pid = Int(who[who.index(after: colon)...]) {
+            e.comm = String(who[..<colon])
+            e.pid = pid
+        }
         emit(e)
         return .idle
     }
@@ -43,5 +50,5 @@ public func lockscanPluginABIVersionEntry() -> Int32 { lockscanPluginABIVersion 
 
 @_cdecl("lockscan_plugin_entry")
 public func lockscanPluginEntry() -> UnsafeMutableRawPointer {
-    PluginManifest(name: "ExampleAnalyzer", analyzers: [WorkqueueLockupExample.descriptor]).retainedPointer()
+    PluginManifest(name: "ExampleAnalyzer", analyzers: [TaskCantDieExample.descriptor]).retainedPointer()
 }

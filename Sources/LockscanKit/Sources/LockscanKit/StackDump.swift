@@ -255,3 +255,70 @@ extension Optional where Wrapped == StackDumpCollector {
         return .finished(c.dump)
     }
 }
+
+/// The dumps that follow a report's header: the reporting CPU's own dump
+/// and, for stalls, the NMI backtraces or task dumps of the CPUs it names.
+/// Gathers up to `maxDumps` within `window` lines of the header, so a
+/// truncated log cannot keep it open for ever.
+public struct ReportDumps {
+    public private(set) var dumps: [StackDump] = []
+    private var collector: StackDumpCollector?
+    public let headerLine: Int
+    public let window: Int
+    public let maxDumps: Int
+
+    public init(header: Record, window: Int = 600, maxDumps: Int = 64) {
+        headerLine = header.line
+        self.window = window
+        self.maxDumps = maxDumps
+        collector = StackDumpCollector(start: header)
+    }
+
+    /// False once the window is over; the record is then not consumed.
+    public mutating func feed(_ record: Record) -> Bool {
+        switch collector.step(record) {
+        case .accepted: return true
+        case let .finished(dump): keep(dump)
+        case .idle: break
+        }
+        if record.line - headerLine > window { return false }
+        if dumps.count < maxDumps, Self.startsDump(record.text) {
+            var c = StackDumpCollector(start: record)
+            _ = c.feed(record)
+            collector = c
+        }
+        return true
+    }
+
+    /// Ends collection and returns every dump that had frames.
+    public mutating func close() -> [StackDump] {
+        if let c = collector { keep(c.dump) }
+        collector = nil
+        return dumps
+    }
+
+    private mutating func keep(_ dump: StackDump) {
+        if !dump.frames.isEmpty, dumps.count < maxDumps { dumps.append(dump) }
+    }
+
+    /// Lines that open a new dump.
+    public static func startsDump(_ text: String) -> Bool {
+        switch TraceLineParser.parse(text) {
+        case .taskHeader, .crashTask, .nmiBacktrace, .callTraceHeader: return true
+        default:
+            let t = text.drop(while: { $0 == " " })
+            return t.hasPrefix("Task dump for CPU") || t.hasPrefix("task:")
+        }
+    }
+}
+
+/// Headers of the lockup family, so one report's collection stops where the
+/// next report starts.
+public enum LockupHeaders {
+    public static let markers = ["BUG: soft lockup", "detected stall", "self-detected stall", "detected stalls",
+                                 "detected expedited stalls", "blocked for more than", "blocked in I/O wait for more than",
+                                 "Watchdog detected hard LOCKUP", "BUG: workqueue lockup", "BUG: spinlock lockup",
+                                 "kthread starved for"]
+
+    public static func isHeader(_ text: String) -> Bool { markers.contains { text.contains($0) } }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import LockscanKit
+
+/// `BUG: soft lockup - CPU#3 stuck for 22s! [qemu-kvm:1234]`.
+///
+/// The softlockup detector (kernel/watchdog.c) notices that its per-CPU
+/// watchdog thread has not run for 2 × watchdog_thresh seconds: the CPU kept
+/// running kernel code without scheduling, interrupts on. The report repeats
+/// about every 20–30 s while the CPU stays stuck, one event each.
+public final class SoftLockupAnalyzer: Analyzer {
+    public static let descriptor = AnalyzerDescriptor(
+        id: "soft-lockup",
+        title: "Soft lockup",
+        explanation: explanation,
+        eventKinds: ["soft_lockup"],
+        triggers: ["soft lockup"],
+        examples: examples,
+        make: { SoftLockupAnalyzer() })
+
+    static let explanation = """
+        A CPU ran kernel code for longer than the soft-lockup threshold (2 × \
+        kernel.watchdog_thresh, 20 s by default) without scheduling, so the per-CPU \
+        watchdog task never ran. Interrupts still worked (the timer interrupt caught it). \
+        Typical causes: a long loop without cond_resched(), spinning on a lock whose \
+        holder does not release it, waiting for other CPUs in smp_call_function, or — in \
+        a guest — the vCPU not running for long stretches (host overload, the VM \
+        paused). The stuck function is where the RIP points and the frame above the \
+        dispatch point (syscall, work item, timer) in the stack.
+        """
+
+    private var pending: PendingReport?
+
+    public init() {}
+
+    public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
+        if var p = pending {
+            if p.feed(record) {
+                pending = p
+                return .collecting
+            }
+            finish(p, emit)
+            pending = nil
+        }
+        guard let header = Header.parse(record.text) else { return .idle }
+        var e = Event(analyzer: Self.descriptor.id, kind: "soft_lockup", title: "BUG: soft lockup", severity: .error,
+                      source: SourceLocation(record), time: record.clock, cpu: header.cpu, pid: header.pid,
+                      comm: header.comm, evidence: [record.text], explanation: Self.explanation)
+        if let s = header.seconds { e.details["stuckSeconds"] = String(s) }
+        pending = PendingReport(event: e, header: record)
+        return .collecting
+    }
+
+    public func finish(emit: (Event) -> Void) {
+        if let p = pending { finish(p, emit) }
+        pending = nil
+    }
+
+    private func finish(_ report: PendingReport, _ emit: (Event) -> Void) {
+        var report = report
+        var (e, dumps) = report.close()
+        // The stuck CPU's own dump: same CPU when it says, else the first.
+        let dump = dumps.first { $0.cpu == e.cpu } ?? dumps.first
+        if let dump {
+            e.stack = dump.frames
+            e.kernel = dump.release
+            e.taint = dump.taint
+            if e.comm == nil { e.comm = dump.comm }
+            if let irq = dump.irqsDisabled { e.details["irqsDisabled"] = String(irq) }
+        }
+        let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0)) }
+        e.title = FrameAttribution.title("BUG: soft lockup", culprit: culprit)
+        if culprit == nil { e.details["corrupted"] = "true" }
+        e.hints = StackHints.matching(e.stack)
+        if e.hints.isEmpty {
+            e.hints = [Hint("Look at what the stuck function loops on; if it waits for a lock or for other CPUs (smp_call_function), find the CPU that holds or ignores it in the other CPUs' backtraces. In a VM, compare with the host's steal time and pause events around this time.",
+                            reference: "Documentation/admin-guide/lockup-watchdogs.rst")]
+        }
+        emit(e)
+    }
+
+    /// The wordings: `watchdog: BUG: soft lockup - CPU#0 stuck for 134s! [kworker/0:2:1400]`,
+    /// older `BUG: soft lockup - CPU#3 stuck for 67s! [qemu-kvm:1234]` and
+    /// `NMI watchdog: BUG: soft lockup - …`.
+    struct Header {
+        var cpu: Int?
+        var seconds: Int?
+        var comm: String?
+        var pid: Int?
+
+        static func parse(_ text: String) -> Header? {
+            guard let r = text.range(of: "BUG: soft lockup") else { return nil }
+            let rest = text[r.upperBound...]
+            var h = Header()
+            h.cpu = String(rest).integer(after: "CPU#")
+            h.seconds = String(rest).integer(after: "stuck for ")
+            // "[comm:pid]" at the end; comms contain spaces and colons ("CPU 0/KVM", "kworker/1:2"),
+            // so the pid is after the last colon.
+            if let open = rest.lastIndex(of: "["), let close = rest.lastIndex(of: "]"), open < close {
+                let inside = rest[rest.index(after: open)..<close]
+                if let colon = inside.lastIndex(of: ":"), let pid = Int(inside[inside.index(after: colon)...]) {
+                    h.comm = String(inside[..<colon])
+                    h.pid = pid
+                }
+            }
+            return h
+        }
+    }
+
+    static let examples: [AnalyzerExample] = [
+        AnalyzerExample("4.15 kworker stuck in smp_call_function_single", """
+            watchdog: BUG: soft lockup - CPU#0 stuck for 134s! [kworker/0:2:1400]
+            Modules linked in:
+            CPU: 0 PID: 1400 Comm: kworker/0:2 Not tainted 4.15.0-rc1+ #198
+            Workqueue: events jump_label_update_timeout
+            RIP: 0010:smp_call_function_single+0x364/0x560
+            RSP: 0018:ffff8801d2ac6f00 EFLAGS: 00000293 ORIG_RAX: ffffffffffffff11
+            Call Trace:
+             smp_call_function_many+0x773/0x930
+             on_each_cpu+0x3d/0x1b0
+             jump_label_update_timeout+0x1f/0x30
+             process_one_work+0xbfd/0x1be0
+             worker_thread+0x223/0x1990
+             kthread+0x37a/0x440
+             ret_from_fork+0x24/0x30
+            """, expect: [.init(kind: "soft_lockup", title: "BUG: soft lockup in smp_call_function", cpu: 0, severity: .error, line: 1)]),
+        AnalyzerExample("comm with a space and a colon, stack through a syscall", """
+            watchdog: BUG: soft lockup - CPU#2 stuck for 23s! [CPU 0/KVM:31664]
+            CPU: 2 PID: 31664 Comm: CPU 0/KVM Tainted: G             L    6.1.0-18-amd64 #1  Debian 6.1.76-1
+            RIP: 0010:kvm_mmu_slot_gfn_write_protect+0x5a/0x110 [kvm]
+            Call Trace:
+             <IRQ>
+             ? watchdog_timer_fn+0x1a8/0x210
+             ? __hrtimer_run_queues+0x112/0x2b0
+             </IRQ>
+             <TASK>
+             kvm_mmu_slot_gfn_write_protect+0x5a/0x110 [kvm]
+             kvm_vm_ioctl+0x3ee/0xe80 [kvm]
+             __x64_sys_ioctl+0x90/0xd0
+             do_syscall_64+0x58/0xc0
+             entry_SYSCALL_64_after_hwframe+0x64/0xce
+             </TASK>
+            """, expect: [.init(kind: "soft_lockup", title: "BUG: soft lockup in sys_ioctl", cpu: 2, line: 1)]),
+        AnalyzerExample("a kernel tainted L is not a new lockup", """
+            CPU: 1 PID: 77 Comm: kworker/1:1 Tainted: G             L    6.1.0 #1
+            WARNING: CPU: 1 PID: 77 at mm/page_alloc.c:5539 __alloc_pages+0x29b/0x320
+            """, expect: []),
+    ]
+}
