@@ -142,12 +142,16 @@ public final class HungTaskAnalyzer: Analyzer {
         var ioWait = false
 
         static func parse(_ text: String) -> Header? {
-            guard let task = text.range(of: "INFO: task "),
-                  let blocked = text.range(of: " blocked for more than ") ?? text.range(of: " blocked in I/O wait for more than ")
+            guard let blocked = text.range(of: " blocked for more than ") ?? text.range(of: " blocked in I/O wait for more than "),
+                  text[blocked.upperBound...].contains("second")
             else { return nil }
             var h = Header()
             h.ioWait = text[blocked].contains("I/O")
-            let who = text[task.upperBound..<blocked.lowerBound]
+            // "INFO: task " may be lost or garbled on a busy console; the
+            // "comm:pid blocked for more than N seconds" part still says it all.
+            let start = text.range(of: "INFO: task ")?.upperBound ?? text.startIndex
+            let who = text[start..<blocked.lowerBound]
+            guard who.contains(":") else { return nil }
             // Comms contain colons and spaces: the pid is after the last colon.
             if let colon = who.lastIndex(of: ":"), let pid = Int(who[who.index(after: colon)...]) {
                 h.comm = String(who[..<colon])

@@ -67,7 +67,7 @@ public final class SoftLockupAnalyzer: Analyzer {
             if e.comm == nil { e.comm = dump.comm }
             if let irq = dump.irqsDisabled { e.details["irqsDisabled"] = String(irq) }
         }
-        let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0)) }
+        let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0, afterTimerInterrupt: false)) }
         e.title = FrameAttribution.title("BUG: soft lockup", culprit: culprit)
         if culprit == nil { e.details["corrupted"] = "true" }
         e.hints = StackHints.matching(e.stack)
@@ -123,7 +123,7 @@ public final class SoftLockupAnalyzer: Analyzer {
              kthread+0x37a/0x440
              ret_from_fork+0x24/0x30
             """, expect: [.init(kind: "soft_lockup", title: "BUG: soft lockup in smp_call_function", cpu: 0, severity: .error, line: 1)]),
-        AnalyzerExample("comm with a space and a colon, stack through a syscall", """
+        AnalyzerExample("comm with a space and a colon, stack through the ioctl dispatcher", """
             watchdog: BUG: soft lockup - CPU#2 stuck for 23s! [CPU 0/KVM:31664]
             CPU: 2 PID: 31664 Comm: CPU 0/KVM Tainted: G             L    6.1.0-18-amd64 #1  Debian 6.1.76-1
             RIP: 0010:kvm_mmu_slot_gfn_write_protect+0x5a/0x110 [kvm]
@@ -139,7 +139,7 @@ public final class SoftLockupAnalyzer: Analyzer {
              do_syscall_64+0x58/0xc0
              entry_SYSCALL_64_after_hwframe+0x64/0xce
              </TASK>
-            """, expect: [.init(kind: "soft_lockup", title: "BUG: soft lockup in sys_ioctl", cpu: 2, line: 1)]),
+            """, expect: [.init(kind: "soft_lockup", title: "BUG: soft lockup in kvm_vm_ioctl", cpu: 2, line: 1)]),
         AnalyzerExample("a kernel tainted L is not a new lockup", """
             CPU: 1 PID: 77 Comm: kworker/1:1 Tainted: G             L    6.1.0 #1
             WARNING: CPU: 1 PID: 77 at mm/page_alloc.c:5539 __alloc_pages+0x29b/0x320

@@ -46,7 +46,8 @@ public enum FrameAttribution {
         .prefix("__local_bh"), .prefix("_local_bh"), .prefix("local_bh"), .prefix("irq_exit"), .prefix("__irq_exit"),
         .prefix("irqentry_"), .prefix("rcu_irq_"), .prefix("trace_"), .prefix("__trace_"), .prefix("perf_trace"),
         // printing, dumping, warning, panicking
-        .contains("printk"), .prefix("console_"), .prefix("dump_stack"), .prefix("show_stack"), .prefix("show_regs"),
+        .contains("printk"), .prefix("console_unlock"), .prefix("console_lock"), .prefix("console_trylock"),
+        .prefix("console_conditional_schedule"), .prefix("console_emit"), .prefix("console_flush"), .prefix("dump_stack"), .prefix("show_stack"), .prefix("show_regs"),
         .prefix("show_trace"), .prefix("sched_show_task"), .prefix("_sched_show_task"), .prefix("panic"), .prefix("nmi_panic"),
         .prefix("warn_"), .prefix("__warn"), .prefix("report_bug"), .prefix("fixup_bug"), .prefix("do_error_trap"),
         .prefix("do_invalid_op"), .prefix("handle_bug"), .prefix("exc_invalid_op"), .prefix("asm_exc_invalid_op"),
@@ -71,6 +72,8 @@ public enum FrameAttribution {
         .prefix("__vfree"), .prefix("kstrdup"), .prefix("kmemdup"), .prefix("memdup_user"), .prefix("__kvmalloc"),
         .prefix("alloc_pages_current"), .prefix("alloc_pages_vma"), .prefix("__folio_alloc"), .prefix("folio_alloc"),
         .prefix("should_fail"), .prefix("__should_fail"), .prefix("should_failslab"),
+        // page-cache helpers behind their public API (read_cache_folio → do_read_cache_folio)
+        .prefix("do_read_cache_"),
         // memory, strings, user copies, lists and bits
         .prefix("memcpy"), .prefix("__memcpy"), .prefix("memset"), .prefix("__memset"), .prefix("memmove"), .prefix("__memmove"),
         .prefix("memcmp"), .prefix("memchr"), .prefix("strcpy"), .prefix("strncpy"), .prefix("strscpy"), .prefix("strlen"),
@@ -96,33 +99,58 @@ public enum FrameAttribution {
         .prefix("sched_clock"), .prefix("ktime_get"), .prefix("read_tsc"), .prefix("kvm_clock_get_cycles"), .prefix("kvm_clock_read"),
         .prefix("pvclock_"), .prefix("delay_tsc"), .prefix("__delay"), .prefix("__const_udelay"), .prefix("__udelay"),
         .prefix("cpu_relax"), .prefix("rep_nop"), .prefix("__schedule"), .prefix("schedule"), .prefix("_cond_resched"),
-        .prefix("__cond_resched"), .prefix("cond_resched"), .prefix("preempt_"), .prefix("fput"), .prefix("__fput"),
-        .prefix("____fput"), .prefix("task_work_run"), .prefix("exit_to_user"), .prefix("syscall_exit"), .prefix("__syscall_exit"),
+        .prefix("__cond_resched"), .prefix("cond_resched"), .prefix("preempt_"), .prefix("fput"),
+        .prefix("exit_to_user"), .prefix("syscall_exit"), .prefix("__syscall_exit"),
+        // interrupt and exception entry: how the CPU got here, not what it ran
+        .contains("apic_timer_interrupt"), .prefix("sysvec_"), .prefix("__sysvec_"), .prefix("asm_sysvec_"),
+        .prefix("asm_exc_"), .prefix("exc_page_fault"), .prefix("do_user_addr_fault"), .prefix("__do_page_fault"),
+        .prefix("do_page_fault"), .prefix("page_fault"), .prefix("async_page_fault"), .prefix("irq_exit_rcu"),
+        .prefix("irqentry_exit"), .prefix("retint_kernel"), .prefix("preempt_schedule_irq"), .prefix("asm_call_on_stack"),
+        .prefix("asm_call_irq_on_stack"), .prefix("call_on_irq_stack"), .prefix("do_softirq_own_stack"),
+        .prefix("el1h_64_irq"), .prefix("el1_interrupt"), .prefix("gic_handle_irq"), .prefix("handle_domain_irq"),
+        .prefix("__handle_domain_irq"), .prefix("__irq_svc"), .prefix("__irq_usr"),
+        .prefix("unwind_backtrace"), .prefix("dump_backtrace"),
         .prefix("exit_to_usermode"), .prefix("prepare_exit_to_usermode"), .prefix("ret_from_intr"), .prefix("retint_"),
         .prefix("restore_regs"), .prefix("common_interrupt"), .prefix("asm_common_interrupt"), .prefix("do_IRQ"),
         .prefix("handle_irq"), .prefix("handle_edge_irq"), .prefix("handle_fasteoi_irq"), .prefix("generic_handle_irq"),
         .prefix("__handle_irq_event"), .prefix("handle_irq_event"),
     ]
 
+    /// Compatibility shims: skipped like plumbing, but named when nothing
+    /// else stands above the dispatch point (`kvm_vm_compat_ioctl` alone).
+    public static let shims: [Match] = [.contains("compat_ioctl"), .contains("_compat_")]
+
     /// Dispatch points: the frame printed just above the first of these is
     /// the dispatched code. `smp_call_function*` is special: it is its own
     /// culprit (the CPU waits there for other CPUs).
     public static let anchors: [Match] = [
         .prefix("do_syscall_"), .prefix("do_fast_syscall_"), .prefix("do_int80_syscall"), .prefix("entry_SYSCALL"),
-        .prefix("entry_SYSENTER"), .prefix("entry_INT80"), .prefix("x64_sys_call"), .prefix("x32_sys_call"), .prefix("ia32_sys_call"),
+        .prefix("entry_SYSENTER"), .prefix("entry_INT80"), .prefix("sysenter_dispatch"), .prefix("cstar_dispatch"),
+        .prefix("ia32_do_call"), .prefix("system_call_fastpath"), .prefix("tracesys"), .prefix("ret_fast_syscall"),
+        .prefix("__sys_trace"), .prefix("vector_swi"), .prefix("compat_SyS_ioctl"), .prefix("blkdev_ioctl"),
+        .prefix("compat_blkdev_ioctl"), .prefix("__blkdev_driver_ioctl"), .prefix("__do_fault"),
+        .prefix("sock_common_setsockopt"), .prefix("sock_common_getsockopt"), .prefix("sock_common_recvmsg"), .prefix("x64_sys_call"), .prefix("x32_sys_call"), .prefix("ia32_sys_call"),
         .prefix("invoke_syscall"), .prefix("el0_svc"), .prefix("__invoke_syscall"), .prefix("system_call"),
-        .prefix("process_one_work"), .prefix("process_scheduled_works"), .prefix("worker_thread"), .prefix("kthread"),
+        .prefix("process_one_work"), .prefix("process_scheduled_works"), .prefix("worker_thread"), .exact("kthread"),
         .prefix("ret_from_fork"), .prefix("call_timer_fn"), .prefix("expire_timers"), .prefix("__run_timers"),
         .prefix("run_timer_softirq"), .prefix("run_timer_base"), .prefix("__hrtimer_run_queues"), .prefix("__run_hrtimer"),
         .prefix("do_softirq"), .prefix("__do_softirq"), .prefix("handle_softirqs"), .prefix("net_rx_action"),
-        .prefix("net_tx_action"), .prefix("tasklet_action"), .prefix("tasklet_hi_action"), .prefix("__tasklet_action"),
+        .prefix("net_tx_action"), .prefix("tasklet_action"), .prefix("tasklet_action_common"), .prefix("tasklet_hi_action"), .prefix("__tasklet_action"),
         .prefix("rcu_do_batch"), .prefix("rcu_core"), .prefix("__netif_receive_skb"), .prefix("netif_receive_skb"),
         .prefix("__netif_rx"), .prefix("netif_rx"), .prefix("process_backlog"), .prefix("napi_poll"), .prefix("__napi_poll"),
         .prefix("vfs_read"), .prefix("vfs_write"), .prefix("vfs_readv"), .prefix("vfs_writev"), .prefix("vfs_ioctl"),
         .prefix("vfs_iter_read"), .prefix("vfs_iter_write"), .prefix("do_iter_read"), .prefix("do_iter_write"),
         .prefix("__vfs_read"), .prefix("__vfs_write"), .prefix("new_sync_read"), .prefix("new_sync_write"),
-        .prefix("sock_sendmsg"), .prefix("sock_recvmsg"), .prefix("____sys_sendmsg"), .prefix("___sys_sendmsg"),
-        .prefix("____sys_recvmsg"), .prefix("___sys_recvmsg"), .prefix("sock_write_iter"), .prefix("sock_read_iter"),
+        .prefix("sock_sendmsg"), .prefix("sock_recvmsg"), .prefix("sock_write_iter"), .prefix("sock_read_iter"),
+        // file operations reached through a dispatcher: the driver's method is the culprit
+        .prefix("__fput"), .prefix("____fput"), .prefix("task_work_run"), .prefix("do_dentry_open"), .prefix("mmap_region"),
+        .prefix("call_mmap"), .prefix("__x64_sys_ioctl"), .prefix("__se_sys_ioctl"), .prefix("__do_sys_ioctl"),
+        .prefix("ksys_ioctl"), .prefix("__ia32_compat_sys_ioctl"), .prefix("__x64_compat_sys_ioctl"),
+        .prefix("__se_compat_sys_ioctl"), .prefix("__do_compat_sys_ioctl"), .prefix("compat_sys_ioctl"), .prefix("__arm64_sys_ioctl"),
+        // netlink: the message handler is the culprit, not the socket plumbing
+        .prefix("netlink_rcv_skb"), .prefix("rtnetlink_rcv_msg"), .prefix("nfnetlink_rcv_msg"), .prefix("nfnetlink_rcv_batch"),
+        .prefix("genl_rcv_msg"), .prefix("genl_family_rcv_msg"), .prefix("netlink_dump"), .prefix("genl_lock_dumpit"),
+        .prefix("genl_dumpit"),
         .prefix("sock_ioctl"), .prefix("do_vfs_ioctl"), .prefix("smp_call_function"), .prefix("on_each_cpu"),
         .prefix("generic_exec_single"), .prefix("flush_smp_call_function"), .prefix("__flush_smp_call_function"),
         .prefix("cpu_stopper_thread"), .prefix("smpboot_thread_fn"), .prefix("run_ksoftirqd"), .prefix("do_idle"),
@@ -159,13 +187,18 @@ public enum FrameAttribution {
     /// `frames` are the stuck context's frames, innermost first.
     public static func stallCulprit(_ frames: [Frame], skipRCU: Bool = false) -> String? {
         var previous: String?
+        var shim: String?
         for f in frames where f.reliable || f.isInstructionPointer {
             guard let raw = f.function else { continue }
             let name = FunctionName.base(raw)
             if name.hasPrefix("smp_call_function") { return "smp_call_function" }
             if isAnchor(name) {
-                guard let previous else { return nil }
-                return strippingSyscallPrefix(previous)
+                guard let found = previous ?? shim else { return nil }
+                return strippingSyscallPrefix(found)
+            }
+            if shims.contains(where: { $0.matches(name) }) {
+                shim = shim ?? name
+                continue
             }
             if isPlumbing(name) { continue }
             if skipRCU && name.contains("rcu") { continue }
@@ -198,14 +231,19 @@ public enum FrameAttribution {
 extension FrameAttribution {
     /// Frames whose name marks the entry of the timer interrupt that caught a
     /// stalled CPU; what follows is the code it interrupted.
-    public static let interruptEntries = ["apic_timer_interrupt", "el1h_64_irq", "el1_interrupt", "Exception stack"]
+    public static let interruptEntries = ["apic_timer_interrupt", "el1h_64_irq", "el1_interrupt", "__irq_svc", "gic_handle_irq"]
 
-    /// The stuck context of a dump: frames after the last timer-interrupt
-    /// entry (newer kernels print the interrupted RIP right there), else all
-    /// frames; never the NMI handler's own.
-    public static func stuckContext(_ dump: StackDump) -> [Frame] {
+    /// The stuck context of a dump: frames after the first timer-interrupt
+    /// entry (what the stall detector's interrupt found running: newer
+    /// kernels print its RIP right there), else all frames; never the NMI
+    /// handler's own. Further interrupt-entry frames are plumbing.
+    ///
+    /// `afterTimerInterrupt: false` is for reports printed from the timer
+    /// interrupt's own registers (soft lockups): their first RIP already is
+    /// the stuck code, and an interrupt entry further down is part of it.
+    public static func stuckContext(_ dump: StackDump, afterTimerInterrupt: Bool = true) -> [Frame] {
         let frames = dump.frames.filter { $0.context != .nmi && !($0.isInstructionPointer && $0.function == nil) }
-        if let b = frames.lastIndex(where: { f in interruptEntries.contains { f.function?.contains($0) == true } }),
+        if afterTimerInterrupt, let b = frames.firstIndex(where: { f in interruptEntries.contains { f.function?.contains($0) == true } }),
            b + 1 < frames.count {
             return Array(frames[(b + 1)...])
         }

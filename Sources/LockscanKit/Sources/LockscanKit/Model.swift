@@ -94,6 +94,12 @@ public struct Frame: Codable, Sendable, Equatable {
     /// True for a `RIP:` / `[exception RIP: …]` frame: the interrupted
     /// instruction itself, not a return address (symbolize at, not before it).
     public var isInstructionPointer: Bool
+    /// Source position, when the log was already symbolized
+    /// (`func+0x18/0x90 kernel/sched/core.c:6490`) or after `symbolize`.
+    public var file: String?
+    public var line: Int?
+    /// An inlined call printed as its own frame (`context_switch kernel/sched/core.c:5178 [inline]`).
+    public var inlined: Bool = false
 
     public init(function: String? = nil, offset: UInt64? = nil, size: UInt64? = nil, module: String? = nil,
                 address: String? = nil, reliable: Bool = true, context: FrameContext? = nil,
@@ -109,7 +115,7 @@ public struct Frame: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case function, offset, size, module, address, reliable, context, isInstructionPointer = "ip"
+        case function, offset, size, module, address, reliable, context, isInstructionPointer = "ip", file, line, inlined
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -122,6 +128,9 @@ public struct Frame: Codable, Sendable, Equatable {
         try c.encode(reliable, forKey: .reliable)
         try c.encodeIfPresent(context, forKey: .context)
         if isInstructionPointer { try c.encode(true, forKey: .isInstructionPointer) }
+        try c.encodeIfPresent(file, forKey: .file)
+        try c.encodeIfPresent(line, forKey: .line)
+        if inlined { try c.encode(true, forKey: .inlined) }
     }
 
     public init(from decoder: Decoder) throws {
@@ -134,6 +143,9 @@ public struct Frame: Codable, Sendable, Equatable {
         reliable = try c.decode(Bool.self, forKey: .reliable)
         context = try c.decodeIfPresent(FrameContext.self, forKey: .context)
         isInstructionPointer = try c.decodeIfPresent(Bool.self, forKey: .isInstructionPointer) ?? false
+        file = try c.decodeIfPresent(String.self, forKey: .file)
+        line = try c.decodeIfPresent(Int.self, forKey: .line)
+        inlined = try c.decodeIfPresent(Bool.self, forKey: .inlined) ?? false
     }
 
     /// `func+0x18/0x90 [mod]`, the way dmesg prints it.

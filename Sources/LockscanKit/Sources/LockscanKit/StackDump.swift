@@ -80,7 +80,16 @@ public enum NMIHandlerFrames {
 public struct StackDumpCollector: Sendable {
     public enum Feed: Sendable { case accepted, ended }
 
-    public private(set) var dump: StackDump
+    private var building: StackDump
+    /// ARM32 prints each frame with its caller; the last caller is on no line of its own.
+    private var trailingCaller: Frame?
+
+    /// The dump so far.
+    public var dump: StackDump {
+        var d = building
+        if let c = trailingCaller { d.frames.append(c) }
+        return d
+    }
     private var context: FrameContext?
     private var contextStack: [FrameContext] = []
     private var sawFrames = false
@@ -89,15 +98,18 @@ public struct StackDumpCollector: Sendable {
     private var callerID: String?
     private var inTrace = false
     private var recordingRegisters = true
+    private var sawClock = false
+    private var otherRun = 0
+    private var foreignLines = 0
     public let maxLines: Int
     /// Lines tolerated before the first frame (module lists wrap, `Hardware name:`, …).
     public let maxPreambleLines: Int
 
     public init(start record: Record, maxLines: Int = 400, maxPreambleLines: Int = 40) {
-        dump = StackDump(firstLine: record.line, byteOffset: record.byteOffset)
+        building = StackDump(firstLine: record.line, byteOffset: record.byteOffset)
         self.maxLines = maxLines
         self.maxPreambleLines = maxPreambleLines
-        dump.cpu = record.callerCPU
+        building.cpu = record.callerCPU
     }
 
     public var hasFrames: Bool { sawFrames }
@@ -133,65 +145,90 @@ public struct StackDumpCollector: Sendable {
             if frame != nil, !inTrace { break }
             if var f = frame {
                 f.context = context
-                dump.frames.append(f)
+                building.frames.append(f)
                 sawFrames = true
             }
+        case let .armFrame(f, caller):
+            if !inTrace { inTrace = true }
+            var f = f
+            f.context = context
+            building.frames.append(f)
+            trailingCaller = caller
+            sawFrames = true
         case let .crashFrame(f):
-            dump.fromCrash = true
-            dump.frames.append(f)
+            building.fromCrash = true
+            building.frames.append(f)
             sawFrames = true
         case let .instructionPointer(f):
             var f = f
             f.context = context
             // Registers printed under a later RIP (the task an IRQ interrupted,
             // user space at syscall entry) are not the stuck context's.
-            recordingRegisters = dump.instructionPointer == nil && f.function != nil && f.context != .nmi
-            dump.frames.append(f)
+            recordingRegisters = building.instructionPointer == nil && f.function != nil && f.context != .nmi
+            building.frames.append(f)
         case .callTraceHeader:
-            if sawFrames && !dump.fromCrash { return .ended }
+            if sawFrames && !building.fromCrash { return .ended }
             inTrace = true
         case let .taskHeader(h):
             if sawFrames { return .ended }
             apply(h)
         case let .crashTask(h):
-            if sawFrames || dump.pid != nil { return .ended }
-            dump.fromCrash = true
+            if sawFrames || building.pid != nil { return .ended }
+            building.fromCrash = true
             apply(h)
         case let .crashFrameThenExceptionRIP(frame, f):
-            dump.fromCrash = true
-            dump.frames.append(frame)
-            dump.frames.append(f)
+            building.fromCrash = true
+            building.frames.append(frame)
+            building.frames.append(f)
             sawFrames = true
         case let .crashExceptionRIP(f):
-            dump.fromCrash = true
-            dump.frames.append(f)
+            building.fromCrash = true
+            building.frames.append(f)
         case let .crashStackSwitch(ctx):
-            dump.fromCrash = true
+            building.fromCrash = true
             // The exception RIP printed above the switch is where that stack
             // interrupted the code below it, so it keeps no context.
-            for i in crashSwitchIndex..<dump.frames.count where !dump.frames[i].isInstructionPointer {
-                dump.frames[i].context = ctx
+            for i in crashSwitchIndex..<building.frames.count where !building.frames[i].isInstructionPointer {
+                building.frames[i].context = ctx
             }
-            crashSwitchIndex = dump.frames.count
+            crashSwitchIndex = building.frames.count
         case let .registers(regs):
             for (k, v) in regs where recordingRegisters && (k == "RDI" || k == "EFLAGS" || k == "RFLAGS" || k == "RSP") {
-                dump.registers[k] = v
+                building.registers[k] = v
             }
             // crash prints the exception RIP's address on the register line below it.
-            if let rip = regs["RIP"], let i = dump.frames.lastIndex(where: \.isInstructionPointer),
-               dump.frames[i].address == nil {
-                dump.frames[i].address = "0x" + rip
+            if let rip = regs["RIP"], let i = building.frames.lastIndex(where: \.isInstructionPointer),
+               building.frames[i].address == nil {
+                building.frames[i].address = "0x" + rip
             }
         case let .nmiBacktrace(cpu):
             if sawFrames { return .ended }
-            dump.cpu = cpu
+            building.cpu = cpu
         case .dumpDecoration:
             if record.text.hasPrefix("---[ end") { record1(record); return .ended }
         case .other:
             let trimmed = record.text.drop(while: { $0 == " " })
-            if dump.fromCrash {
+            // A line without the kernel's timestamp inside a timestamped dump
+            // is another program writing to the same console ("executing
+            // program", a shell prompt): step over a few of those.
+            if sawClock, record.clock.isEmpty, record.callerID == nil, foreignLines < 8 {
+                foreignLines += 1
+                return .accepted
+            }
+            if building.fromCrash {
                 if trimmed.isEmpty { return .ended }
-            } else if sawFrames || lineCount > maxPreambleLines {
+            } else if sawFrames {
+                // A new report or a panic always ends the dump.
+                if LockupHeaders.isHeader(record.text) || record.text.contains("Kernel panic - not syncing")
+                    || record.text.contains("---[ end trace") || record.text.contains("cut here ]") {
+                    return .ended
+                }
+                // Without caller ids, another CPU's message can land between
+                // two frames ("audit: …", "unregister_netdevice: waiting …"):
+                // step over up to two such lines; a third ends the dump.
+                otherRun += 1
+                return otherRun <= 2 ? .accepted : .ended
+            } else if lineCount > maxPreambleLines {
                 return .ended
             }
         }
@@ -200,16 +237,18 @@ public struct StackDumpCollector: Sendable {
     }
 
     private mutating func record1(_ record: Record) {
-        dump.lastLine = record.line
-        if dump.evidence.count < 120 { dump.evidence.append(record.text) }
+        otherRun = 0
+        if !record.clock.isEmpty { sawClock = true }
+        building.lastLine = record.line
+        if building.evidence.count < 120 { building.evidence.append(record.text) }
     }
 
     private mutating func apply(_ h: TaskHeader) {
-        if let c = h.cpu { dump.cpu = c }
-        dump.pid = h.pid ?? dump.pid
-        dump.comm = h.comm ?? dump.comm
-        dump.taint = h.taint ?? dump.taint
-        dump.release = h.release ?? dump.release
+        if let c = h.cpu { building.cpu = c }
+        building.pid = h.pid ?? building.pid
+        building.comm = h.comm ?? building.comm
+        building.taint = h.taint ?? building.taint
+        building.release = h.release ?? building.release
     }
 
     private mutating func apply(_ m: SectionMarker) {

@@ -5,6 +5,9 @@
 public enum TraceLine: Equatable, Sendable {
     /// `<NMI>`, `</IRQ>`, `<<EOE>>`, … possibly followed by a frame on the same line (old kernels).
     case frames(markers: [SectionMarker], frame: Frame?)
+    /// ARM32: `[<8011218c>] (unwind_backtrace) from [<8010e300>] (show_stack+0x18/0x1c)`: a frame
+    /// and its caller, which is printed as the next line's frame except on the last line.
+    case armFrame(Frame, caller: Frame)
     /// `RIP: 0010:func+0x52/0x90 [mod]` — the interrupted instruction.
     case instructionPointer(Frame)
     case callTraceHeader
@@ -95,6 +98,7 @@ public enum TraceLineParser {
             return .crashStackSwitch(.exception)
         }
         if let regs = parseRegisters(rest) { return .registers(regs) }
+        if rest.hasPrefix("Exception stack(") || isHexDumpLine(rest) { return .dumpDecoration }
         for d in decorations where rest.hasPrefix(d) { return .dumpDecoration }
         return .other
     }
@@ -104,8 +108,57 @@ public enum TraceLineParser {
                               "---[ end", "<TASK>", "</TASK>", "/", "ORIG_RAX:", "CS: ", "--- interrupt:", "LR [",
                               "lr : ", "sp : ", "NIP: ", "REGS: ", "MSR: ", "Instruction dump:", "Tainted: ["]
 
+    /// ` kernel/sched/core.c:6490` and ` [inline]` after a frame, as
+    /// symbolized reports (syzbot, decode_stacktrace.sh) print them.
+    static func parseSourceSuffix(_ s: inout ByteScanner, into f: inout Frame) {
+        var t = s
+        guard let token = t.word(until: { $0 == 0x20 }), let colon = token.lastIndex(of: ":"),
+              let line = Int(token[token.index(after: colon)...]), token[..<colon].contains(".") else { return }
+        f.file = String(token[..<colon])
+        f.line = line
+        t.skipSpaces()
+        if t.skip("[inline]") { f.inlined = true }
+        t.skipSpaces()
+        s = t
+    }
+
+    /// `context_switch kernel/sched/core.c:5178 [inline]`: an inlined call, no offset.
+    static func parseInlineFrame(_ s: inout ByteScanner) -> Frame? {
+        var reliable = true
+        if s.skip("? ") { reliable = false }
+        let start = s.pos
+        while let b = s.peek, isSymbolByte(b) { s.pos += 1 }
+        guard s.pos > start, s.skip(0x20) else { return nil }
+        var f = Frame(function: s.text(from: start, to: s.pos - 1), reliable: reliable)
+        parseSourceSuffix(&s, into: &f)
+        guard f.inlined, s.atEnd else { return nil }
+        return f
+    }
+
+    /// ARM32: "[<8011218c>] (unwind_backtrace) from [<8010e300>] (show_stack+0x18/0x1c)".
+    static func parseARMFrame(_ s: inout ByteScanner) -> TraceLine? {
+        var t = s
+        guard t.skip("[<"), let addr = t.hexDigits(), t.skip(">] (") else { return nil }
+        let nameStart = t.pos
+        while let b = t.peek, b != UInt8(ascii: ")"), b != UInt8(ascii: "+") { t.pos += 1 }
+        guard t.pos > nameStart else { return nil }
+        let name = t.text(from: nameStart, to: t.pos)
+        while let b = t.peek, b != UInt8(ascii: ")") { t.pos += 1 }
+        guard t.skip(") from [<"), let callerAddr = t.hexDigits(), t.skip(">] (") else { return nil }
+        var caller = Frame(address: "0x" + callerAddr)
+        guard parseSymbolOffset(&t, into: &caller) != nil || {
+            let start = t.pos
+            while let b = t.peek, b != UInt8(ascii: ")") { t.pos += 1 }
+            caller.function = t.pos > start ? t.text(from: start, to: t.pos) : nil
+            return caller.function != nil
+        }() else { return nil }
+        s = t
+        return .armFrame(Frame(function: name, address: "0x" + addr), caller: caller)
+    }
+
     /// Frame lines with optional leading section markers.
     static func parseFrameLine(_ s: inout ByteScanner) -> TraceLine? {
+        if let arm = parseARMFrame(&s) { return arm }
         var markers: [SectionMarker] = []
         while s.peek == UInt8(ascii: "<") {
             var matched = false
@@ -119,11 +172,14 @@ public enum TraceLineParser {
         }
         if s.atEnd { return markers.isEmpty ? nil : .frames(markers: markers, frame: nil) }
         let save = s.pos
-        if let f = parseKernelFrame(&s) {
+        if var f = parseKernelFrame(&s) {
             s.skipSpaces()
-            // Anything after a frame other than `[mod]` means it was prose.
+            parseSourceSuffix(&s, into: &f)
+            // Anything else after a frame means it was prose.
             if s.atEnd { return .frames(markers: markers, frame: f) }
         }
+        s.pos = save
+        if let f = parseInlineFrame(&s) { return .frames(markers: markers, frame: f) }
         s.pos = save
         return markers.isEmpty ? nil : .frames(markers: markers, frame: nil)
     }
@@ -224,15 +280,31 @@ public enum TraceLineParser {
             }
             if parseSymbolOffset(&t, into: &frame) != nil {
                 t.skipSpaces()
-                if t.skip(UInt8(ascii: "[")), let mod = t.word(until: { $0 == UInt8(ascii: "]") || $0 == 0x20 }) {
-                    frame.module = mod
+                if t.peek == UInt8(ascii: "["), !t.hasPrefix("[inline]") {
+                    t.pos += 1
+                    frame.module = t.word(until: { $0 == UInt8(ascii: "]") || $0 == 0x20 })
+                    _ = t.skip(UInt8(ascii: "]"))
+                    t.skipSpaces()
                 }
+                parseSourceSuffix(&t, into: &frame)
+            } else if var inline = parseInlineFrame(&t) {
+                // "RIP: 0010:div_u64_rem include/linux/math64.h:29 [inline]"
+                inline.isInstructionPointer = true
+                return .instructionPointer(inline)
             }
             return .instructionPointer(frame)
         }
         var line = s
         line.pos -= 5
         return parseRegisters(line).map { .registers($0) } ?? .other
+    }
+
+    /// `7cc0: 96737d48 00002218 …`: ARM's memory dump under "Exception stack(…)".
+    static func isHexDumpLine(_ s: ByteScanner) -> Bool {
+        var t = s
+        guard let a = t.hexDigits(), a.count >= 3, t.skip(": ") else { return false }
+        t.skipSpaces()
+        return t.hexDigits() != nil
     }
 
     /// `NAME: value` pairs of a register dump. Accepts only lines made entirely
@@ -244,8 +316,9 @@ public enum TraceLineParser {
             t.skipSpaces()
             if t.atEnd { break }
             let nameStart = t.pos
-            while let b = t.peek, (b >= 0x41 && b <= 0x5a) || isDigit(b) || b == UInt8(ascii: "_") { t.pos += 1 }
+            while let b = t.peek, (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || isDigit(b) || b == UInt8(ascii: "_") { t.pos += 1 }
             let name = t.text(from: nameStart, to: t.pos)
+            t.skipSpaces() // arm64 pads: "pc : …", "sp : …"
             guard !name.isEmpty, name.count <= 8, t.skip(UInt8(ascii: ":")) else { return nil }
             t.skipSpaces()
             let valStart = t.pos
@@ -257,8 +330,15 @@ public enum TraceLineParser {
                 return nil
             }
         }
-        guard regs.count >= 1, regs.keys.contains(where: registerNames.contains) else { return nil }
+        guard regs.count >= 1, regs.keys.contains(where: isRegisterName) else { return nil }
         return regs
+    }
+
+    /// x86 names, ARM32 `r0`…`r10`/`fp`/`ip`, arm64 `x0`…`x30`, and friends.
+    static func isRegisterName(_ name: String) -> Bool {
+        if registerNames.contains(name) { return true }
+        if let f = name.first, f == "r" || f == "x", name.count <= 3, Int(name.dropFirst()) != nil { return true }
+        return ["fp", "ip", "sp", "lr", "cpsr", "psr", "pstate", "pc"].contains(name)
     }
 
     static let registerNames: Set<String> = ["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP", "R8", "R9",
