@@ -13,6 +13,7 @@ let analyzers: [(module: String, folder: String)] = [
     ("HungTaskAnalyzer", "HungTask"),
     ("WorkqueueLockupAnalyzer", "WorkqueueLockup"),
     ("SpinlockLockupAnalyzer", "SpinlockLockup"),
+    ("CPUBacktracesAnalyzer", "CPUBacktraces"),
 ]
 
 let kit: Target.Dependency = .product(name: "LockscanKit", package: "LockscanKit")

@@ -36,10 +36,17 @@ public final class HardLockupAnalyzer: Analyzer {
     private var pendingFromWarning = false
     private var collector: StackDumpCollector?
     private var collectorForCrash = false
+    /// Every dump after the header (the stuck CPU's, then the NMI backtraces
+    /// of the others with hardlockup_all_cpu_backtrace): the incident.
+    private var incidentDumps: ReportDumps?
 
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
+        if var d = incidentDumps {
+            let otherReport = LockupHeaders.isHeader(record.text) && !record.text.contains("hard LOCKUP")
+            if !otherReport, d.feed(record) { incidentDumps = d } else { closeIncident(d) }
+        }
         switch collector.step(record) {
         case .accepted: return .collecting
         case let .finished(dump): attach(dump, crash: collectorForCrash)
@@ -54,14 +61,14 @@ public final class HardLockupAnalyzer: Analyzer {
                 p.severity = .critical
                 pending = p
                 if p.stack.isEmpty { startCollector(record, crash: false) }
-                return collector == nil ? .idle : .collecting
+                return interest
             }
             if let p = pending, pendingFromWarning, record.line - p.source.line <= 8, !header.isPanic {
                 // `WARNING: … watchdog_overflow_callback` then the detection line: one report.
                 pending?.evidence.append(text)
                 if let cpu = header.cpu { pending?.cpu = cpu }
                 pendingFromWarning = false
-                return collector == nil ? .idle : .collecting
+                return interest
             }
             flush(emit)
             var e = Event(analyzer: Self.descriptor.id, kind: "hard_lockup", title: "hard LOCKUP",
@@ -78,6 +85,7 @@ public final class HardLockupAnalyzer: Analyzer {
             pending = e
             pendingFromWarning = header.detector == "warning"
             startCollector(record, crash: false)
+            incidentDumps = ReportDumps(header: record)
             return .collecting
         }
         if let p = pending, p.stack.isEmpty,
@@ -88,7 +96,16 @@ public final class HardLockupAnalyzer: Analyzer {
             collectorForCrash = true
             return .collecting
         }
-        return .idle
+        return interest
+    }
+
+    private var interest: Interest { collector != nil || incidentDumps != nil ? .collecting : .idle }
+
+    private func closeIncident(_ d: ReportDumps) {
+        var d = d
+        let all = d.close()
+        incidentDumps = nil
+        if Set(all.compactMap(\.cpu)).count >= 2 { pending?.incident = Incident.build(all) }
     }
 
     public func finish(emit: (Event) -> Void) {
@@ -103,6 +120,7 @@ public final class HardLockupAnalyzer: Analyzer {
     }
 
     private func flush(_ emit: (Event) -> Void) {
+        if let d = incidentDumps { closeIncident(d) }
         if let p = pending { emit(finalize(p)) }
         pending = nil
         pendingFromWarning = false

@@ -32,22 +32,11 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         """
 
     /// Dumps seen since the current incident started; bounded by `maxDumps`.
-    private var incident: [Classified] = []
+    private var dumps: [StackDump] = []
     private var collector: StackDumpCollector?
     private var lockdepUntil = 0
     private static let incidentGap = 300
     private static let maxDumps = 512
-
-    struct Classified {
-        var dump: StackDump
-        var role: Role
-    }
-
-    enum Role: Equatable {
-        case waiting(via: String)
-        case holding(in: String)
-        case other
-    }
 
     public init() {}
 
@@ -83,120 +72,53 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         closeIncident(emit)
     }
 
+    /// Stacks close to each other in the log (NMI backtraces of one dump,
+    /// crash `bt -a`) form one incident; a gap of more than `incidentGap`
+    /// lines starts the next.
     private func add(_ dump: StackDump, _ emit: (Event) -> Void) {
         guard !dump.frames.isEmpty else { return }
         if dump.firstLine <= lockdepUntil { return }
-        if let last = incident.last, dump.firstLine - last.dump.lastLine > Self.incidentGap { closeIncident(emit) }
-        if incident.count < Self.maxDumps { incident.append(Classified(dump: dump, role: Self.classify(dump))) }
+        if let last = dumps.last, dump.firstLine - last.lastLine > Self.incidentGap { closeIncident(emit) }
+        if dumps.count < Self.maxDumps { dumps.append(dump) }
     }
 
     private func closeIncident(_ emit: (Event) -> Void) {
-        defer { incident = [] }
-        // The same CPU may be dumped twice (lockup report, then NMI backtrace): keep its last dump.
-        var byCPU: [Int: Classified] = [:]
-        var anonymous: [Classified] = []
-        for c in incident {
-            if let cpu = c.dump.cpu { byCPU[cpu] = c } else { anonymous.append(c) }
-        }
-        // Log order, not CPU order: the first dump is usually the CPU the watchdog reported.
-        let all = (byCPU.values + anonymous).sorted { $0.dump.firstLine < $1.dump.firstLine }
-        let waiters = all.filter { if case .waiting = $0.role { return true } else { return false } }
-        guard let first = waiters.first else { return }
-        let holders = all.filter { if case .holding = $0.role { return true } else { return false } }
-        let start = incident.map(\.dump).min { $0.firstLine < $1.firstLine }!
-        let end = incident.map(\.dump.lastLine).max()!
+        defer { dumps = [] }
+        let incident = Incident.build(dumps)
+        let waiters = incident.cpus.filter { $0.state == .spinning && $0.lockClass == "runqueue" }
+        guard let first = waiters.first, let firstDump = dumps.first(where: { $0.firstLine == first.line }) else { return }
+        let holders = incident.cpus.filter { $0.state == .holding && $0.lockClass == "runqueue" }
+        let start = dumps.min { $0.firstLine < $1.firstLine }!
+        let end = dumps.map(\.lastLine).max()!
 
         var e = Event(analyzer: Self.descriptor.id, kind: "rq_lock_deadlock", title: "",
                       severity: holders.isEmpty && waiters.count == 1 ? .error : .critical,
                       source: SourceLocation(file: "", line: start.firstLine, endLine: end, byteOffset: start.byteOffset),
-                      cpu: first.dump.cpu, pid: first.dump.pid, comm: first.dump.comm, kernel: first.dump.release,
-                      taint: first.dump.taint, explanation: Self.explanation)
-        e.time.monotonic = nil
-        e.stack = first.dump.frames
-        e.details["waitingCPUs"] = waiters.map { $0.dump.cpu.map(String.init) ?? "?" }.joined(separator: ",")
-        let vias = waiters.compactMap { c -> String? in if case let .waiting(via) = c.role { return via } else { return nil } }
+                      cpu: first.cpu, pid: first.pid, comm: first.comm, kernel: firstDump.release,
+                      taint: firstDump.taint, explanation: Self.explanation)
+        e.stack = first.stack
+        e.incident = incident
+        e.details["waitingCPUs"] = waiters.map { $0.cpu.map(String.init) ?? "?" }.joined(separator: ",")
+        let vias = waiters.compactMap(\.lock)
         e.details["waitingIn"] = vias.first { $0.contains("double") } ?? vias.first
-        if let h = holders.first, case let .holding(fn) = h.role {
-            e.details["holderCPU"] = h.dump.cpu.map(String.init) ?? "?"
+        if let h = holders.first, let fn = h.lock {
+            e.details["holderCPU"] = h.cpu.map(String.init) ?? "?"
             e.details["holderFunction"] = fn
             e.title = "rq lock held too long in \(fn)"
         } else {
             e.details["holderCPU"] = "unknown"
             e.title = "rq lock spin in \(e.details["waitingIn"] ?? "double_rq_lock")"
         }
-        if let rdi = first.dump.registers["RDI"], let value = UInt64(rdi, radix: 16), value != 0 {
-            e.details["lockAddress"] = "0x" + String(value, radix: 16)
-        }
+        if let address = first.lockAddress { e.details["lockAddress"] = address }
         for c in waiters + holders {
-            e.evidence.append("--- cpu \(c.dump.cpu.map(String.init) ?? "?") (\(describe(c.role))) ---")
-            e.evidence += c.dump.evidence.prefix(40)
+            e.evidence.append("--- cpu \(c.cpu.map(String.init) ?? "?") (\(c.state.rawValue)\(c.lock.map { " in " + $0 } ?? "")) ---")
+            if let d = dumps.first(where: { $0.firstLine == c.line }) { e.evidence += d.evidence.prefix(40) }
         }
-        e.hints = StackHints.matching(holders.first?.dump.frames ?? [])
+        e.hints = StackHints.matching(holders.first?.stack ?? [])
         if holders.isEmpty {
             e.hints.append(Hint("No CPU in the capture shows the holder's path: get all CPUs' backtraces (kernel.hardlockup_all_cpu_backtrace=1, or sysrq-l, or crash `bt -a` on a vmcore) and look for the CPU that owns the lock address in RDI."))
         }
         emit(e)
-    }
-
-    private func describe(_ r: Role) -> String {
-        switch r {
-        case let .waiting(via): "waiting in \(via)"
-        case let .holding(fn): "holding, in \(fn)"
-        case .other: "other"
-        }
-    }
-
-    /// Spinlock slow paths and wrappers, innermost part of a spinning stack.
-    static let spinFrames: Set<String> = [
-        "native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "__pv_queued_spin_lock_slowpath",
-        "pv_queued_spin_lock_slowpath", "do_raw_spin_lock", "_raw_spin_lock", "_raw_spin_lock_irqsave",
-        "_raw_spin_lock_irq", "_raw_spin_lock_nested", "__raw_spin_lock", "_spin_lock", "_spin_lock_irqsave",
-        "__ticket_spin_lock", "arch_spin_lock", "__spin_lock_debug", "delay_tsc", "__delay", "kvm_wait", "pv_wait",
-        "queued_spin_lock", "do_raw_spin_lock_flags",
-    ]
-    /// Functions that take a runqueue lock.
-    static let rqLockFrames: Set<String> = [
-        "double_rq_lock", "double_lock_balance", "_double_lock_balance", "raw_spin_rq_lock_nested", "raw_spin_rq_lock",
-        "_raw_spin_rq_lock", "raw_spin_rq_lock_irqsave", "__task_rq_lock", "task_rq_lock", "rq_lock", "rq_lock_irqsave",
-        "rq_lock_irq", "double_rq_lock_irq",
-    ]
-    /// Scheduler paths that take rq locks (so a bare `_raw_spin_lock` under them is an rq lock).
-    static let schedulerCallers: Set<String> = [
-        "load_balance", "sched_balance_rq", "move_queued_task", "__migrate_task", "migration_cpu_stop", "try_to_wake_up",
-        "ttwu_queue", "push_rt_task", "pull_rt_task", "push_dl_task", "pull_dl_task", "active_load_balance_cpu_stop",
-        "idle_balance", "newidle_balance", "sched_balance_newidle", "rebalance_domains", "sched_balance_domains",
-        "sched_ttwu_pending", "__schedule", "scheduler_tick", "sched_tick", "move_task", "detach_tasks", "sched_core_balance",
-    ]
-    /// Paths known to hold an rq lock for a long time.
-    static let longHolderFrames: [String] = [
-        "tg_unthrottle_up", "tg_throttle_down", "walk_tg_tree_from", "unthrottle_cfs_rq", "distribute_cfs_runtime",
-        "do_sched_cfs_period_timer", "sched_cfs_period_timer", "update_blocked_averages", "__update_blocked_fair",
-    ]
-    /// Lockdep's own frames: a stack with them is a lockdep report, not a spin.
-    static let lockdepFrames: Set<String> = ["lock_acquire", "__lock_acquire", "print_circular_bug", "check_noncircular",
-                                              "validate_chain", "lockdep_print_held_locks"]
-
-    static func classify(_ dump: StackDump) -> Role {
-        let frames = dump.interruptedFrames.prefix(16).compactMap { $0.function.map(FunctionName.base) }
-        if frames.contains(where: lockdepFrames.contains) { return .other }
-        if let spinIndex = frames.firstIndex(where: spinFrames.contains), spinIndex < 4 {
-            let after = frames[(spinIndex + 1)...].prefix(8)
-            let wrappersSkipped = after.drop(while: spinFrames.contains)
-            if let rq = wrappersSkipped.prefix(6).first(where: { $0 == "double_rq_lock" || $0 == "double_lock_balance" || $0 == "_double_lock_balance" }) {
-                return .waiting(via: rq)
-            }
-            if let rq = wrappersSkipped.prefix(3).first(where: rqLockFrames.contains) { return .waiting(via: rq) }
-            if let caller = wrappersSkipped.first, schedulerCallers.contains(caller) {
-                // try_to_wake_up takes p->pi_lock with raw_spin_lock_irqsave before any rq lock:
-                // that spin is on a task's lock, not a runqueue's.
-                let lastWrapper = frames[spinIndex...].prefix(while: spinFrames.contains).last
-                if caller == "try_to_wake_up", lastWrapper == "_raw_spin_lock_irqsave" { return .other }
-                return .waiting(via: caller)
-            }
-            return .other
-        }
-        if let holder = frames.prefix(8).first(where: { longHolderFrames.contains($0) }) { return .holding(in: holder) }
-        return .other
     }
 
     static let examples: [AnalyzerExample] = [

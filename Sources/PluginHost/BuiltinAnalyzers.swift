@@ -1,4 +1,5 @@
 import ClocksourceAnalyzer
+import CPUBacktracesAnalyzer
 import HardLockupAnalyzer
 import HungTaskAnalyzer
 import LockscanKit
@@ -22,5 +23,6 @@ public enum BuiltinAnalyzers {
         SpinlockLockupAnalyzer.descriptor,
         RTThrottlingAnalyzer.descriptor,
         ClocksourceAnalyzer.descriptor,
+        CPUBacktracesAnalyzer.descriptor,
     ]
 }

@@ -264,7 +264,7 @@ public struct PendingReport {
     public var event: Event
     public var dumps: ReportDumps
 
-    public init(event: Event, header: Record, window: Int = 600) {
+    public init(event: Event, header: Record, window: Int = 300) {
         self.event = event
         self.dumps = ReportDumps(header: header, window: window)
     }
@@ -277,9 +277,11 @@ public struct PendingReport {
     }
 
     /// The collected dumps, with the event's evidence and line range grown
-    /// to cover the first of them (the one the title comes from).
+    /// to cover the first of them (the one the title comes from), and the
+    /// incident when two or more CPUs' stacks came with the report.
     public mutating func close() -> (event: Event, dumps: [StackDump]) {
         let all = dumps.close()
+        if Set(all.compactMap(\.cpu)).count >= 2 { event.incident = Incident.build(all) }
         if let first = all.first {
             for line in first.evidence where event.evidence.count < 160 && event.evidence.last != line {
                 event.evidence.append(line)

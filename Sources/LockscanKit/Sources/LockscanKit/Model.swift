@@ -214,6 +214,8 @@ public struct Event: Codable, Sendable, Equatable {
     public var hints: [Hint]
     /// Kind-specific facts (numbers parsed from the message, the waiting CPUs, …).
     public var details: [String: String]
+    /// The CPUs whose stacks came with the report, classified, and who waits for whom.
+    public var incident: Incident?
 
     public init(analyzer: String, kind: String, title: String, severity: Severity,
                 source: SourceLocation, time: Clock = Clock(), cpu: Int? = nil, pid: Int? = nil,

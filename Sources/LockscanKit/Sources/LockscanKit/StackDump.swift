@@ -296,35 +296,43 @@ extension Optional where Wrapped == StackDumpCollector {
 }
 
 /// The dumps that follow a report's header: the reporting CPU's own dump
-/// and, for stalls, the NMI backtraces or task dumps of the CPUs it names.
-/// Gathers up to `maxDumps` within `window` lines of the header, so a
-/// truncated log cannot keep it open for ever.
+/// and, for stalls and all-CPU backtraces, the NMI backtraces or task dumps
+/// of the other CPUs. Collection goes on while dumps keep coming: it ends
+/// `window` lines after the header or the last dump line, after `maxLines`
+/// in all, or at `maxDumps`, so a truncated log cannot keep it open for ever.
 public struct ReportDumps {
     public private(set) var dumps: [StackDump] = []
     private var collector: StackDumpCollector?
     public let headerLine: Int
     public let window: Int
     public let maxDumps: Int
+    public let maxLines: Int
+    private var lastActivity: Int
 
-    public init(header: Record, window: Int = 600, maxDumps: Int = 64) {
+    public init(header: Record, window: Int = 300, maxDumps: Int = 512, maxLines: Int = 40_000) {
         headerLine = header.line
+        lastActivity = header.line
         self.window = window
         self.maxDumps = maxDumps
+        self.maxLines = maxLines
         collector = StackDumpCollector(start: header)
     }
 
-    /// False once the window is over; the record is then not consumed.
+    /// False once collection is over; the record is then not consumed.
     public mutating func feed(_ record: Record) -> Bool {
         switch collector.step(record) {
-        case .accepted: return true
+        case .accepted:
+            lastActivity = record.line
+            return true
         case let .finished(dump): keep(dump)
         case .idle: break
         }
-        if record.line - headerLine > window { return false }
+        if record.line - lastActivity > window || record.line - headerLine > maxLines { return false }
         if dumps.count < maxDumps, Self.startsDump(record.text) {
             var c = StackDumpCollector(start: record)
             _ = c.feed(record)
             collector = c
+            lastActivity = record.line
         }
         return true
     }
@@ -357,7 +365,8 @@ public enum LockupHeaders {
     public static let markers = ["BUG: soft lockup", "detected stall", "self-detected stall", "detected stalls",
                                  "detected expedited stalls", "blocked for more than", "blocked in I/O wait for more than",
                                  "Watchdog detected hard LOCKUP", "BUG: workqueue lockup", "BUG: spinlock lockup",
-                                 "kthread starved for"]
+                                 "kthread starved for", "not syncing: Hard LOCKUP", "not syncing: hardlockup",
+                                 "not syncing: softlockup", "not syncing: hung_task", "not syncing: RCU Stall"]
 
     public static func isHeader(_ text: String) -> Bool { markers.contains { text.contains($0) } }
 }

@@ -1,0 +1,178 @@
+/// Several CPUs' stacks seen together (NMI backtraces after a lockup, an RCU
+/// stall's dumps, sysrq-l, crash `bt -a`), each CPU classified, with the
+/// waits-for relation the stacks show. This is where a deadlock is seen: one
+/// CPU's stack alone only says "spinning", the set says on whom.
+public struct Incident: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable {
+        /// In a spinlock slow path (the lock is named, its address when RDI shows it).
+        case spinning
+        /// In a path known to keep a lock for long (the CFS unthrottle walk under an rq lock).
+        case holding
+        /// In the idle loop: not part of the problem.
+        case idle
+        /// Anywhere else.
+        case running
+    }
+
+    public struct CPU: Codable, Sendable, Equatable {
+        public var cpu: Int?
+        public var pid: Int?
+        public var comm: String?
+        public var state: State
+        /// The function taking the lock (spinning) or the long path (holding).
+        public var lock: String?
+        /// From RDI when the CPU is inside the slow path, whose first argument is the lock.
+        public var lockAddress: String?
+        /// "runqueue" when the lock is a scheduler runqueue lock.
+        public var lockClass: String?
+        public var irqsDisabled: Bool?
+        /// Line of the dump in the input.
+        public var line: Int
+        public var stack: [Frame]
+    }
+
+    public var cpus: [CPU]
+    /// `[a, b]`: CPU a waits for something CPU b holds.
+    public var waitsFor: [[Int]]
+    /// A recognised shape: "abba" (two CPUs spinning, each on a lock the other
+    /// seems to hold), "rq-holder" (waiters and a known rq-lock holder).
+    public var pattern: String?
+
+    public init(cpus: [CPU], waitsFor: [[Int]], pattern: String? = nil) {
+        self.cpus = cpus
+        self.waitsFor = waitsFor
+        self.pattern = pattern
+    }
+
+    /// Classifies every dump (the last dump of a CPU wins: a lockup report
+    /// and a later NMI backtrace of the same CPU are the same CPU) in log order.
+    public static func build(_ dumps: [StackDump]) -> Incident {
+        var seen: [Int: Int] = [:]
+        var cpus: [CPU] = []
+        for d in dumps.sorted(by: { $0.firstLine < $1.firstLine }) {
+            let c = classify(d)
+            if let n = d.cpu, let i = seen[n] {
+                cpus[i] = c
+            } else {
+                if let n = d.cpu { seen[n] = cpus.count }
+                cpus.append(c)
+            }
+        }
+        var waits: [[Int]] = []
+        var pattern: String?
+        let spinners = cpus.filter { $0.state == .spinning && $0.cpu != nil }
+        let holders = cpus.filter { $0.state == .holding && $0.cpu != nil }
+        if holders.count == 1, let h = holders[0].cpu {
+            for s in spinners where s.lockClass == holders[0].lockClass || holders[0].lockClass == nil {
+                waits.append([s.cpu!, h])
+            }
+            if !waits.isEmpty { pattern = holders[0].lockClass == "runqueue" ? "rq-holder" : "holder" }
+        } else if holders.isEmpty, spinners.count == 2, let a = spinners[0].lockAddress, let b = spinners[1].lockAddress, a != b {
+            // Two CPUs spinning on two different locks, nobody else in a lock path:
+            // each most likely holds the lock the other wants.
+            waits = [[spinners[0].cpu!, spinners[1].cpu!], [spinners[1].cpu!, spinners[0].cpu!]]
+            pattern = "abba"
+        }
+        return Incident(cpus: cpus, waitsFor: waits, pattern: pattern)
+    }
+
+    public static func classify(_ d: StackDump) -> CPU {
+        var c = CPU(cpu: d.cpu, pid: d.pid, comm: d.comm, state: .running, irqsDisabled: d.irqsDisabled, line: d.firstLine,
+                    stack: d.frames)
+        let interrupted = d.interruptedFrames
+        let names = interrupted.prefix(16).compactMap { $0.function.map(FunctionName.base) }
+        if names.contains(where: LockFrames.lockdep.contains) { return c }
+        if let spin = names.firstIndex(where: LockFrames.spin.contains), spin < 4 {
+            c.state = .spinning
+            let afterSpin = names[(spin + 1)...].drop(while: LockFrames.spin.contains)
+            c.lock = afterSpin.first
+            if let rq = LockFrames.runqueueLockTaker(names, spinIndex: spin) {
+                c.lock = rq
+                c.lockClass = "runqueue"
+            }
+            // The slow path's first argument is the lock: RDI, when the CPU was caught inside it.
+            if let ip = interrupted.first, ip.isInstructionPointer, let f = ip.function,
+               LockFrames.slowPaths.contains(FunctionName.base(f)),
+               let rdi = d.registers["RDI"], let v = UInt64(rdi, radix: 16), v != 0 {
+                c.lockAddress = "0x" + String(v, radix: 16)
+            }
+            return c
+        }
+        if let holder = names.prefix(8).first(where: LockFrames.longHolders.contains) {
+            c.state = .holding
+            c.lock = holder
+            c.lockClass = LockFrames.runqueueHolders.contains(holder) ? "runqueue" : nil
+            return c
+        }
+        if let top = names.first, LockFrames.idle.contains(top) || names.prefix(3).contains(where: LockFrames.idle.contains) {
+            c.state = .idle
+        }
+        return c
+    }
+}
+
+/// Function names that tell what a CPU is doing with locks. Data, one place.
+public enum LockFrames {
+    /// Spinlock slow paths and wrappers: the innermost part of a spinning stack.
+    public static let spin: Set<String> = [
+        "native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "__pv_queued_spin_lock_slowpath",
+        "pv_queued_spin_lock_slowpath", "do_raw_spin_lock", "_raw_spin_lock", "_raw_spin_lock_irqsave",
+        "_raw_spin_lock_irq", "_raw_spin_lock_bh", "_raw_spin_lock_nested", "__raw_spin_lock", "_spin_lock",
+        "_spin_lock_irqsave", "__ticket_spin_lock", "arch_spin_lock", "__spin_lock_debug", "delay_tsc", "__delay",
+        "kvm_wait", "pv_wait", "queued_spin_lock", "do_raw_spin_lock_flags", "queued_read_lock_slowpath",
+        "queued_write_lock_slowpath", "_raw_read_lock", "_raw_write_lock", "_raw_write_lock_irqsave", "_raw_read_lock_irqsave",
+    ]
+    /// Slow paths whose first argument (RDI on x86-64) is the lock.
+    public static let slowPaths: Set<String> = [
+        "native_queued_spin_lock_slowpath", "queued_spin_lock_slowpath", "__pv_queued_spin_lock_slowpath",
+        "pv_queued_spin_lock_slowpath", "do_raw_spin_lock", "queued_read_lock_slowpath", "queued_write_lock_slowpath",
+    ]
+    /// Functions that take a runqueue lock.
+    public static let runqueueLockTakers: Set<String> = [
+        "double_rq_lock", "double_lock_balance", "_double_lock_balance", "raw_spin_rq_lock_nested", "raw_spin_rq_lock",
+        "_raw_spin_rq_lock", "raw_spin_rq_lock_irqsave", "__task_rq_lock", "task_rq_lock", "rq_lock", "rq_lock_irqsave",
+        "rq_lock_irq", "double_rq_lock_irq",
+    ]
+    /// Scheduler paths whose plain spinlock is a runqueue lock.
+    public static let schedulerCallers: Set<String> = [
+        "load_balance", "sched_balance_rq", "move_queued_task", "__migrate_task", "migration_cpu_stop", "try_to_wake_up",
+        "ttwu_queue", "push_rt_task", "pull_rt_task", "push_dl_task", "pull_dl_task", "active_load_balance_cpu_stop",
+        "idle_balance", "newidle_balance", "sched_balance_newidle", "rebalance_domains", "sched_balance_domains",
+        "sched_ttwu_pending", "__schedule", "scheduler_tick", "sched_tick", "move_task", "detach_tasks", "sched_core_balance",
+    ]
+    /// Paths known to keep a lock for long.
+    public static let longHolders: Set<String> = runqueueHolders
+    public static let runqueueHolders: Set<String> = [
+        "tg_unthrottle_up", "tg_throttle_down", "walk_tg_tree_from", "unthrottle_cfs_rq", "distribute_cfs_runtime",
+        "do_sched_cfs_period_timer", "sched_cfs_period_timer", "update_blocked_averages", "__update_blocked_fair",
+    ]
+    /// Lockdep's own frames: such a stack is a lockdep report, not a spin.
+    public static let lockdep: Set<String> = ["lock_acquire", "__lock_acquire", "print_circular_bug", "check_noncircular",
+                                              "validate_chain", "lockdep_print_held_locks"]
+    /// The idle loop.
+    public static let idle: Set<String> = [
+        "default_idle", "native_safe_halt", "arch_safe_halt", "safe_halt", "cpuidle_enter_state", "cpuidle_enter",
+        "intel_idle", "intel_idle_irq", "acpi_idle_do_entry", "acpi_idle_enter", "acpi_safe_halt", "mwait_idle",
+        "mwait_idle_with_hints", "poll_idle", "io_idle", "cpu_idle_poll", "arch_cpu_idle", "default_idle_call",
+        "do_idle", "cpu_startup_entry", "native_halt", "pv_native_safe_halt", "cpu_do_idle", "arch_cpu_idle_enter",
+        "amd_e400_idle", "hlt_play_dead", "xen_safe_halt", "kvm_wait_idle",
+    ]
+
+    /// The runqueue-lock taker a spinning stack spins under, if any: a
+    /// `double_rq_lock`-style taker near the spin, an rq-lock helper right
+    /// above it, or a plain spinlock taken directly by a scheduler path —
+    /// except try_to_wake_up's `raw_spin_lock_irqsave`, which is p->pi_lock.
+    public static func runqueueLockTaker(_ names: [String], spinIndex: Int) -> String? {
+        let afterSpin = names[(spinIndex + 1)...].prefix(8).drop(while: spin.contains)
+        if let d = afterSpin.prefix(6).first(where: { $0 == "double_rq_lock" || $0 == "double_lock_balance" || $0 == "_double_lock_balance" }) {
+            return d
+        }
+        if let rq = afterSpin.prefix(3).first(where: runqueueLockTakers.contains) { return rq }
+        if let caller = afterSpin.first, schedulerCallers.contains(caller) {
+            let lastWrapper = names[spinIndex...].prefix(while: spin.contains).last
+            if caller == "try_to_wake_up", lastWrapper == "_raw_spin_lock_irqsave" { return nil }
+            return caller
+        }
+        return nil
+    }
+}
