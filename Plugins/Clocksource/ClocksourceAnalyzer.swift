@@ -142,7 +142,8 @@ public final class ClocksourceAnalyzer: Analyzer {
     private func hints(for e: Event) -> [Hint] {
         var h: [Hint] = []
         if isGuest || e.details["watchdog"] == "kvm-clock" || e.details["clocksource"] == "kvm-clock" {
-            h.append(Hint("This is a virtual machine: check the host around this time for vCPU starvation (host load, steal time), a VM pause/resume or migration, or a host driver reset (e.g. an SR-IOV VF reload); the guest cannot tell those from a broken TSC."))
+            h.append(Hint("This is a virtual machine: check the host around this time for vCPU starvation (host load, steal time), a VM pause/resume or migration, or a host driver reset (e.g. an SR-IOV VF reload); the guest cannot tell those from a broken TSC.",
+                          reference: "Documentation/virt/kvm/x86/timekeeping.rst"))
         }
         h.append(Hint("Check which clocksource is in use now (/sys/devices/system/clocksource/clocksource0/current_clocksource) and whether the slower fallback hurts; tsc=reliable / clocksource= on the kernel command line override the watchdog only when the TSC is known good.",
                       reference: "Documentation/admin-guide/kernel-parameters.txt"))

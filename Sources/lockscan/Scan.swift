@@ -21,6 +21,9 @@ struct Scan: ParsableCommand {
     @Option(help: ArgumentHelp("Input format for every file, instead of sniffing each.", valueName: "FORMAT"))
     var format: InputFormat?
 
+    @Flag(help: "Collapse repeated reports of one signature (title, CPU, top frames) into one entry with a count and first/last time. With --ndjson, events are then printed at the end of each input.")
+    var group = false
+
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 when an event is at least this severe.", valueName: "SEVERITY"))
     var failOn: Severity = .warning
 
@@ -46,11 +49,14 @@ struct Scan: ParsableCommand {
         for (index, file) in files.enumerated() {
             let input: InputSpec = file == "-" ? .standardInput : .path(file)
             var events: [Event] = []
+            let streaming = ndjson && !group
             let summary = engine.scan(input, inputIndex: index) { event in
-                if ndjson { out.write(JSONRendering.line(event)); out.flush() } else { events.append(event) }
+                if streaming { out.write(JSONRendering.line(event)); out.flush() } else { events.append(event) }
                 if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
             }
             events.sort { ($0.source.line, $0.source.byteOffset) < ($1.source.line, $1.source.byteOffset) }
+            if group { events = EventGrouping.group(events) }
+            if ndjson && group { for e in events { out.write(JSONRendering.line(e)) } }
             if !json && !ndjson && !markdown { for e in events { out.write(text.render(e)) } }
             allEvents += events
             summaries.append(summary)

@@ -216,6 +216,8 @@ public struct Event: Codable, Sendable, Equatable {
     public var details: [String: String]
     /// The CPUs whose stacks came with the report, classified, and who waits for whom.
     public var incident: Incident?
+    /// With `--group`: how many reports of this signature the input had, and when.
+    public var occurrences: Occurrences?
 
     public init(analyzer: String, kind: String, title: String, severity: Severity,
                 source: SourceLocation, time: Clock = Clock(), cpu: Int? = nil, pid: Int? = nil,
@@ -239,4 +241,13 @@ public struct Event: Codable, Sendable, Equatable {
         self.hints = hints
         self.details = details
     }
+}
+
+/// Repeats of one report (`--group`): a stuck CPU reports its soft lockup
+/// every ~28 s, khungtaskd repeats hung tasks.
+public struct Occurrences: Codable, Sendable, Equatable {
+    public var count: Int
+    public var first: Clock
+    public var last: Clock
+    public var lines: [Int]
 }

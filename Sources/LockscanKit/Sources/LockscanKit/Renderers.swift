@@ -59,6 +59,25 @@ public struct TextRenderer {
         if let k = e.kernel { facts.append(k) }
         if let t = e.taint { facts.append("tainted \(t)") }
         out += "  " + facts.joined(separator: "  ") + "\n"
+        if let o = e.occurrences, o.count > 1 {
+            let first = o.first.monotonic.map { formatSeconds($0) + "s" } ?? o.first.wall ?? "?"
+            let last = o.last.monotonic.map { formatSeconds($0) + "s" } ?? o.last.wall ?? "?"
+            out += "  repeated \(o.count) times, \(first) … \(last) (lines \(o.lines.prefix(8).map(String.init).joined(separator: ", "))\(o.lines.count > 8 ? ", …" : ""))\n"
+        }
+        if let inc = e.incident {
+            out += "  cpus:" + (inc.pattern.map { " [\($0)]" } ?? "") + "\n"
+            for c in inc.cpus.prefix(16) {
+                var line = "    cpu \(c.cpu.map(String.init) ?? "?") \(c.state.rawValue)"
+                if let l = c.lock { line += " in \(l)" }
+                if let a = c.lockAddress { line += " (lock \(a))" }
+                if let comm = c.comm { line += "  \(comm)" }
+                out += line + "\n"
+            }
+            if inc.cpus.count > 16 { out += "    … \(inc.cpus.count - 16) more\n" }
+            if !inc.waitsFor.isEmpty {
+                out += "    waits for: " + inc.waitsFor.map { "\($0[0]) → \($0[1])" }.joined(separator: ", ") + "\n"
+            }
+        }
         for (k, v) in e.details.sorted(by: { $0.key < $1.key }) { out += "  \(k): \(v)\n" }
         if !e.stack.isEmpty {
             // The NMI handler's own frames say how the CPU was interrupted, not
@@ -114,7 +133,18 @@ public enum MarkdownRenderer {
             if let c = e.cpu { out += "- **cpu:** \(c)\n" }
             if let comm = e.comm { out += "- **task:** \(comm)\(e.pid.map { " (pid \($0))" } ?? "")\n" }
             if let k = e.kernel { out += "- **kernel:** \(k)\(e.taint.map { ", tainted \($0)" } ?? "")\n" }
+            if let o = e.occurrences, o.count > 1 { out += "- **repeated:** \(o.count) times (lines \(o.lines.prefix(12).map(String.init).joined(separator: ", ")))\n" }
             out += "\n\(e.explanation)\n\n"
+            if let inc = e.incident {
+                out += "| cpu | state | lock | address | irqs off | task |\n|---:|---|---|---|---|---|\n"
+                for c in inc.cpus {
+                    out += "| \(c.cpu.map(String.init) ?? "?") | \(c.state.rawValue) | \(c.lock.map { "`\($0)`" } ?? "") | \(c.lockAddress ?? "") | \(c.irqsDisabled.map { $0 ? "yes" : "no" } ?? "") | \(c.comm ?? "") |\n"
+                }
+                if !inc.waitsFor.isEmpty {
+                    out += "\nWaits for: " + inc.waitsFor.map { "CPU \($0[0]) → CPU \($0[1])" }.joined(separator: ", ") + (inc.pattern.map { " (\($0))" } ?? "") + "\n"
+                }
+                out += "\n"
+            }
             if !e.stack.isEmpty {
                 out += "```\n" + e.stack.map { ($0.reliable ? "" : "? ") + $0.display }.joined(separator: "\n") + "\n```\n\n"
             }
