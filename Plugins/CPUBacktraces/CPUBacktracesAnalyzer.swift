@@ -94,9 +94,9 @@ public final class CPUBacktracesAnalyzer: Analyzer {
 
     /// Lines that open a group of backtraces, and how it was asked for.
     static func start(_ text: String) -> String? {
-        if text.contains("Show backtrace of all active CPUs") { return "sysrq" }
-        if text.contains("Sending NMI from CPU") || text.contains("NMI backtrace for cpu") { return "nmi" }
-        if text.contains(" TASK: "), text.contains("COMMAND: ") { return "crash" }
+        if text.includes("Show backtrace of all active CPUs") { return "sysrq" }
+        if text.includes("Sending NMI from CPU") || text.includes("NMI backtrace for cpu") { return "nmi" }
+        if text.includes(" TASK: "), text.includes("COMMAND: ") { return "crash" }
         return nil
     }
 

@@ -49,7 +49,7 @@ public final class ClocksourceAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
-        if text.contains("Hypervisor detected") || text.contains("kvm-clock") { isGuest = true }
+        if text.includes("Hypervisor detected") || text.includes("kvm-clock") { isGuest = true }
         let report = Report.parse(text)
         if let report, report.startsNewReport || pending == nil {
             flush(emit)
@@ -105,10 +105,10 @@ public final class ClocksourceAnalyzer: Analyzer {
     /// lines, the TSC's own verdict, the switch to another clocksource.
     private func continues(_ text: String) -> Bool {
         let t = text.drop(while: { $0 == " " })
-        if t.hasPrefix("clocksource:"), text.contains("wd_") || text.contains("cs_") || text.contains(" skewed ")
-            || text.contains("is current clocksource") || text.contains("Switched to clocksource")
-            || text.contains("No current clocksource") || text.contains("Clocksource '") { return true }
-        if t.hasPrefix("'") && (text.contains("wd_") || text.contains("cs_")) { return true } // older: no "clocksource:" prefix
+        if t.hasPrefix("clocksource:"), text.includes("wd_") || text.includes("cs_") || text.includes(" skewed ")
+            || text.includes("is current clocksource") || text.includes("Switched to clocksource")
+            || text.includes("No current clocksource") || text.includes("Clocksource '") { return true }
+        if t.hasPrefix("'") && (text.includes("wd_") || text.includes("cs_")) { return true } // older: no "clocksource:" prefix
         if t.hasPrefix("Switched to clocksource") { return true }
         if t.hasPrefix("tsc: Marking TSC unstable due to clocksource watchdog") { return true }
         if t.hasPrefix("Marking TSC unstable due to clocksource watchdog") { return true }
@@ -159,9 +159,12 @@ public final class ClocksourceAnalyzer: Analyzer {
         var details: [String: String] = [:]
         var startsNewReport = true
 
+        static let quick = TriggerSearch(["nstable", "read-back", "TSC warp", "skipping watchdog"].map { Array($0.utf8) })
+
         static func parse(_ text: String) -> Report? {
+            guard quick.matches(text) else { return nil }
             // RHEL 6 era: "Clocksource tsc unstable (delta = 6824818792 ns).  Enable clocksource failover …"
-            if let r = text.range(of: "Clocksource "), text.contains(" unstable (delta = ") {
+            if let r = text.range(of: "Clocksource "), text.includes(" unstable (delta = ") {
                 let name = text[r.upperBound...].prefix(while: { $0 != " " })
                 var rep = Report(title: "clocksource \(name) unstable")
                 rep.details["clocksource"] = String(name)
@@ -169,7 +172,7 @@ public final class ClocksourceAnalyzer: Analyzer {
                 return rep
             }
             // "clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because the skew is too large:"
-            if text.contains("Marking clocksource '"), text.contains("as unstable") {
+            if text.includes("Marking clocksource '"), text.includes("as unstable") {
                 let name = quoted(text, after: "Marking clocksource '")
                 var rep = Report(title: "clocksource \(name ?? "?") unstable")
                 rep.details["clocksource"] = name
@@ -182,8 +185,8 @@ public final class ClocksourceAnalyzer: Analyzer {
             // marking unstable") or skips the check, in two lines:
             // "…: hpet wd-wd read-back delay of 50370ns" then
             // "wd-tsc-wd read-back delay of 161744ns, clock-skew test skipped!".
-            if text.contains("read-back delay") {
-                if text.contains("marking"), text.contains("unstable") {
+            if text.includes("read-back delay") {
+                if text.includes("marking"), text.includes("unstable") {
                     var rep = Report(title: "clocksource unstable (watchdog read-back delay)")
                     rep.cpu = text.integer(after: "watchdog on CPU")
                     if let after = text.components(separatedBy: "marking ").last?.split(separator: " ").first,
@@ -200,10 +203,10 @@ public final class ClocksourceAnalyzer: Analyzer {
                 rep.cpu = text.integer(after: "watchdog on CPU")
                 rep.details["reason"] = "watchdog read-back delay"
                 // The second line of the pair continues the first.
-                rep.startsNewReport = !text.contains("clock-skew test skipped")
+                rep.startsNewReport = !text.includes("clock-skew test skipped")
                 return rep
             }
-            if text.contains("Long readout interval, skipping watchdog check") {
+            if text.includes("Long readout interval, skipping watchdog check") {
                 var rep = Report(kind: "clocksource_watchdog_skipped", title: "clocksource watchdog check skipped", severity: .info)
                 rep.details["reason"] = "long readout interval"
                 return rep
@@ -221,7 +224,7 @@ public final class ClocksourceAnalyzer: Analyzer {
                 rep.startsNewReport = !reason.hasPrefix("clocksource watchdog")
                 return rep
             }
-            if text.contains("TSC found unstable after boot") {
+            if text.includes("TSC found unstable after boot") {
                 var rep = Report(title: "clocksource tsc unstable")
                 rep.details["clocksource"] = "tsc"
                 rep.details["reason"] = "TSC found unstable after boot"
@@ -229,7 +232,7 @@ public final class ClocksourceAnalyzer: Analyzer {
                 return rep
             }
             // "Measured 1234 cycles TSC warp between CPUs, turning off TSC clock."
-            if text.contains("TSC warp") {
+            if text.includes("TSC warp") {
                 var rep = Report(title: "clocksource tsc unstable (TSC warp)")
                 rep.details["clocksource"] = "tsc"
                 if let c = text.integer(after: "Measured ") { rep.details["warpCycles"] = String(c) }
@@ -242,17 +245,17 @@ public final class ClocksourceAnalyzer: Analyzer {
         static func parseDetail(_ text: String, into d: inout [String: String]) {
             // "clocksource:                       'hpet' wd_now: 5b8a3ef wd_last: 5a4b4d8 mask: ffffffff"
             // newer: "'hpet' wd_nsec: 511990584 wd_now: …" / "'tsc' cs_nsec: 507994213 cs_now: …"
-            if text.contains(" wd_"), let name = quoted(text, after: "'") {
+            if text.includes(" wd_"), let name = quoted(text, after: "'") {
                 d["watchdog"] = name
                 if let ns = text.integer(after: "wd_nsec: ") { d["watchdogIntervalNs"] = String(ns) }
             }
-            if text.contains(" cs_"), let name = quoted(text, after: "'") {
+            if text.includes(" cs_"), let name = quoted(text, after: "'") {
                 d["clocksource"] = name
                 if let ns = text.integer(after: "cs_nsec: ") { d["clocksourceIntervalNs"] = String(ns) }
             }
             // "Clocksource 'tsc' skewed 3996371 ns (3 ms) over watchdog 'hpet' interval of 511990584 ns (511 ms)"
             if let skew = text.integer(after: " skewed ") ?? negative(text, after: " skewed ") { d["skewNs"] = String(skew) }
-            if text.contains("over watchdog '"), let wd = quoted(text, after: "over watchdog '") { d["watchdog"] = wd }
+            if text.includes("over watchdog '"), let wd = quoted(text, after: "over watchdog '") { d["watchdog"] = wd }
             if let r = text.range(of: "Switched to clocksource ") {
                 d["switchedTo"] = String(text[r.upperBound...].prefix(while: { $0 != " " }))
             }

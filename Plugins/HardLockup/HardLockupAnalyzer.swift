@@ -44,7 +44,7 @@ public final class HardLockupAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         if var d = incidentDumps {
-            let otherReport = LockupHeaders.isHeader(record.text) && !record.text.contains("hard LOCKUP")
+            let otherReport = LockupHeaders.isHeader(record.text) && !record.text.includes("hard LOCKUP")
             if !otherReport, d.feed(record) { incidentDumps = d } else { closeIncident(d) }
         }
         switch collector.step(record) {
@@ -89,7 +89,7 @@ public final class HardLockupAnalyzer: Analyzer {
             return .collecting
         }
         if let p = pending, p.stack.isEmpty,
-           text.contains("[exception RIP:") || (text.contains(" TASK: ") && text.contains("COMMAND:")) {
+           text.includes("[exception RIP:") || (text.includes(" TASK: ") && text.includes("COMMAND:")) {
             var c = StackDumpCollector(start: record)
             _ = c.feed(record)
             collector = c
@@ -179,9 +179,12 @@ public final class HardLockupAnalyzer: Analyzer {
         /// The CPU that printed the report, when the wording names it.
         var reporter: Int?
 
+        static let quick = TriggerSearch(["LOCKUP", "lockup", "watchdog_overflow_callback"].map { Array($0.utf8) })
+
         static func parse(_ text: String) -> Header? {
-            if text.contains("Kernel panic - not syncing:") {
-                guard text.contains("Hard LOCKUP") || text.contains("hardlockup") || text.contains("hard LOCKUP") else { return nil }
+            guard quick.matches(text) else { return nil }
+            if text.includes("Kernel panic - not syncing:") {
+                guard text.includes("Hard LOCKUP") || text.includes("hardlockup") || text.includes("hard LOCKUP") else { return nil }
                 var h = Header(detector: "panic")
                 h.isPanic = true
                 h.cpu = text.integer(after: "hard LOCKUP on cpu ")
@@ -211,7 +214,7 @@ public final class HardLockupAnalyzer: Analyzer {
                 h.cpu = h.otherCPUs.flatMap { Int($0.prefix(while: { $0.isNumber })) }
                 return h
             }
-            if text.contains("self-detected hard LOCKUP @ ") {
+            if text.includes("self-detected hard LOCKUP @ ") {
                 var h = Header(detector: "powerpc")
                 h.cpu = text.integer(after: "CPU ")
                 if let at = text.components(separatedBy: "hard LOCKUP @ ").last,
@@ -222,7 +225,7 @@ public final class HardLockupAnalyzer: Analyzer {
                 }
                 return h
             }
-            if text.hasPrefix("WARNING:"), text.contains("watchdog_overflow_callback") {
+            if text.hasPrefix("WARNING:"), text.includes("watchdog_overflow_callback") {
                 var h = Header(detector: "warning")
                 h.cpu = text.integer(after: "CPU: ")
                 return h

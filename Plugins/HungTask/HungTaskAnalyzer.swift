@@ -55,7 +55,7 @@ public final class HungTaskAnalyzer: Analyzer {
             pending = PendingReport(event: e, header: record, window: 300)
             return .collecting
         }
-        if text.contains("Kernel panic - not syncing: hung_task: blocked tasks"), !sawInfoLine {
+        if text.includes("Kernel panic - not syncing: hung_task: blocked tasks"), !sawInfoLine {
             // The INFO line itself was lost (console overrun): the panic still says what happened.
             var e = Event(analyzer: Self.descriptor.id, kind: "hung_task", title: "kernel panic: hung_task: blocked tasks",
                           severity: .critical, source: SourceLocation(record), time: record.clock,
@@ -142,7 +142,8 @@ public final class HungTaskAnalyzer: Analyzer {
         var ioWait = false
 
         static func parse(_ text: String) -> Header? {
-            guard let blocked = text.range(of: " blocked for more than ") ?? text.range(of: " blocked in I/O wait for more than "),
+            guard text.includes(" blocked "),
+                  let blocked = text.range(of: " blocked for more than ") ?? text.range(of: " blocked in I/O wait for more than "),
                   text[blocked.upperBound...].contains("second")
             else { return nil }
             var h = Header()

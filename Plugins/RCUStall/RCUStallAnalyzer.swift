@@ -145,14 +145,14 @@ public final class RCUStallAnalyzer: Analyzer {
             // "INFO: rcu_preempt self-detected stall on CPU", "INFO: rcu_sched detected stalls on CPUs/tasks:",
             // "rcu: INFO: rcu_preempt detected expedited stalls on CPUs/tasks: { 1-... } 21020 jiffies s: 1285",
             // "INFO: rcu_tasks detected stalls on tasks:"
-            guard let info = text.range(of: "INFO: rcu") else { return nil }
+            guard text.includes("INFO: rcu"), let info = text.range(of: "INFO: rcu") else { return nil }
             let rest = text[info.lowerBound...]
             let detection: String
-            if rest.contains("self-detected stall") {
+            if rest.includes("self-detected stall") {
                 detection = "self-detected"
-            } else if rest.contains("detected expedited stall") {
+            } else if rest.includes("detected expedited stall") {
                 detection = "expedited"
-            } else if rest.contains("detected stall") {
+            } else if rest.includes("detected stall") {
                 detection = "detected"
             } else {
                 return nil
@@ -186,7 +186,7 @@ public final class RCUStallAnalyzer: Analyzer {
             let digits = t.prefix(while: { $0.isNumber })
             guard !digits.isEmpty, let cpu = Int(digits) else { return nil }
             let after = t.dropFirst(digits.count)
-            guard after.hasPrefix("-"), after.contains("):") || after.contains(": (") else { return nil }
+            guard after.hasPrefix("-"), after.includes("):") || after.includes(": (") else { return nil }
             return .stalledCPU(cpu)
         }
     }
@@ -198,7 +198,7 @@ public final class RCUStallAnalyzer: Analyzer {
 
         /// "rcu_preempt kthread starved for 10502 jiffies! g14549 f0x0 RCU_GP_WAIT_FQS(5) ->state=0x0 ->cpu=1"
         static func parse(_ text: String) -> Starvation? {
-            guard let r = text.range(of: " kthread starved for ") else { return nil }
+            guard text.includes(" kthread starved for "), let r = text.range(of: " kthread starved for ") else { return nil }
             let before = text[..<r.lowerBound]
             let flavor = String(before.split(separator: " ").last ?? "rcu")
             guard let jiffies = text.integer(after: "starved for ") else { return nil }

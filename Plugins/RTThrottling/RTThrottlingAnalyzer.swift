@@ -38,7 +38,7 @@ public final class RTThrottlingAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
-        if text.contains("RT throttling activated") {
+        if text.includes("RT throttling activated") {
             var e = Event(analyzer: Self.descriptor.id, kind: "rt_throttling", title: "RT throttling activated",
                           severity: .warning, source: SourceLocation(record), time: record.clock,
                           evidence: [text], explanation: Self.explanation)
@@ -78,7 +78,7 @@ public final class RTThrottlingAnalyzer: Analyzer {
             if rtKernelThreadPrefixes.contains(where: { comm.hasPrefix($0) }) { return String(comm) }
             return nil
         }
-        if text.contains("SCHED_FIFO") || text.contains("SCHED_RR") {
+        if text.includes("SCHED_FIFO") || text.includes("SCHED_RR") {
             return String(text.trimmingCharacters(in: .whitespaces).prefix(80))
         }
         return nil

@@ -47,8 +47,8 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         case .idle: break
         }
         let text = record.text
-        if text.contains("possible circular locking") || text.contains("possible recursive locking")
-            || text.contains("inconsistent lock state") {
+        if text.includes("possible circular locking") || text.includes("possible recursive locking")
+            || text.includes("inconsistent lock state") {
             // A lockdep report lists double_rq_lock in lock chains; it is a
             // prediction, not CPUs stuck now.
             lockdepUntil = record.line + 400

@@ -88,7 +88,7 @@ public final class SoftLockupAnalyzer: Analyzer {
         var pid: Int?
 
         static func parse(_ text: String) -> Header? {
-            guard let r = text.range(of: "BUG: soft lockup") else { return nil }
+            guard text.includes("BUG: soft lockup"), let r = text.range(of: "BUG: soft lockup") else { return nil }
             let rest = text[r.upperBound...]
             var h = Header()
             h.cpu = String(rest).integer(after: "CPU#")

@@ -30,7 +30,7 @@ public final class SpinlockLockupAnalyzer: Analyzer {
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         if var p = pending {
             let text = record.text
-            if text.contains(".owner_cpu:") {
+            if text.includes(".owner_cpu:") {
                 // " lock: 0xffff…, .magic: dead4ead, .owner: syz-executor/12636, .owner_cpu: 1"
                 if let lock = text.components(separatedBy: "lock: ").dropFirst().first?.split(separator: ",").first {
                     p.event.details["lockAddress"] = String(lock)
@@ -48,13 +48,17 @@ public final class SpinlockLockupAnalyzer: Analyzer {
             finish(p, emit)
             pending = nil
         }
-        guard let r = record.text.range(of: "BUG: spinlock lockup suspected on CPU#") else { return .idle }
+        // 2.6.16–3.x: "BUG: spinlock lockup on CPU#0, java/26272, c17c5490"; later "… suspected on CPU#2, …".
+        guard record.text.includes("BUG: spinlock lockup"),
+              let r = record.text.range(of: "BUG: spinlock lockup suspected on CPU#") ?? record.text.range(of: "BUG: spinlock lockup on CPU#")
+        else { return .idle }
         let rest = String(record.text[r.upperBound...])
         var e = Event(analyzer: Self.descriptor.id, kind: "spinlock_lockup", title: "BUG: spinlock lockup suspected",
                       severity: .error, source: SourceLocation(record), time: record.clock,
                       cpu: Int(rest.prefix(while: { $0.isNumber })), evidence: [record.text], explanation: Self.explanation)
         if let comma = rest.firstIndex(of: ",") {
-            let who = rest[rest.index(after: comma)...].trimmingCharacters(in: .whitespaces)
+            // "comm/pid" and, in the oldest wording, ", lockaddr" after it.
+            let who = rest[rest.index(after: comma)...].split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             if let slash = who.lastIndex(of: "/"), let pid = Int(who[who.index(after: slash)...]) {
                 e.comm = String(who[..<slash])
                 e.pid = pid
@@ -97,6 +101,9 @@ public final class SpinlockLockupAnalyzer: Analyzer {
              [<ffffffff83a1a4d2>] sock_sendmsg+0xd2/0x110
              [<ffffffff83a1c2a0>] SyS_sendto+0x250/0x2f0
             """, expect: [.init(kind: "spinlock_lockup", title: "BUG: spinlock lockup suspected in sock_def_readable", cpu: 2, line: 1)]),
+        AnalyzerExample("2.6.16 wording, lock address after the task", """
+            BUG: spinlock lockup on CPU#0, java/26272, c17c5490
+            """, expect: [.init(kind: "spinlock_lockup", title: "BUG: spinlock lockup suspected in corrupted", cpu: 0, line: 1)]),
         AnalyzerExample("an ordinary BUG is not this", """
             BUG: spinlock bad magic on CPU#0, swapper/0/1
             """, expect: []),

@@ -33,7 +33,7 @@ public final class WorkqueueLockupAnalyzer: Analyzer {
         if var e = pending {
             // Keep the busy-pool dump that follows (indented "pwq"/"pool"/"in-flight" lines).
             let t = text.drop(while: { $0 == " " || $0 == "\t" })
-            if extraLines < 40, !text.contains("BUG: workqueue lockup"),
+            if extraLines < 40, !text.includes("BUG: workqueue lockup"),
                t.hasPrefix("Showing busy") || t.hasPrefix("workqueue ") || t.hasPrefix("pwq ") || t.hasPrefix("pool ")
                 || t.hasPrefix("in-flight") || t.hasPrefix("pending:") || t.hasPrefix("delayed:") || t.hasPrefix("inactive:") {
                 e.evidence.append(text)
@@ -45,7 +45,7 @@ public final class WorkqueueLockupAnalyzer: Analyzer {
             emit(e)
             pending = nil
         }
-        guard let r = text.range(of: "BUG: workqueue lockup") else { return .idle }
+        guard text.includes("BUG: workqueue lockup"), let r = text.range(of: "BUG: workqueue lockup") else { return .idle }
         let rest = String(text[r.upperBound...])
         var e = Event(analyzer: Self.descriptor.id, kind: "workqueue_lockup", title: "BUG: workqueue lockup",
                       severity: .error, source: SourceLocation(record), time: record.clock,

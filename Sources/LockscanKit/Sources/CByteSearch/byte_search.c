@@ -33,7 +33,25 @@ size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char 
 }
 
 size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) count += h[i] == c;
+    /* Eight bytes at a time: a byte of v is zero exactly where h had c; the
+       high bit of t marks each zero byte without carries between bytes.
+       Marks are summed per byte lane (at most 255 rounds) and folded with a
+       multiply, so no popcount instruction is needed. */
+    const unsigned long long ones7 = 0x7F7F7F7F7F7F7F7FULL;
+    const unsigned long long lsb = 0x0101010101010101ULL;
+    const unsigned long long pattern = lsb * c;
+    size_t count = 0, i = 0;
+    while (i + 8 <= n) {
+        unsigned long long lanes = 0;
+        for (int round = 0; round < 255 && i + 8 <= n; round++, i += 8) {
+            unsigned long long v;
+            memcpy(&v, h + i, 8);
+            v ^= pattern;
+            unsigned long long t = ~(((v & ones7) + ones7) | v | ones7);
+            lanes += t >> 7;
+        }
+        count += (size_t)((lanes * lsb) >> 56);
+    }
+    for (; i < n; i++) count += h[i] == c;
     return count;
 }

@@ -135,8 +135,9 @@ public enum LockFrames {
     ]
     /// Scheduler paths whose plain spinlock is a runqueue lock.
     public static let schedulerCallers: Set<String> = [
-        "load_balance", "sched_balance_rq", "move_queued_task", "__migrate_task", "migration_cpu_stop", "try_to_wake_up",
-        "ttwu_queue", "push_rt_task", "pull_rt_task", "push_dl_task", "pull_dl_task", "active_load_balance_cpu_stop",
+        // Not try_to_wake_up: a slow path right under it is p->pi_lock (its rq lock
+        // is taken through ttwu_queue / raw_spin_rq_lock, which show as frames).
+        "load_balance", "sched_balance_rq", "move_queued_task", "__migrate_task", "migration_cpu_stop", "ttwu_queue", "push_rt_task", "pull_rt_task", "push_dl_task", "pull_dl_task", "active_load_balance_cpu_stop",
         "idle_balance", "newidle_balance", "sched_balance_newidle", "rebalance_domains", "sched_balance_domains",
         "sched_ttwu_pending", "__schedule", "scheduler_tick", "sched_tick", "move_task", "detach_tasks", "sched_core_balance",
     ]
@@ -160,19 +161,14 @@ public enum LockFrames {
 
     /// The runqueue-lock taker a spinning stack spins under, if any: a
     /// `double_rq_lock`-style taker near the spin, an rq-lock helper right
-    /// above it, or a plain spinlock taken directly by a scheduler path —
-    /// except try_to_wake_up's `raw_spin_lock_irqsave`, which is p->pi_lock.
+    /// above it, or a plain spinlock taken directly by a scheduler path.
     public static func runqueueLockTaker(_ names: [String], spinIndex: Int) -> String? {
         let afterSpin = names[(spinIndex + 1)...].prefix(8).drop(while: spin.contains)
         if let d = afterSpin.prefix(6).first(where: { $0 == "double_rq_lock" || $0 == "double_lock_balance" || $0 == "_double_lock_balance" }) {
             return d
         }
         if let rq = afterSpin.prefix(3).first(where: runqueueLockTakers.contains) { return rq }
-        if let caller = afterSpin.first, schedulerCallers.contains(caller) {
-            let lastWrapper = names[spinIndex...].prefix(while: spin.contains).last
-            if caller == "try_to_wake_up", lastWrapper == "_raw_spin_lock_irqsave" { return nil }
-            return caller
-        }
+        if let caller = afterSpin.first, schedulerCallers.contains(caller) { return caller }
         return nil
     }
 }

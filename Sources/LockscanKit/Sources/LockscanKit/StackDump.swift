@@ -219,10 +219,7 @@ public struct StackDumpCollector: Sendable {
                 if trimmed.isEmpty { return .ended }
             } else if sawFrames {
                 // A new report or a panic always ends the dump.
-                if LockupHeaders.isHeader(record.text) || record.text.contains("Kernel panic - not syncing")
-                    || record.text.contains("---[ end trace") || record.text.contains("cut here ]") {
-                    return .ended
-                }
+                if LockupHeaders.endsDump(record.text) { return .ended }
                 // Without caller ids, another CPU's message can land between
                 // two frames ("audit: …", "unregister_netdevice: waiting …"):
                 // step over up to two such lines; a third ends the dump.
@@ -368,5 +365,11 @@ public enum LockupHeaders {
                                  "kthread starved for", "not syncing: Hard LOCKUP", "not syncing: hardlockup",
                                  "not syncing: softlockup", "not syncing: hung_task", "not syncing: RCU Stall"]
 
-    public static func isHeader(_ text: String) -> Bool { markers.contains { text.contains($0) } }
+    static let search = TriggerSearch(markers.map { Array($0.utf8) })
+    static let endSearch = TriggerSearch((markers + ["Kernel panic - not syncing", "---[ end trace", "cut here ]"]).map { Array($0.utf8) })
+
+    public static func isHeader(_ text: String) -> Bool { search.matches(text) }
+
+    /// A header, a panic, or the end/start marker of a WARN block: nothing after it belongs to the dump before.
+    public static func endsDump(_ text: String) -> Bool { endSearch.matches(text) }
 }

@@ -1,4 +1,6 @@
 /// Helpers analyzers share when naming functions in titles.
+import CByteSearch
+
 public enum FunctionName {
     /// `foo.isra.0` → `foo`, `bar.constprop.3` → `bar`, `baz.cold` → `baz`:
     /// compiler clones are one function to a reader and to a bug tracker.
@@ -24,5 +26,22 @@ extension String {
         guard let r = range(of: marker) else { return nil }
         let digits = self[r.upperBound...].prefix(while: { $0.isNumber })
         return Int(digits)
+    }
+}
+
+extension StringProtocol {
+    /// Byte substring search (memmem). Used on every line an analyzer sees
+    /// while collecting a report, where Foundation's `contains`/`range(of:)`
+    /// cost more than all of the byte scanning before them.
+    public func includes(_ needle: String) -> Bool {
+        var n = needle
+        return n.withUTF8 { nb in
+            let hit = self.utf8.withContiguousStorageIfAvailable { hb -> Bool in
+                lockscan_memmem(hb.baseAddress, hb.count, nb.baseAddress, nb.count) != nil
+            }
+            if let hit { return hit }
+            var copy = String(self)
+            return copy.withUTF8 { hb in lockscan_memmem(hb.baseAddress, hb.count, nb.baseAddress, nb.count) != nil }
+        }
     }
 }

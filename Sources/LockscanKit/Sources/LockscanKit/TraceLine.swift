@@ -135,6 +135,26 @@ public enum TraceLineParser {
         return f
     }
 
+    /// Older decode_stacktrace.sh output, offsets replaced by the source:
+    /// `remove_migration_pte (mm/migrate.c:137)`, `do_raw_spin_lock (include/linux/nmi.h:35 kernel/…`.
+    static func parseDecodedFrame(_ s: inout ByteScanner) -> Frame? {
+        var reliable = true
+        if s.skip("? ") { reliable = false }
+        let start = s.pos
+        while let b = s.peek, isSymbolByte(b) { s.pos += 1 }
+        guard s.pos > start, s.skip(" (") else { return nil }
+        var f = Frame(function: s.text(from: start, to: s.pos - 2), reliable: reliable)
+        let locStart = s.pos
+        while let b = s.peek, b != 0x20, b != UInt8(ascii: ")") { s.pos += 1 }
+        let loc = s.text(from: locStart, to: s.pos)
+        guard let colon = loc.lastIndex(of: ":"), let line = Int(loc[loc.index(after: colon)...]),
+              loc[..<colon].contains(".") else { return nil }
+        f.file = String(loc[..<colon])
+        f.line = line
+        s.pos = s.bytes.count
+        return f
+    }
+
     /// ARM32: "[<8011218c>] (unwind_backtrace) from [<8010e300>] (show_stack+0x18/0x1c)".
     static func parseARMFrame(_ s: inout ByteScanner) -> TraceLine? {
         var t = s
@@ -180,6 +200,8 @@ public enum TraceLineParser {
         }
         s.pos = save
         if let f = parseInlineFrame(&s) { return .frames(markers: markers, frame: f) }
+        s.pos = save
+        if let f = parseDecodedFrame(&s) { return .frames(markers: markers, frame: f) }
         s.pos = save
         return markers.isEmpty ? nil : .frames(markers: markers, frame: nil)
     }
