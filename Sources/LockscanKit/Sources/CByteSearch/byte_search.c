@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include "byte_search.h"
+#if defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 
 const void *lockscan_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
     return memmem(haystack, haystack_len, needle, needle_len);
@@ -54,4 +57,50 @@ size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
     }
     for (; i < n; i++) count += h[i] == c;
     return count;
+}
+
+#if defined(__x86_64__)
+/* Teddy-style prefilter (after Hyperscan's and ripgrep's Teddy): each indexed
+   pair is put in one of 8 buckets; for every byte position two nibble-table
+   shuffles give the buckets whose first byte could be here, two more the
+   buckets whose second byte could follow. A position survives only if some
+   bucket says yes to both; survivors are checked exactly against the pair
+   bits. About 1 instruction per 2 bytes instead of ~12 for the scalar loop. */
+__attribute__((target("ssse3")))
+static size_t pair_scan_ssse3(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *t) {
+    const __m128i t1lo = _mm_loadu_si128((const __m128i *)(t + 0));
+    const __m128i t1hi = _mm_loadu_si128((const __m128i *)(t + 16));
+    const __m128i t2lo = _mm_loadu_si128((const __m128i *)(t + 32));
+    const __m128i t2hi = _mm_loadu_si128((const __m128i *)(t + 48));
+    const __m128i low = _mm_set1_epi8(0x0f);
+    const __m128i zero = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 17 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(h + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(h + i + 1));
+        __m128i ma = _mm_and_si128(_mm_shuffle_epi8(t1lo, _mm_and_si128(a, low)),
+                                   _mm_shuffle_epi8(t1hi, _mm_and_si128(_mm_srli_epi16(a, 4), low)));
+        __m128i mb = _mm_and_si128(_mm_shuffle_epi8(t2lo, _mm_and_si128(b, low)),
+                                   _mm_shuffle_epi8(t2hi, _mm_and_si128(_mm_srli_epi16(b, 4), low)));
+        unsigned mask = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(ma, mb), zero)) & 0xffff;
+        while (mask) {
+            unsigned j = (unsigned)__builtin_ctz(mask);
+            unsigned k = ((unsigned)h[i + j] << 8) | h[i + j + 1];
+            if (pairs[k >> 3] >> (k & 7) & 1) return i + j;
+            mask &= mask - 1;
+        }
+    }
+    size_t rest = lockscan_pair_scan(h + i, n - i, pairs);
+    return rest >= n - i ? n : i + rest;
+}
+#endif
+
+size_t lockscan_pair_scan_fast(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *tables) {
+#if defined(__x86_64__)
+    static int ssse3 = -1;
+    if (ssse3 < 0) ssse3 = __builtin_cpu_supports("ssse3") ? 1 : 0;
+    if (ssse3 && tables) return pair_scan_ssse3(h, n, pairs, tables);
+#endif
+    (void)tables;
+    return lockscan_pair_scan(h, n, pairs);
 }

@@ -19,6 +19,8 @@ public struct TriggerSearch: Sendable {
     public let triggers: [[UInt8]]
     /// Triggers of one byte cannot be indexed by a pair.
     private var singleBytes: [UInt8] = []
+    /// Nibble tables of the SIMD prefilter (see lockscan_pair_scan_fast).
+    private var teddy = [UInt8](repeating: 0, count: 64)
 
     public init(_ triggers: [[UInt8]]) {
         self.triggers = triggers
@@ -36,6 +38,7 @@ public struct TriggerSearch: Sendable {
             let key = UInt16(needle[best]) << 8 | UInt16(needle[best + 1])
             bitset[Int(key >> 3)] |= 1 << (key & 7)
             candidates[Int(key)].append((t, best))
+            addToTeddy(needle[best], needle[best + 1])
         }
         for b in singleBytes {
             // Index every pair starting or ending with the byte.
@@ -44,7 +47,18 @@ public struct TriggerSearch: Sendable {
                     bitset[Int(key >> 3)] |= 1 << (key & 7)
                 }
             }
+            for i in 0..<64 { teddy[i] = 0xff } // every position is a candidate: the tables cannot filter
         }
+    }
+
+    /// Puts a pair in a bucket chosen by its first byte, so pairs sharing a
+    /// first byte share a bucket and the nibble tables stay selective.
+    private mutating func addToTeddy(_ a: UInt8, _ b: UInt8) {
+        let bit = UInt8(1) << (a % 8)
+        teddy[Int(a & 0x0f)] |= bit
+        teddy[16 + Int(a >> 4)] |= bit
+        teddy[32 + Int(b & 0x0f)] |= bit
+        teddy[48 + Int(b >> 4)] |= bit
     }
 
     /// How common a byte pair is: as measured in real logs (PairFrequencies,
@@ -86,9 +100,9 @@ public struct TriggerSearch: Sendable {
     public func firstHit(_ buf: UnsafeRawPointer, from: Int, to: Int) -> Int? {
         let base = buf.assumingMemoryBound(to: UInt8.self)
         var pos = from
-        return bitset.withUnsafeBufferPointer { bits -> Int? in
+        return bitset.withUnsafeBufferPointer { bits -> Int? in teddy.withUnsafeBufferPointer { tables -> Int? in
             while pos + 1 < to {
-                let rel = lockscan_pair_scan(base + pos, to - pos, bits.baseAddress!)
+                let rel = lockscan_pair_scan_fast(base + pos, to - pos, bits.baseAddress!, tables.baseAddress!)
                 if rel >= to - pos { return nil }
                 let p = pos + rel
                 let key = Int(base[p]) << 8 | Int(base[p + 1])
@@ -112,6 +126,6 @@ public struct TriggerSearch: Sendable {
                 pos = p + 1
             }
             return nil
-        }
+        } }
     }
 }

@@ -12,6 +12,11 @@ const void *lockscan_memrchr(const void *s, int c, size_t n);
 /// bytes however many trigger strings there are: the multi-string prefilter.
 size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char *pairs);
 
+/// The same contract as lockscan_pair_scan, with a SIMD prefilter when the
+/// CPU has it: `tables` holds 64 bytes of bucket nibble tables (first byte
+/// low/high nibble, second byte low/high nibble) built from the same pairs.
+size_t lockscan_pair_scan_fast(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *tables);
+
 /// How many bytes in h[0..n) equal c (a loop the compiler vectorizes).
 size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c);
 
