@@ -61,8 +61,15 @@ enum CLI {
         try XCTUnwrap(json(s)["events"] as? [[String: Any]])
     }
 
+    static let tempDir = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-e2e-\(ProcessInfo.processInfo.processIdentifier)")
+
+    /// Removes what `tempFile` wrote; test classes call it from `tearDown`.
+    static func removeTempFiles() {
+        try? FileManager.default.removeItem(at: tempDir)
+    }
+
     static func tempFile(_ name: String, _ data: Data) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-e2e-\(ProcessInfo.processInfo.processIdentifier)")
+        let dir = tempDir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let url = dir.appendingPathComponent(name)
         try data.write(to: url)

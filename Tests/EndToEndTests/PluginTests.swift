@@ -4,6 +4,8 @@ import XCTest
 /// Loads plugins into the real binary at run time: the shipped example, and
 /// broken ones that must be refused by name while everything else still runs.
 final class PluginTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
     let workqueueLog = Data("""
         [  100.000001] INFO: task syz-executor.1:12632 can't die for more than 143 seconds.
         [  101.000001] NMI watchdog: Watchdog detected hard LOCKUP on cpu 2

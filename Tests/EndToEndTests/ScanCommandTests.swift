@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 
 final class ScanCommandTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
     let lockup = Data("[ 4474426.249700] NMI watchdog: Watchdog detected hard LOCKUP on cpu 50\n".utf8)
 
     func testJSONSchemaAndOrder() throws {
@@ -64,6 +66,8 @@ final class ScanCommandTests: XCTestCase {
 /// Bad input: every case gets a message naming the file, exit 2, and the
 /// good input next to it is still analysed.
 final class BadInputTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
     let good = Data("[ 4474426.249700] NMI watchdog: Watchdog detected hard LOCKUP on cpu 50\n".utf8)
 
     func check(_ badPath: String, message: String, file: StaticString = #filePath, line: UInt = #line) throws {
