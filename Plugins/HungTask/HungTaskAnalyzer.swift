@@ -36,13 +36,10 @@ public final class HungTaskAnalyzer: Analyzer {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        if var p = pending {
-            if p.feed(record) {
-                pending = p
-                return .collecting
-            }
-            close(p)
-            pending = nil
+        switch pending.step(record) {
+        case .accepted: return .collecting
+        case let .finished(p): close(p)
+        case .idle: break
         }
         let text = record.text
         if let header = Header.parse(text) {

@@ -33,13 +33,10 @@ public final class SoftLockupAnalyzer: Analyzer {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        if var p = pending {
-            if p.feed(record) {
-                pending = p
-                return .collecting
-            }
-            finish(p, emit)
-            pending = nil
+        switch pending.step(record) {
+        case .accepted: return .collecting
+        case let .finished(p): finish(p, emit)
+        case .idle: break
         }
         guard let header = Header.parse(record.text) else { return .idle }
         var e = Event(analyzer: Self.descriptor.id, kind: "soft_lockup", title: "BUG: soft lockup", severity: .error,

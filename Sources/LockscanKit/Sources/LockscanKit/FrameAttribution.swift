@@ -291,3 +291,24 @@ public struct PendingReport {
         return (event, all)
     }
 }
+
+extension Optional where Wrapped == PendingReport {
+    /// The step report-shaped analyzers repeat: feed the open report, and
+    /// hand it back when the record ends it (the record then still has to be
+    /// looked at as a fresh line).
+    public mutating func step(_ record: Record) -> ReportStep {
+        guard var p = self else { return .idle }
+        if p.feed(record) {
+            self = p
+            return .accepted
+        }
+        self = nil
+        return .finished(p)
+    }
+}
+
+public enum ReportStep {
+    case idle
+    case accepted
+    case finished(PendingReport)
+}
