@@ -30,14 +30,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: analyzers.map { .target(name: $0.module, dependencies: [kit], path: "Plugins/\($0.folder)") } + [
+        // elfutils through C interop; only Symbolizer imports it.
+        .systemLibrary(name: "CLibdw", path: "Sources/CLibdw", pkgConfig: "libdw",
+                       providers: [.apt(["libdw-dev", "libelf-dev"])]),
+        .target(name: "Symbolizer", dependencies: ["CLibdw", kit], path: "Sources/Symbolizer"),
         .target(name: "PluginHost", dependencies: [kit] + analyzers.map { .target(name: $0.module) },
                 path: "Sources/PluginHost"),
         .executableTarget(name: "lockscan",
-                          dependencies: ["PluginHost", kit, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["PluginHost", "Symbolizer", kit,
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/lockscan"),
         .target(name: "ExampleAnalyzer", dependencies: [kit], path: "Plugins/ExampleAnalyzer"),
         .testTarget(name: "LockscanKitTests", dependencies: [kit], path: "Tests/LockscanKitTests"),
         .testTarget(name: "AnalyzerTests", dependencies: ["PluginHost", kit], path: "Tests/AnalyzerTests"),
         .testTarget(name: "EndToEndTests", dependencies: [kit], path: "Tests/EndToEndTests"),
+        .testTarget(name: "SymbolizerTests", dependencies: ["Symbolizer", kit], path: "Tests/SymbolizerTests"),
     ]
 )

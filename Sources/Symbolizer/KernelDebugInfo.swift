@@ -1,0 +1,339 @@
+import CLibdw
+import Foundation
+
+/// The debug information of one kernel: its vmlinux and any module objects,
+/// loaded through libdwfl, with the indexes libdw does not keep.
+///
+/// Not thread-safe (a Dwfl is not): one instance per thread.
+public final class KernelDebugInfo {
+    /// The `Dwfl_Callbacks` must outlive `dwfl_begin`, so they live on the
+    /// heap for as long as this object.
+    private let callbacks: UnsafeMutablePointer<Dwfl_Callbacks>
+    private let dwfl: OpaquePointer
+    public let path: String
+    /// Release from the `linux_banner` string ("6.1.0-18-cloud-amd64"), when the file has one.
+    public private(set) var release: String?
+    public private(set) var banner: String?
+    public private(set) var buildID: String?
+    /// True when the vmlinux carries DWARF (else only function names are available).
+    public private(set) var hasDWARF = false
+
+    private var modules: [String: OpaquePointer] = [:]
+    private var kernelModule: OpaquePointer?
+    private var symbols: [String: SymbolIndex] = [:]
+    private var cache: [CacheKey: Symbolization] = [:]
+
+    struct CacheKey: Hashable {
+        var module: String
+        var address: UInt64
+    }
+
+    /// Opens a vmlinux (ET_EXEC/ET_DYN) and module objects (ET_REL `.ko` or
+    /// `.ko.debug`). Throws with libdwfl's message when a file is not a
+    /// usable ELF file.
+    public init(vmlinux: String, modules modulePaths: [String] = []) throws {
+        path = vmlinux
+        guard FileManager.default.isReadableFile(atPath: vmlinux) else {
+            throw DWARFError(function: "open", message: "\(vmlinux): cannot be read")
+        }
+        callbacks = UnsafeMutablePointer<Dwfl_Callbacks>.allocate(capacity: 1)
+        callbacks.initialize(to: Dwfl_Callbacks(find_elf: dwfl_build_id_find_elf,
+                                                find_debuginfo: dwfl_standard_find_debuginfo,
+                                                section_address: dwfl_offline_section_address,
+                                                debuginfo_path: nil))
+        guard let d = dwfl_begin(callbacks) else {
+            callbacks.deallocate()
+            throw DWARFError.last("dwfl_begin")
+        }
+        dwfl = d
+        // base 0, add_p_vaddr: addresses are the link-time ones; the offline
+        // reporter would shift PIE files by 0x10000.
+        // From here on every stored property is set: a throw runs deinit,
+        // which ends the Dwfl and frees the callbacks.
+        guard let mod = dwfl_report_elf(dwfl, "vmlinux", vmlinux, -1, 0, true) else {
+            let err = DWARFError.last("dwfl_report_elf")
+            throw DWARFError(function: err.function, message: "\(vmlinux): \(err.message)")
+        }
+        kernelModule = mod
+        modules["vmlinux"] = mod
+        for p in modulePaths {
+            try addModule(path: p, reportEnd: false)
+        }
+        dwfl_report_end(dwfl, nil, nil)
+        readIdentity()
+    }
+
+    deinit {
+        dwfl_end(dwfl)
+        callbacks.deallocate()
+    }
+
+    /// Adds an ET_REL module (`kvm.ko`, `kvm.ko.debug`); libdw applies its
+    /// `.rela.debug_*` relocations. The module's name is the file name up to
+    /// the first dot, with `-` as `_` as the kernel prints it.
+    public func addModule(path: String, reportEnd: Bool = true) throws {
+        let name = Self.moduleName(forFile: path)
+        if reportEnd { dwfl_report_begin_add(dwfl) }
+        guard let mod = dwfl_report_offline(dwfl, name, path, -1) else {
+            let err = DWARFError.last("dwfl_report_offline")
+            if reportEnd { dwfl_report_end(dwfl, nil, nil) }
+            throw DWARFError(function: err.function, message: "\(path): \(err.message)")
+        }
+        modules[name] = mod
+        if reportEnd { dwfl_report_end(dwfl, nil, nil) }
+    }
+
+    public var moduleNames: [String] { modules.keys.sorted() }
+
+    static func moduleName(forFile path: String) -> String {
+        let base = (path as NSString).lastPathComponent
+        return String(base.prefix { $0 != "." }).replacingOccurrences(of: "-", with: "_")
+    }
+
+    // MARK: - identity
+
+    private func readIdentity() {
+        guard let mod = kernelModule else { return }
+        var bits: UnsafePointer<UInt8>?
+        var vaddr: GElf_Addr = 0
+        let n = dwfl_module_build_id(mod, &bits, &vaddr)
+        if n > 0, let bits {
+            buildID = (0..<Int(n)).map { String(format: "%02x", bits[$0]) }.joined()
+        }
+        var bias: Dwarf_Addr = 0
+        hasDWARF = dwfl_module_getdwarf(mod, &bias) != nil
+        if let sym = symbolIndex("vmlinux")?.byName["linux_banner"]?.first,
+           let bytes = readBytes(module: mod, address: sym.address, count: Int(min(sym.size == 0 ? 256 : sym.size, 512))) {
+            let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            banner = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let r = text.range(of: "Linux version ") {
+                release = String(text[r.upperBound...].prefix { $0 != " " })
+            }
+        }
+    }
+
+    /// Bytes at a link-time address, from the section that holds it.
+    private func readBytes(module: OpaquePointer, address: UInt64, count: Int) -> [UInt8]? {
+        var bias: GElf_Addr = 0
+        guard let elf = dwfl_module_getelf(module, &bias) else { return nil }
+        let target = address - bias
+        var scn: OpaquePointer? = elf_nextscn(elf, nil)
+        while let s = scn {
+            var shdr = GElf_Shdr()
+            if gelf_getshdr(s, &shdr) != nil, shdr.sh_type == UInt32(SHT_PROGBITS),
+               target >= shdr.sh_addr, target < shdr.sh_addr + shdr.sh_size,
+               let data = elf_getdata(s, nil), let buf = data.pointee.d_buf {
+                let start = Int(target - shdr.sh_addr)
+                let available = min(count, Int(shdr.sh_size) - start, data.pointee.d_size - start)
+                guard available > 0 else { return nil }
+                let p = buf.advanced(by: start).assumingMemoryBound(to: UInt8.self)
+                return Array(UnsafeBufferPointer(start: p, count: available))
+            }
+            scn = elf_nextscn(elf, s)
+        }
+        return nil
+    }
+
+    // MARK: - symbols
+
+    struct Symbol {
+        var name: String
+        var address: UInt64
+        var size: UInt64
+    }
+
+    /// Function symbols of one module sorted by address, and by name.
+    struct SymbolIndex {
+        var sorted: [Symbol]
+        var byName: [String: [Symbol]]
+
+        /// The symbol containing `address` (binary search; sizes of 0 cover
+        /// up to the next symbol).
+        func containing(_ address: UInt64) -> Symbol? {
+            var lo = 0, hi = sorted.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if sorted[mid].address <= address { lo = mid + 1 } else { hi = mid }
+            }
+            var i = lo - 1
+            // Among symbols at the same address prefer one whose size covers it.
+            while i >= 0 {
+                let s = sorted[i]
+                if s.size > 0 ? address < s.address + s.size : true { return s }
+                if i > 0, sorted[i - 1].address == s.address { i -= 1; continue }
+                return nil
+            }
+            return nil
+        }
+    }
+
+    private func symbolIndex(_ name: String) -> SymbolIndex? {
+        if let idx = symbols[name] { return idx }
+        guard let mod = modules[name] else { return nil }
+        let n = dwfl_module_getsymtab(mod)
+        guard n > 0 else { return nil }
+        var list: [Symbol] = []
+        list.reserveCapacity(Int(n))
+        for i in 0..<n {
+            var sym = GElf_Sym()
+            var addr: GElf_Addr = 0
+            var shndx: GElf_Word = 0
+            var elf: OpaquePointer?
+            var bias: Dwarf_Addr = 0
+            guard let cname = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, &elf, &bias) else { continue }
+            let type = lockscan_gelf_st_type(sym.st_info)
+            guard type == UInt8(STT_FUNC) || type == UInt8(STT_OBJECT) || type == UInt8(STT_NOTYPE),
+                  sym.st_shndx != UInt16(SHN_UNDEF), addr != 0 else { continue }
+            let name = String(cString: cname)
+            guard !name.isEmpty, !name.hasPrefix("$") else { continue }
+            list.append(Symbol(name: name, address: addr, size: sym.st_size))
+        }
+        list.sort { ($0.address, $1.size) < ($1.address, $0.size) }
+        var byName: [String: [Symbol]] = [:]
+        for s in list { byName[s.name, default: []].append(s) }
+        let idx = SymbolIndex(sorted: list, byName: byName)
+        symbols[name] = idx
+        return idx
+    }
+
+    /// The address of `symbol+offset` in `module` (vmlinux when nil). Several
+    /// symbols of one name (static functions) are told apart by the size the
+    /// log printed; an ambiguous name without a size gives nil.
+    public func address(symbol: String, offset: UInt64, size: UInt64?, module: String?) -> UInt64? {
+        guard let idx = symbolIndex(module ?? "vmlinux"), let candidates = idx.byName[symbol] else { return nil }
+        let matching = size.map { s in candidates.filter { $0.size == s } } ?? candidates
+        let chosen = matching.count == 1 ? matching[0] : (candidates.count == 1 ? candidates[0] : nil)
+        return chosen.map { $0.address + offset }
+    }
+
+    /// The symbol containing an address of `module`.
+    public func symbol(at address: UInt64, module: String? = nil) -> (name: String, offset: UInt64, size: UInt64)? {
+        guard let idx = symbolIndex(module ?? "vmlinux"), let s = idx.containing(address) else { return nil }
+        return (s.name, address - s.address, s.size)
+    }
+
+    // MARK: - symbolization
+
+    /// Function, file:line and the inline chain at `address` of `module`
+    /// (vmlinux when nil), looked up exactly there (callers subtract 1 for
+    /// return addresses). Cached per address.
+    public func symbolize(_ address: UInt64, module: String? = nil) -> Symbolization {
+        let name = module ?? "vmlinux"
+        let key = CacheKey(module: name, address: address)
+        if let hit = cache[key] { return hit }
+        var result = Symbolization(address: address, module: name, frames: [], hasDebugInfo: false)
+        if let s = symbol(at: address, module: name) {
+            result.symbol = s.name
+            result.symbolOffset = s.offset
+            result.symbolSize = s.size
+        }
+        if let mod = modules[name] {
+            result.frames = dwarfFrames(mod, address)
+            result.hasDebugInfo = !result.frames.isEmpty
+        }
+        if result.frames.isEmpty, let s = result.symbol {
+            result.frames = [SourceFrame(function: s)]
+        } else if let s = result.symbol, !result.frames.isEmpty {
+            // The outermost frame keeps the symbol-table name dmesg shows (foo.isra.0, .cold).
+            let last = result.frames.count - 1
+            if FunctionNameBase.strip(s) == FunctionNameBase.strip(result.frames[last].function) {
+                result.frames[last].function = s
+            }
+        }
+        if cache.count < 1_000_000 { cache[key] = result }
+        return result
+    }
+
+    /// Walks the DWARF scopes at an address, innermost first.
+    private func dwarfFrames(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame] {
+        var bias: Dwarf_Addr = 0
+        guard let cudie = dwfl_module_addrdie(mod, address, &bias) else { return [] }
+        var file: String?
+        var line: Int?
+        var column: Int?
+        if let src = dwfl_module_getsrc(mod, address) {
+            var lineno: Int32 = 0
+            var col: Int32 = 0
+            if let f = dwfl_lineinfo(src, nil, &lineno, &col, nil, nil) {
+                file = String(cString: f)
+                line = Int(lineno)
+                column = col > 0 ? Int(col) : nil
+            }
+        }
+        var scopes: UnsafeMutablePointer<Dwarf_Die>?
+        let n = dwarf_getscopes(cudie, address - bias, &scopes)
+        defer { free(scopes) }
+        guard n > 0, let scopes else {
+            return file.map { [SourceFrame(function: "??", file: $0, line: line, column: column)] } ?? []
+        }
+        var files: OpaquePointer?
+        var nfiles = 0
+        _ = dwarf_getsrcfiles(cudie, &files, &nfiles)
+        // dwarf_getscopes continues past an inlined instance into its
+        // abstract definition, not into the code it was inlined into; each
+        // caller is found from the concrete instance with dwarf_getscopes_die.
+        guard var current = (0..<Int(n)).lazy.map({ scopes[$0] }).first(where: { d in
+            var d = d
+            return Self.isFunction(dwarf_tag(&d))
+        }) else { return [] }
+        var frames: [SourceFrame] = []
+        while frames.count < 64 {
+            let tag = dwarf_tag(&current)
+            var decl: Int32 = 0
+            let startLine: Int? = dwarf_decl_line(&current, &decl) == 0 ? Int(decl) : nil
+            frames.append(SourceFrame(function: Self.name(&current) ?? "??", file: file, line: line, column: column,
+                                      inlined: tag == Int32(DW_TAG_inlined_subroutine), startLine: startLine))
+            if tag != Int32(DW_TAG_inlined_subroutine) { break }
+            // The caller's position is where this inlined copy was called.
+            file = Self.callFile(&current, files: files, count: nfiles) ?? file
+            line = Self.udata(&current, DW_AT_call_line).map(Int.init)
+            column = Self.udata(&current, DW_AT_call_column).map(Int.init)
+            var parents: UnsafeMutablePointer<Dwarf_Die>?
+            let m = dwarf_getscopes_die(&current, &parents)
+            defer { free(parents) }
+            guard m > 1, let parents,
+                  let caller = (1..<Int(m)).lazy.map({ parents[$0] }).first(where: { d in
+                      var d = d
+                      return Self.isFunction(dwarf_tag(&d))
+                  }) else { break }
+            current = caller
+        }
+        return frames
+    }
+
+    static func isFunction(_ tag: Int32) -> Bool {
+        tag == Int32(DW_TAG_subprogram) || tag == Int32(DW_TAG_inlined_subroutine)
+    }
+
+    static func name(_ die: UnsafeMutablePointer<Dwarf_Die>) -> String? {
+        var attr = Dwarf_Attribute()
+        for at in [DW_AT_name, DW_AT_linkage_name] {
+            if dwarf_attr_integrate(die, UInt32(at), &attr) != nil, let s = dwarf_formstring(&attr) {
+                return String(cString: s)
+            }
+        }
+        return nil
+    }
+
+    static func udata(_ die: UnsafeMutablePointer<Dwarf_Die>, _ at: Int) -> UInt64? {
+        var attr = Dwarf_Attribute()
+        var v: Dwarf_Word = 0
+        guard dwarf_attr(die, UInt32(at), &attr) != nil, dwarf_formudata(&attr, &v) == 0 else { return nil }
+        return v
+    }
+
+    static func callFile(_ die: UnsafeMutablePointer<Dwarf_Die>, files: OpaquePointer?, count: Int) -> String? {
+        guard let idx = udata(die, DW_AT_call_file), let files, Int(idx) < count,
+              let s = dwarf_filesrc(files, Int(idx), nil, nil) else { return nil }
+        return String(cString: s)
+    }
+}
+
+/// `.isra.0`, `.constprop.1`, `.part.2`, `.cold` stripped, to compare a
+/// symbol-table name with a DWARF name.
+enum FunctionNameBase {
+    static func strip(_ name: String) -> String {
+        guard let dot = name.firstIndex(of: ".") else { return name }
+        return String(name[..<dot])
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Symbolizer
+import XCTest
+
+final class KernelDebugInfoTests: XCTestCase {
+    /// Every address of the fixture's code symbolizes exactly as eu-addr2line does.
+    func testMatchesEuAddr2lineOnEveryAddress() throws {
+        for path in [try Fixtures.executable(), try Fixtures.pie()] {
+            let info = try KernelDebugInfo(vmlinux: path)
+            XCTAssertTrue(info.hasDWARF)
+            var checked = 0
+            var inlineChains = 0
+            for fn in ["outer", "helper", "main"] {
+                let start = try XCTUnwrap(info.address(symbol: fn, offset: 0, size: nil, module: nil), fn)
+                let size = try XCTUnwrap(info.symbol(at: start)?.size)
+                let addresses = Array(start..<(start + size))
+                let reference = try Fixtures.euAddr2line(path, addresses)
+                for a in addresses {
+                    let ours = info.symbolize(a)
+                    let theirs = try XCTUnwrap(reference[a], "eu-addr2line said nothing for 0x\(String(a, radix: 16))")
+                    XCTAssertEqual(ours.frames.map { Self.base($0.function) }, theirs.map { Self.base($0.0) }, "\(path) 0x\(String(a, radix: 16))")
+                    XCTAssertEqual(ours.frames.map(\.file), theirs.map(\.1), "\(path) 0x\(String(a, radix: 16))")
+                    XCTAssertEqual(ours.frames.map(\.line), theirs.map(\.2), "\(path) 0x\(String(a, radix: 16))")
+                    XCTAssertEqual(ours.frames.map(\.column), theirs.map(\.3), "\(path) 0x\(String(a, radix: 16))")
+                    if ours.frames.count >= 3 { inlineChains += 1 }
+                    checked += 1
+                }
+            }
+            XCTAssertGreaterThan(checked, 50)
+            XCTAssertGreaterThan(inlineChains, 0, "the fixture must produce inline chains three deep")
+        }
+    }
+
+    func testReleaseFromLinuxBanner() throws {
+        let info = try KernelDebugInfo(vmlinux: try Fixtures.executable())
+        XCTAssertEqual(info.release, "6.1.0-99-fixture")
+        XCTAssertNotNil(info.buildID)
+    }
+
+    func testRelocatableModuleResolvesSymbolPlusOffset() throws {
+        let exec = try Fixtures.executable()
+        let ko = try Fixtures.relocatable()
+        let info = try KernelDebugInfo(vmlinux: exec, modules: [ko])
+        XCTAssertTrue(info.moduleNames.contains("fixture_mod"))
+        let a = try XCTUnwrap(info.address(symbol: "outer", offset: 0x10, size: nil, module: "fixture_mod"))
+        let s = info.symbolize(a, module: "fixture_mod")
+        XCTAssertEqual(s.symbol, "outer")
+        XCTAssertEqual(s.symbolOffset, 0x10)
+        XCTAssertEqual(s.frames.last?.function, "outer")
+        XCTAssertTrue(s.frames.allSatisfy { $0.file?.hasSuffix("fixture.c") == true }, "\(s.frames)")
+    }
+
+    func testBadFilesAreErrorsNotCrashes() throws {
+        let empty = Fixtures.dir.appendingPathComponent("empty-vmlinux").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertThrowsError(try KernelDebugInfo(vmlinux: empty))
+        let junk = Fixtures.dir.appendingPathComponent("junk-vmlinux").path
+        FileManager.default.createFile(atPath: junk, contents: Data((0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
+        XCTAssertThrowsError(try KernelDebugInfo(vmlinux: junk))
+        let exec = try Data(contentsOf: URL(fileURLWithPath: try Fixtures.executable()))
+        let half = Fixtures.dir.appendingPathComponent("half-vmlinux").path
+        FileManager.default.createFile(atPath: half, contents: exec.prefix(exec.count / 2))
+        // Cut in half: either refused, or opened with whatever is readable — never a crash.
+        if let info = try? KernelDebugInfo(vmlinux: half) { _ = info.symbolize(0x401000) }
+        XCTAssertThrowsError(try KernelDebugInfo(vmlinux: "/nonexistent/vmlinux"))
+    }
+
+    func testStrippedFileStillGivesFunctionNames() throws {
+        let stripped = try Fixtures.build("fixture-nodebug", flags: ["-no-pie", "-g0"])
+        let info = try KernelDebugInfo(vmlinux: stripped)
+        XCTAssertFalse(info.hasDWARF)
+        let a = try XCTUnwrap(info.address(symbol: "outer", offset: 4, size: nil, module: nil))
+        let s = info.symbolize(a)
+        XCTAssertEqual(s.frames.map(\.function), ["outer"])
+        XCTAssertFalse(s.hasDebugInfo)
+    }
+
+    static func base(_ s: String) -> String { String(s.prefix { $0 != "." }) }
+}
