@@ -34,7 +34,7 @@ public final class KernelDebugInfo {
     public init(vmlinux: String, modules modulePaths: [String] = []) throws {
         path = vmlinux
         guard FileManager.default.isReadableFile(atPath: vmlinux) else {
-            throw DWARFError(function: "open", message: "\(vmlinux): cannot be read")
+            throw DWARFError(function: "open", message: "cannot be read")
         }
         callbacks = UnsafeMutablePointer<Dwfl_Callbacks>.allocate(capacity: 1)
         callbacks.initialize(to: Dwfl_Callbacks(find_elf: dwfl_build_id_find_elf,
@@ -61,6 +61,12 @@ public final class KernelDebugInfo {
         }
         dwfl_report_end(dwfl, nil, nil)
         readIdentity()
+        // A file cut short (section headers lost) or fully stripped opens
+        // fine but answers nothing: say so instead of printing ??:0 everywhere.
+        if dwfl_module_getsymtab(mod) <= 0 && !hasDWARF {
+            throw DWARFError(function: "dwfl_module_getsymtab",
+                             message: "no symbol table and no DWARF (truncated, stripped, or not a kernel image)")
+        }
     }
 
     deinit {
@@ -204,6 +210,11 @@ public final class KernelDebugInfo {
         let matching = size.map { s in candidates.filter { $0.size == s } } ?? candidates
         let chosen = matching.count == 1 ? matching[0] : (candidates.count == 1 ? candidates[0] : nil)
         return chosen.map { $0.address + offset }
+    }
+
+    /// Every [start, start+size) of the symbols called `name`.
+    public func ranges(ofSymbol name: String, module: String? = nil) -> [(start: UInt64, size: UInt64)]? {
+        symbolIndex(module ?? "vmlinux")?.byName[name]?.map { ($0.address, $0.size) }
     }
 
     /// The symbol containing an address of `module`.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LockscanKit
+import Symbolizer
 
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,12 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var pluginOptions: PluginOptions
 
+    @Option(name: .customLong("vmlinux"), help: ArgumentHelp("Symbolize the events' stacks with this kernel's debug vmlinux.", valueName: "PATH"))
+    var vmlinux: String?
+
+    @Option(name: .customLong("modules"), help: ArgumentHelp("With --vmlinux: a directory with module debug files (repeatable).", valueName: "DIR"))
+    var modules: [String] = []
+
     func validate() throws {
         if [json, ndjson, markdown].filter({ $0 }).count > 1 {
             throw ValidationError("--json, --ndjson and --markdown exclude each other")
@@ -40,6 +47,17 @@ struct Scan: ParsableCommand {
         let (descriptors, pluginFailures) = pluginOptions.analyzers()
         let engine = ScanEngine(analyzers: descriptors, options: ScanOptions(format: format))
         let out = StandardOutput()
+        var symbolizer: KernelFrameSymbolizer?
+        var symbolizerFailed = false
+        if let vmlinux {
+            do {
+                let mods = KernelFinder.moduleFiles(in: modules, release: nil).values.sorted()
+                symbolizer = KernelFrameSymbolizer(kernel: try KernelDebugInfo(vmlinux: vmlinux, modules: mods))
+            } catch let e as DWARFError {
+                FileHandle.standardError.write(Data("lockscan: \(vmlinux): \(e.message)\n".utf8))
+                symbolizerFailed = true
+            }
+        }
         let useColor = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         let text = TextRenderer(color: useColor)
 
@@ -51,6 +69,7 @@ struct Scan: ParsableCommand {
             var events: [Event] = []
             let streaming = ndjson && !group
             let summary = engine.scan(input, inputIndex: index) { event in
+                let event = symbolizer.map { event.symbolized(by: $0) } ?? event
                 if streaming { out.write(JSONRendering.line(event)); out.flush() } else { events.append(event) }
                 if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
             }
@@ -68,7 +87,7 @@ struct Scan: ParsableCommand {
         if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count)) }
         out.flush()
 
-        if !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) { throw ExitCode(2) }
+        if symbolizerFailed || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) { throw ExitCode(2) }
         if let worst, worst >= failOn { throw ExitCode(1) }
     }
 }

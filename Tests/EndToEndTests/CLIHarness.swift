@@ -75,4 +75,18 @@ enum CLI {
         try data.write(to: url)
         return url.path
     }
+
+    /// Builds C source with the system compiler (the Swift toolchain ships clang; scripts/test installs gcc).
+    static func compileC(_ name: String, _ source: String, flags: [String], output: String) throws -> String {
+        let c = try tempFile(name + ".c", Data(source.utf8))
+        let out = tempDir.appendingPathComponent(output).path
+        let compiler = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try XCTUnwrap(compiler, "no C compiler: scripts/test installs gcc"))
+        p.arguments = flags + ["-o", out, c]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        return out
+    }
 }

@@ -62,17 +62,7 @@ final class PluginTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("/nonexistent/libX.so: no such file"), r.stderr)
     }
 
-    /// Builds a C shared object with the system compiler (the Swift toolchain ships clang).
     func compile(_ name: String, _ source: String) throws -> String {
-        let c = try CLI.tempFile(name + ".c", Data(source.utf8))
-        let so = (c as NSString).deletingPathExtension + ".so"
-        let compiler = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try XCTUnwrap(compiler, "no C compiler: scripts/test installs gcc"))
-        p.arguments = ["-shared", "-fPIC", "-o", so, c]
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        return so
+        try CLI.compileC(name, source, flags: ["-shared", "-fPIC"], output: name + ".so")
     }
 }

@@ -29,6 +29,20 @@ public struct Incident: Codable, Sendable, Equatable {
         /// Line of the dump in the input.
         public var line: Int
         public var stack: [Frame]
+
+        public init(cpu: Int?, pid: Int? = nil, comm: String? = nil, state: State, lock: String? = nil,
+                    lockAddress: String? = nil, lockClass: String? = nil, irqsDisabled: Bool? = nil, line: Int, stack: [Frame]) {
+            self.cpu = cpu
+            self.pid = pid
+            self.comm = comm
+            self.state = state
+            self.lock = lock
+            self.lockAddress = lockAddress
+            self.lockClass = lockClass
+            self.irqsDisabled = irqsDisabled
+            self.line = line
+            self.stack = stack
+        }
     }
 
     public var cpus: [CPU]

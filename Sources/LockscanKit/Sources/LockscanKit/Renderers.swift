@@ -85,11 +85,13 @@ public struct TextRenderer {
             let shown = e.stack.filter { $0.context != .nmi }
             let hidden = e.stack.count - shown.count
             out += "  stack" + (hidden > 0 ? " (\(hidden) NMI-handler frames hidden)" : "") + ":\n"
-            for f in shown.prefix(12) {
+            for f in shown.prefix(16) {
                 let ctx = f.context.map { " (\($0.rawValue))" } ?? ""
-                out += "    \(f.reliable ? "" : "? ")\(f.display)\(ctx)\n"
+                let src = f.file.map { " \($0):\(f.line ?? 0)" } ?? ""
+                let name = f.inlined ? (f.function ?? "?") + " [inline]" : f.display
+                out += "    \(f.reliable ? "" : "? ")\(name)\(src)\(ctx)\n"
             }
-            if shown.count > 12 { out += "    … \(shown.count - 12) more\n" }
+            if shown.count > 16 { out += "    … \(shown.count - 16) more\n" }
         }
         if !e.explanation.isEmpty { out += wrap(e.explanation, indent: "  ") }
         for h in e.hints {

@@ -1,0 +1,91 @@
+import LockscanKit
+
+/// The KASLR slide between a log's runtime addresses and the vmlinux's
+/// link-time ones, and how it was found. Symbolizing raw addresses with a
+/// wrong slide gives silently wrong lines, so an ambiguous slide is refused.
+public struct KaslrOffset: Sendable, Equatable {
+    public enum Method: String, Sendable {
+        /// `Kernel Offset: 0x37000000 from 0xffffffff81000000` (printed on panic).
+        case kernelOffsetLine = "Kernel Offset line"
+        /// A frame printed both raw and as symbol+offset.
+        case rawAndSymbol = "frame printed raw and as symbol+offset"
+        /// crash `bt`: the one aligned slide that keeps every frame inside its named function.
+        case intersection = "intersection of frame ranges"
+    }
+
+    public var slide: Int64
+    public var method: Method
+
+    public init(slide: Int64, method: Method) {
+        self.slide = slide
+        self.method = method
+    }
+
+    /// CONFIG_PHYSICAL_ALIGN on x86-64: KASLR moves the kernel in 2 MiB steps.
+    public static let alignment: Int64 = 0x20_0000
+
+    /// `Kernel Offset: 0x37000000 from 0xffffffff81000000 (relocation range: …)`;
+    /// `Kernel Offset: disabled` gives 0.
+    public static func fromKernelOffsetLine(_ text: String) -> KaslrOffset? {
+        guard let r = text.range(of: "Kernel Offset: ") else { return nil }
+        let rest = text[r.upperBound...]
+        if rest.hasPrefix("disabled") { return KaslrOffset(slide: 0, method: .kernelOffsetLine) }
+        guard rest.hasPrefix("0x"), let v = UInt64(rest.dropFirst(2).prefix { $0.isHexDigit }, radix: 16) else { return nil }
+        return KaslrOffset(slide: Int64(bitPattern: v), method: .kernelOffsetLine)
+    }
+
+    /// Slides from frames that printed a raw address and symbol+offset
+    /// (`[<ffffffff810c9658>] tg_unthrottle_up+0x18/0x90`): all must agree.
+    public static func fromFrames(_ frames: [Frame], in kernel: KernelDebugInfo) -> Result<KaslrOffset?, SlideError> {
+        var found: Int64?
+        for f in frames where f.module == nil {
+            guard let raw = f.address.flatMap({ UInt64($0.dropFirst(2), radix: 16) }), let name = f.function,
+                  let link = kernel.address(symbol: name, offset: f.offset ?? 0, size: f.size, module: nil) else { continue }
+            let slide = Int64(bitPattern: raw &- link)
+            if let s = found, s != slide { return .failure(.inconsistent(s, slide)) }
+            found = slide
+        }
+        return .success(found.map { KaslrOffset(slide: $0, method: .rawAndSymbol) })
+    }
+
+    /// crash `bt` frames carry absolute addresses and names without offsets:
+    /// each frame allows the slides that put its address inside its function;
+    /// the answer is the one aligned slide every frame allows.
+    public static func intersecting(_ frames: [Frame], in kernel: KernelDebugInfo) -> Result<KaslrOffset?, SlideError> {
+        var lo = Int64.min, hi = Int64.max
+        var used = 0
+        for f in frames where f.module == nil {
+            guard let raw = f.address.flatMap({ UInt64($0.dropFirst(2), radix: 16) }), let name = f.function,
+                  let ranges = kernel.ranges(ofSymbol: name), ranges.count == 1, let range = ranges.first else { continue }
+            // raw - slide ∈ [start, start+size)  ⇔  slide ∈ (raw - start - size, raw - start]
+            let high = Int64(bitPattern: raw &- range.start)
+            let low = high - Int64(max(range.size, 1)) + 1
+            lo = max(lo, low)
+            hi = min(hi, high)
+            used += 1
+        }
+        guard used > 0 else { return .success(nil) }
+        guard lo <= hi else { return .failure(.noCommonSlide) }
+        // Aligned values in [lo, hi].
+        let first = (lo % alignment == 0) ? lo : lo + (alignment - ((lo % alignment) + alignment) % alignment)
+        if first > hi { return .failure(.noCommonSlide) }
+        if first + alignment <= hi { return .failure(.ambiguous(first, first + alignment)) }
+        return .success(KaslrOffset(slide: first, method: .intersection))
+    }
+
+    public enum SlideError: Error, CustomStringConvertible, Equatable {
+        case inconsistent(Int64, Int64)
+        case noCommonSlide
+        case ambiguous(Int64, Int64)
+
+        public var description: String {
+            switch self {
+            case let .inconsistent(a, b): "frames disagree on the KASLR slide (\(hex(a)) vs \(hex(b))): is this the right vmlinux?"
+            case .noCommonSlide: "no KASLR slide keeps every frame inside its function: is this the right vmlinux?"
+            case let .ambiguous(a, b): "the frames allow several KASLR slides (\(hex(a)), \(hex(b)), …); give the Kernel Offset line"
+            }
+        }
+
+        func hex(_ v: Int64) -> String { (v < 0 ? "-0x" : "0x") + String(v.magnitude, radix: 16) }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import LockscanKit
+
+/// Rewrites a log so every recognised frame carries its source position and
+/// inline chain, keeping every other byte as it was.
+///
+/// The annotation is delimited by `«…»`, which kernel logs never print, so
+/// `StackAnnotator.strip` gives the input back byte for byte:
+///
+///     [  12.345678]  «inlined context_switch kernel/sched/core.c:5178»
+///     [  12.345678]  __schedule+0xadf/0x5270 «kernel/sched/core.c:6490»
+///
+/// Inlined callees come first (innermost first), as decode_stacktrace.sh
+/// prints them; the frame line ends with the position of its own function.
+public final class StackAnnotator {
+    public let kernel: KernelDebugInfo
+    public private(set) var slide: KaslrOffset?
+    public private(set) var notes: [String] = []
+    public private(set) var errors: [String] = []
+    private var exceptionRIPs: Set<UInt64> = []
+
+    public init(kernel: KernelDebugInfo) {
+        self.kernel = kernel
+    }
+
+    public static let open = "«"
+    public static let close = "»"
+
+    /// Annotates whole-input lines (without their "\n").
+    public func annotate(_ lines: [String]) -> [String] {
+        let parsed = lines.map(Self.parse)
+        if let k = lines.lazy.compactMap(KaslrOffset.fromKernelOffsetLine).first {
+            useKernelOffset(k)
+        } else {
+            findSlide(parsed.compactMap(\.frame))
+        }
+        var out: [String] = []
+        out.reserveCapacity(lines.count)
+        for (line, p) in zip(lines, parsed) {
+            guard let frame = p.frame, let s = symbolize(frame) else {
+                out.append(line)
+                continue
+            }
+            let (body, cr) = Self.splitCR(line)
+            let prefix = String(decoding: Array(body.utf8)[..<p.messageStart], as: UTF8.self)
+            let indent = String(p.message.prefix { $0 == " " })
+            for inl in s.frames.dropLast() {
+                out.append(prefix + indent + Self.open + "inlined " + inl.function + " " + Self.position(inl) + Self.close + cr)
+            }
+            if let last = s.frames.last {
+                out.append(body + " " + Self.open + Self.position(last) + Self.close + cr)
+            } else {
+                out.append(line)
+            }
+        }
+        return out
+    }
+
+    /// The input again: inserted lines dropped, appended positions removed.
+    public static func strip(_ lines: [String]) -> [String] {
+        var out: [String] = []
+        for line in lines {
+            let (body, cr) = splitCR(line)
+            if body.hasSuffix(close), let o = body.range(of: " " + open, options: .backwards) {
+                let bytes = Array(body.utf8)
+                let p = LinePrefix.parse(bytes)
+                let message = String(decoding: bytes[p.messageStart...], as: UTF8.self)
+                if message.drop(while: { $0 == " " }).hasPrefix(open + "inlined ") { continue }
+                out.append(String(body[..<o.lowerBound]) + cr)
+            } else {
+                out.append(line)
+            }
+        }
+        return out
+    }
+
+    static func position(_ f: SourceFrame) -> String {
+        guard let file = f.file else { return "??:0" }
+        return "\(file):\(f.line ?? 0)"
+    }
+
+    static func splitCR(_ line: String) -> (String, String) {
+        line.hasSuffix("\r") ? (String(line.dropLast()), "\r") : (line, "")
+    }
+
+    struct ParsedLine {
+        var frame: Frame?
+        var messageStart: Int
+        var message: String
+    }
+
+    static func parse(_ line: String) -> ParsedLine {
+        let (body, _) = splitCR(line)
+        let bytes = Array(body.utf8)
+        let p = LinePrefix.parse(bytes)
+        let message = String(decoding: bytes[p.messageStart...], as: UTF8.self)
+        var frame: Frame?
+        switch TraceLineParser.parse(message) {
+        case let .frames(_, f?): frame = f
+        case let .instructionPointer(f): frame = f
+        case let .crashFrame(f): frame = f
+        case let .armFrame(f, _): frame = f
+        case let .crashExceptionRIP(f): frame = f
+        case let .crashFrameThenExceptionRIP(_, ip): frame = ip
+        default: break
+        }
+        if frame?.file != nil { frame = nil } // already symbolized
+        return ParsedLine(frame: frame, messageStart: p.messageStart, message: message)
+    }
+
+    /// KASLR: a `Kernel Offset:` line wins; else frames printed raw and as
+    /// symbol+offset; else, for crash output, the intersection of ranges.
+    private func findSlide(_ frames: [Frame]) {
+        switch KaslrOffset.fromFrames(frames.filter { $0.offset != nil && $0.address != nil }, in: kernel) {
+        case let .success(s?):
+            slide = s
+        case let .failure(e):
+            errors.append(e.description)
+        case .success(nil):
+            let absolute = frames.filter { $0.offset == nil && $0.address != nil && $0.function != nil }
+            switch KaslrOffset.intersecting(absolute, in: kernel) {
+            case let .success(s): slide = s
+            case let .failure(e): errors.append(e.description)
+            }
+        }
+        if let s = slide { notes.append("KASLR slide 0x\(String(s.slide, radix: 16)) from \(s.method.rawValue)") }
+    }
+
+    /// Uses a `Kernel Offset:` line seen in the input.
+    public func useKernelOffset(_ offset: KaslrOffset) {
+        slide = offset
+        notes.append("KASLR slide 0x\(String(offset.slide, radix: 16)) from \(offset.method.rawValue)")
+    }
+
+    private func symbolize(_ f: Frame) -> Symbolization? {
+        var link: UInt64?
+        if let name = f.function, let off = f.offset {
+            link = kernel.address(symbol: name, offset: off, size: f.size, module: f.module)
+        }
+        if link == nil, f.module == nil, let raw = f.address.flatMap({ UInt64($0.dropFirst(2), radix: 16) }), let s = slide {
+            link = UInt64(bitPattern: Int64(bitPattern: raw) &- s.slide)
+            if f.isInstructionPointer { exceptionRIPs.insert(raw) }
+        }
+        guard let address = link else { return nil }
+        // Call-trace entries are return addresses: the call is the byte before.
+        let rawAddress = f.address.flatMap { UInt64($0.dropFirst(2), radix: 16) }
+        let isIP = f.isInstructionPointer || rawAddress.map(exceptionRIPs.contains) == true
+        // A return address at offset 0 has no call before it in this function
+        // (entry points such as ret_from_fork+0x0): look it up where it is.
+        let lookup = isIP || address == 0 || f.offset == 0 ? address : address - 1
+        return kernel.symbolize(lookup, module: f.module)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+
+final class SymbolizeCommandTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    static let source = """
+        static inline __attribute__((always_inline)) int twice(int x) { return x * 2 + __builtin_popcount(x); }
+        __attribute__((noinline)) int work(int x) { int s = 0; for (int i = 0; i < x; i++) s += twice(i); return s; }
+        const char linux_banner[] = "Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP\\n";
+        int main(int argc, char **argv) { (void)argv; return work(argc) + linux_banner[0]; }
+
+        """
+
+    func vmlinux() throws -> String {
+        try CLI.compileC("e2e-kernel", Self.source, flags: ["-g", "-O2", "-no-pie"], output: "vmlinux-e2e")
+    }
+
+    func testAnnotatesInPlaceAndRefusesTheWrongKernel() throws {
+        let v = try vmlinux()
+        let log = try CLI.tempFile("sym.log", Data("""
+            [    0.000000] Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP
+            [   12.345680]  work+0x20/0x60
+            [   12.345681] unrelated line
+
+            """.utf8))
+        let r = try CLI.run(["symbolize", "--vmlinux", v, log])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("work+0x20/0x60 «"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("[   12.345681] unrelated line\n"), "other bytes kept")
+
+        let wrong = try CLI.tempFile("wrong.log", Data("[    0.000000] Linux version 5.10.0-1-amd64 (x) #1\n[   1.0]  work+0x20/0x60\n".utf8))
+        let refused = try CLI.run(["symbolize", "--vmlinux", v, wrong])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("5.10.0-1-amd64") && refused.stderr.contains("6.1.0-77-e2e"), refused.stderr)
+        let forced = try CLI.run(["symbolize", "--force", "--vmlinux", v, wrong])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertTrue(forced.stdout.contains("«"))
+    }
+
+    func testAddressesJSONHasLLVMSymbolizerFields() throws {
+        let v = try vmlinux()
+        let r = try CLI.run(["symbolize", "--vmlinux", v, "--addresses", "--output-style", "json", "-"], stdin: Data("work+0x10\n".utf8))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue((obj["Address"] as? String)?.hasPrefix("0x") == true)
+        XCTAssertNotNil(obj["ModuleName"])
+        let symbols = try XCTUnwrap(obj["Symbol"] as? [[String: Any]])
+        XCTAssertEqual(symbols.last?["FunctionName"] as? String, "work")
+        for key in ["FunctionName", "FileName", "Line", "Column", "StartLine", "Discriminator"] {
+            XCTAssertNotNil(symbols.first?[key], key)
+        }
+    }
+
+    /// `lockscan addr2line` prints what GNU addr2line -f -i -a prints.
+    func testAddr2lineMatchesGNUAddr2line() throws {
+        let v = try vmlinux()
+        let gnu = "/usr/bin/addr2line"
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: gnu), "GNU addr2line (binutils) not installed")
+        let nm = Process()
+        nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        nm.arguments = ["nm", v]
+        let pipe = Pipe()
+        nm.standardOutput = pipe
+        try nm.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        nm.waitUntilExit()
+        let work = try XCTUnwrap(out.split(separator: "\n").first { $0.hasSuffix(" work") }.flatMap { UInt64($0.prefix(16), radix: 16) })
+        let addrs = (0..<40).map { "0x" + String(work + UInt64($0), radix: 16) }
+        let ours = try CLI.run(["addr2line", "-e", v, "-f", "-i", "-a"] + addrs)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: gnu)
+        p.arguments = ["-e", v, "-f", "-i", "-a"] + addrs
+        let gp = Pipe()
+        p.standardOutput = gp
+        try p.run()
+        let theirs = String(decoding: gp.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(ours.stdout, theirs)
+    }
+
+    func testBadVmlinuxFilesExitTwoWithOneMessage() throws {
+        let log = try CLI.tempFile("bad.log", Data("[   1.0]  work+0x20/0x60\n".utf8))
+        let empty = try CLI.tempFile("empty-vmlinux", Data())
+        let random = try CLI.tempFile("random-vmlinux", Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 17) }))
+        let v = try Data(contentsOf: URL(fileURLWithPath: try vmlinux()))
+        let half = try CLI.tempFile("half-vmlinux", v.prefix(v.count / 2))
+        for bad in [empty, random, half, "/nonexistent/vmlinux"] {
+            let r = try CLI.run(["symbolize", "--vmlinux", bad, log])
+            XCTAssertEqual(r.status, 2, "\(bad): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(bad), r.stderr)
+        }
+        let nodebug = try CLI.compileC("nodebug", Self.source, flags: ["-g0", "-O2", "-no-pie"], output: "vmlinux-nodebug")
+        let r = try CLI.run(["symbolize", "--force", "--vmlinux", nodebug, log])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("work+0x20/0x60 «??:0»"), r.stdout)
+    }
+}
+
+final class ScanWithVmlinuxTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    func testEventStacksCarryFileAndLine() throws {
+        let v = try CLI.compileC("scan-kernel", SymbolizeCommandTests.source, flags: ["-g", "-O2", "-no-pie"], output: "vmlinux-scan")
+        let log = try CLI.tempFile("soft.log", Data("""
+            [  100.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:115]
+            [  100.000001] CPU: 1 PID: 115 Comm: spin Not tainted 6.1.0-77-e2e #1
+            [  100.000002] RIP: 0010:work+0x20/0x60
+            [  100.000003] Call Trace:
+            [  100.000004]  main+0x10/0x30
+            [  100.000005]  kthread+0xd7/0x100
+
+            """.utf8))
+        let r = try CLI.run(["scan", "--json", "--vmlinux", v, log])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let e = try XCTUnwrap(CLI.events(r.stdout).first)
+        let stack = try XCTUnwrap(e["stack"] as? [[String: Any]])
+        let rip = try XCTUnwrap(stack.first { $0["function"] as? String == "work" && $0["ip"] as? Bool == true })
+        XCTAssertTrue((rip["file"] as? String)?.hasSuffix("scan-kernel.c") == true, "\(rip)")
+        XCTAssertNotNil(rip["line"])
+        XCTAssertNil(stack.first { $0["function"] as? String == "kthread" }?["file"], "unknown symbols stay unresolved")
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import LockscanKit
+import Symbolizer
+import XCTest
+
+final class StackAnnotatorTests: XCTestCase {
+    func kernel() throws -> KernelDebugInfo { try KernelDebugInfo(vmlinux: try Fixtures.executable()) }
+
+    func testAnnotatesFramesAndStripGivesTheInputBack() throws {
+        let k = try kernel()
+        for eol in ["", "\r"] {
+            let lines = [
+                "[   12.345678] Call Trace:",
+                "[   12.345679]  <TASK>",
+                "[   12.345680]  outer+0x30/0x80",
+                "[   12.345681]  ? helper+0x9/0x20",
+                "[   12.345682]  unknown_function+0x1/0x2",
+                "[   12.345683]  </TASK>",
+            ].map { $0 + eol }
+            let annotator = StackAnnotator(kernel: k)
+            let out = annotator.annotate(lines)
+            XCTAssertGreaterThan(out.count, lines.count, "the inline chain of outer+0x30 adds lines")
+            XCTAssertTrue(out.contains { $0.contains("outer+0x30/0x80 «") && $0.contains("fixture.c:4»") }, "\(out)")
+            XCTAssertTrue(out.contains { $0.contains("«inlined level") }, "\(out)")
+            XCTAssertTrue(out.contains("[   12.345682]  unknown_function+0x1/0x2" + eol), "unknown symbols stay as printed")
+            XCTAssertEqual(StackAnnotator.strip(out), lines)
+        }
+    }
+
+    /// Every corpus capture survives annotate → strip byte for byte (what
+    /// annotates depends on the kernel; the round trip must hold regardless).
+    func testRoundTripOnEveryCorpusFile() throws {
+        let k = try kernel()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("corpora")
+        let files = (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? [])
+            .filter { !$0.hasSuffix(".json") && !$0.hasSuffix(".md") && !$0.hasPrefix("generate/") }
+        var checked = 0
+        for rel in files {
+            let url = root.appendingPathComponent(rel)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue,
+                  let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else { continue }
+            let lines = text.components(separatedBy: "\n")
+            XCTAssertEqual(StackAnnotator.strip(StackAnnotator(kernel: k).annotate(lines)), lines, rel)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 20)
+    }
+
+    func testKernelOffsetLine() {
+        XCTAssertEqual(KaslrOffset.fromKernelOffsetLine("[  45.1] Kernel Offset: 0x37000000 from 0xffffffff81000000 (relocation range: 0xffffffff80000000-0xffffffffbfffffff)")?.slide, 0x3700_0000)
+        XCTAssertEqual(KaslrOffset.fromKernelOffsetLine("Kernel Offset: disabled")?.slide, 0)
+        XCTAssertNil(KaslrOffset.fromKernelOffsetLine("Kernel panic - not syncing: sysrq triggered crash"))
+    }
+
+    /// crash `bt`: absolute addresses and names; the slide is the one aligned
+    /// value that keeps every frame inside its function.
+    func testSlideFromCrashFramesByIntersection() throws {
+        let k = try kernel()
+        let slide: Int64 = 0x3700_0000
+        func frame(_ name: String, _ off: UInt64) throws -> Frame {
+            let link = try XCTUnwrap(k.address(symbol: name, offset: off, size: nil, module: nil))
+            return Frame(function: name, address: "0x" + String(UInt64(bitPattern: Int64(link) + slide), radix: 16))
+        }
+        let frames = [try frame("outer", 0x30), try frame("helper", 0x9), try frame("main", 0x10)]
+        XCTAssertEqual(try KaslrOffset.intersecting(frames, in: k).get(), KaslrOffset(slide: slide, method: .intersection))
+        // A frame whose address cannot be inside its function under any aligned slide: refused.
+        var bad = frames
+        bad.append(Frame(function: "outer", address: "0x1"))
+        XCTAssertThrowsError(try KaslrOffset.intersecting(bad, in: k).get())
+    }
+}
