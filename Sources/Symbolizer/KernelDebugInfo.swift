@@ -11,17 +11,34 @@ public final class KernelDebugInfo {
     private let callbacks: UnsafeMutablePointer<Dwfl_Callbacks>
     private let dwfl: OpaquePointer
     public let path: String
-    /// Release from the `linux_banner` string ("6.1.0-18-cloud-amd64"), when the file has one.
-    public private(set) var release: String?
-    public private(set) var banner: String?
-    public private(set) var buildID: String?
+    /// Release from the `linux_banner` string ("6.1.0-18-cloud-amd64"), when
+    /// the file has one. Read on first use: `--addresses` never needs it, and
+    /// finding one symbol by name sorts the whole table by name.
+    public lazy var release: String? = banner.flatMap { text in
+        text.range(of: "Linux version ").map { String(text[$0.upperBound...].prefix { $0 != " " }) }
+    }
+    public lazy var banner: String? = readBanner()
+    public lazy var buildID: String? = readBuildID()
     /// True when the vmlinux carries DWARF (else only function names are available).
-    public private(set) var hasDWARF = false
+    public lazy var hasDWARF: Bool = {
+        guard let mod = kernelModule else { return false }
+        var bias: Dwarf_Addr = 0
+        return dwfl_module_getdwarf(mod, &bias) != nil
+    }()
 
     private var modules: [String: OpaquePointer] = [:]
+    /// The files this instance was opened from, so another thread can open its own.
+    public private(set) var modulePaths: [String] = []
     private var kernelModule: OpaquePointer?
     private var symbols: [String: SymbolIndex] = [:]
     private var cache: [CacheKey: Symbolization] = [:]
+    /// Per-CU function indexes, by the CU DIE's offset (and module).
+    private var cuIndexes: [CUKey: CUIndex] = [:]
+
+    struct CUKey: Hashable {
+        var module: UnsafeMutableRawPointer
+        var offset: UInt64
+    }
 
     struct CacheKey: Hashable {
         var module: String
@@ -60,7 +77,6 @@ public final class KernelDebugInfo {
             try addModule(path: p, reportEnd: false)
         }
         dwfl_report_end(dwfl, nil, nil)
-        readIdentity()
         // A file cut short (section headers lost) or fully stripped opens
         // fine but answers nothing: say so instead of printing ??:0 everywhere.
         if dwfl_module_getsymtab(mod) <= 0 && !hasDWARF {
@@ -86,6 +102,7 @@ public final class KernelDebugInfo {
             throw DWARFError(function: err.function, message: "\(path): \(err.message)")
         }
         modules[name] = mod
+        modulePaths.append(path)
         if reportEnd { dwfl_report_end(dwfl, nil, nil) }
     }
 
@@ -98,24 +115,20 @@ public final class KernelDebugInfo {
 
     // MARK: - identity
 
-    private func readIdentity() {
-        guard let mod = kernelModule else { return }
+    private func readBuildID() -> String? {
+        guard let mod = kernelModule else { return nil }
         var bits: UnsafePointer<UInt8>?
         var vaddr: GElf_Addr = 0
         let n = dwfl_module_build_id(mod, &bits, &vaddr)
-        if n > 0, let bits {
-            buildID = (0..<Int(n)).map { String(format: "%02x", bits[$0]) }.joined()
-        }
-        var bias: Dwarf_Addr = 0
-        hasDWARF = dwfl_module_getdwarf(mod, &bias) != nil
-        if let sym = symbolIndex("vmlinux")?.byName["linux_banner"]?.first,
-           let bytes = readBytes(module: mod, address: sym.address, count: Int(min(sym.size == 0 ? 256 : sym.size, 512))) {
-            let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            banner = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let r = text.range(of: "Linux version ") {
-                release = String(text[r.upperBound...].prefix { $0 != " " })
-            }
-        }
+        guard n > 0, let bits else { return nil }
+        return (0..<Int(n)).map { String(format: "%02x", bits[$0]) }.joined()
+    }
+
+    private func readBanner() -> String? {
+        guard let mod = kernelModule, let sym = symbolIndex("vmlinux")?.named("linux_banner").first,
+              let bytes = readBytes(module: mod, address: sym.address, count: Int(min(sym.size == 0 ? 256 : sym.size, 512)))
+        else { return nil }
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Bytes at a link-time address, from the section that holds it.
@@ -142,16 +155,26 @@ public final class KernelDebugInfo {
 
     // MARK: - symbols
 
+    /// One ELF symbol. The name points into libelf's string table, which
+    /// lives as long as the Dwfl: no String is made for the ~150,000 kernel
+    /// symbols until one is asked for.
     struct Symbol {
-        var name: String
         var address: UInt64
         var size: UInt64
+        var cName: UnsafePointer<CChar>
+
+        var name: String { String(cString: cName) }
     }
 
-    /// Function symbols of one module sorted by address, and by name.
-    struct SymbolIndex {
-        var sorted: [Symbol]
-        var byName: [String: [Symbol]]
+    /// Function and object symbols of one module sorted by address, plus a
+    /// by-name order built on first use.
+    final class SymbolIndex {
+        let sorted: [Symbol]
+        private var nameOrder: [Int32]?
+
+        init(_ symbols: [Symbol]) {
+            sorted = symbols.sorted { $0.address != $1.address ? $0.address < $1.address : $0.size > $1.size }
+        }
 
         /// The symbol containing `address` (binary search; sizes of 0 cover
         /// up to the next symbol).
@@ -171,6 +194,31 @@ public final class KernelDebugInfo {
             }
             return nil
         }
+
+        /// Every symbol called `name` (binary search over a strcmp order).
+        func named(_ name: String) -> [Symbol] {
+            let order = nameOrder ?? buildNameOrder()
+            return name.withCString { key -> [Symbol] in
+                var lo = 0, hi = order.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if strcmp(sorted[Int(order[mid])].cName, key) < 0 { lo = mid + 1 } else { hi = mid }
+                }
+                var out: [Symbol] = []
+                while lo < order.count, strcmp(sorted[Int(order[lo])].cName, key) == 0 {
+                    out.append(sorted[Int(order[lo])])
+                    lo += 1
+                }
+                return out
+            }
+        }
+
+        private func buildNameOrder() -> [Int32] {
+            let syms = sorted
+            let order = (0..<Int32(syms.count)).sorted { strcmp(syms[Int($0)].cName, syms[Int($1)].cName) < 0 }
+            nameOrder = order
+            return order
+        }
     }
 
     private func symbolIndex(_ name: String) -> SymbolIndex? {
@@ -189,15 +237,10 @@ public final class KernelDebugInfo {
             guard let cname = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, &elf, &bias) else { continue }
             let type = lockscan_gelf_st_type(sym.st_info)
             guard type == UInt8(STT_FUNC) || type == UInt8(STT_OBJECT) || type == UInt8(STT_NOTYPE),
-                  sym.st_shndx != UInt16(SHN_UNDEF), addr != 0 else { continue }
-            let name = String(cString: cname)
-            guard !name.isEmpty, !name.hasPrefix("$") else { continue }
-            list.append(Symbol(name: name, address: addr, size: sym.st_size))
+                  sym.st_shndx != UInt16(SHN_UNDEF), addr != 0, cname.pointee != 0, cname.pointee != 0x24 else { continue }
+            list.append(Symbol(address: addr, size: sym.st_size, cName: cname))
         }
-        list.sort { ($0.address, $1.size) < ($1.address, $0.size) }
-        var byName: [String: [Symbol]] = [:]
-        for s in list { byName[s.name, default: []].append(s) }
-        let idx = SymbolIndex(sorted: list, byName: byName)
+        let idx = SymbolIndex(list)
         symbols[name] = idx
         return idx
     }
@@ -206,7 +249,9 @@ public final class KernelDebugInfo {
     /// symbols of one name (static functions) are told apart by the size the
     /// log printed; an ambiguous name without a size gives nil.
     public func address(symbol: String, offset: UInt64, size: UInt64?, module: String?) -> UInt64? {
-        guard let idx = symbolIndex(module ?? "vmlinux"), let candidates = idx.byName[symbol] else { return nil }
+        guard let idx = symbolIndex(module ?? "vmlinux") else { return nil }
+        let candidates = idx.named(symbol)
+        guard !candidates.isEmpty else { return nil }
         let matching = size.map { s in candidates.filter { $0.size == s } } ?? candidates
         let chosen = matching.count == 1 ? matching[0] : (candidates.count == 1 ? candidates[0] : nil)
         return chosen.map { $0.address + offset }
@@ -214,7 +259,7 @@ public final class KernelDebugInfo {
 
     /// Every [start, start+size) of the symbols called `name`.
     public func ranges(ofSymbol name: String, module: String? = nil) -> [(start: UInt64, size: UInt64)]? {
-        symbolIndex(module ?? "vmlinux")?.byName[name]?.map { ($0.address, $0.size) }
+        symbolIndex(module ?? "vmlinux")?.named(name).map { ($0.address, $0.size) }
     }
 
     /// The symbol containing an address of `module`.
@@ -244,12 +289,14 @@ public final class KernelDebugInfo {
         }
         if result.frames.isEmpty, let s = result.symbol {
             result.frames = [SourceFrame(function: s)]
+        } else if let s = result.symbol, result.frames.count == 1, result.frames[0].function == "??" {
+            // Line table but no subprogram DIE (assembly, some stubs): the symbol names it.
+            result.frames[0].function = s
         } else if let s = result.symbol, !result.frames.isEmpty {
-            // The outermost frame keeps the symbol-table name dmesg shows (foo.isra.0, .cold).
-            let last = result.frames.count - 1
-            if FunctionNameBase.strip(s) == FunctionNameBase.strip(result.frames[last].function) {
-                result.frames[last].function = s
-            }
+            // The outermost frame keeps the symbol-table name dmesg shows
+            // (foo.isra.0, .cold, and the __x64_sys_ wrapper a syscall's
+            // __do_sys_ body is compiled into).
+            result.frames[result.frames.count - 1].function = s
         }
         if cache.count < 1_000_000 { cache[key] = result }
         return result
@@ -266,48 +313,37 @@ public final class KernelDebugInfo {
             var lineno: Int32 = 0
             var col: Int32 = 0
             if let f = dwfl_lineinfo(src, nil, &lineno, &col, nil, nil) {
-                file = String(cString: f)
+                file = Self.cleanPath(String(cString: f))
                 line = Int(lineno)
                 column = col > 0 ? Int(col) : nil
             }
         }
-        var scopes: UnsafeMutablePointer<Dwarf_Die>?
-        let n = dwarf_getscopes(cudie, address - bias, &scopes)
-        defer { free(scopes) }
-        guard n > 0, let scopes else {
+        let key = CUKey(module: UnsafeMutableRawPointer(mod), offset: dwarf_dieoffset(cudie))
+        let index: CUIndex
+        if let cached = cuIndexes[key] {
+            index = cached
+        } else {
+            index = CUIndex(cu: cudie.pointee)
+            cuIndexes[key] = index
+        }
+        let chain = index.chain(at: address - bias)
+        guard !chain.isEmpty else {
             return file.map { [SourceFrame(function: "??", file: $0, line: line, column: column)] } ?? []
         }
         var files: OpaquePointer?
         var nfiles = 0
         _ = dwarf_getsrcfiles(cudie, &files, &nfiles)
-        // dwarf_getscopes continues past an inlined instance into its
-        // abstract definition, not into the code it was inlined into; each
-        // caller is found from the concrete instance with dwarf_getscopes_die.
-        guard var current = (0..<Int(n)).lazy.map({ scopes[$0] }).first(where: { d in
-            var d = d
-            return Self.isFunction(dwarf_tag(&d))
-        }) else { return [] }
         var frames: [SourceFrame] = []
-        while frames.count < 64 {
-            let tag = dwarf_tag(&current)
+        for var die in chain {
+            let tag = dwarf_tag(&die)
             var decl: Int32 = 0
-            let startLine: Int? = dwarf_decl_line(&current, &decl) == 0 ? Int(decl) : nil
-            frames.append(SourceFrame(function: Self.name(&current) ?? "??", file: file, line: line, column: column,
+            let startLine: Int? = dwarf_decl_line(&die, &decl) == 0 ? Int(decl) : nil
+            frames.append(SourceFrame(function: Self.name(&die) ?? "??", file: file, line: line, column: column,
                                       inlined: tag == Int32(DW_TAG_inlined_subroutine), startLine: startLine))
-            if tag != Int32(DW_TAG_inlined_subroutine) { break }
             // The caller's position is where this inlined copy was called.
-            file = Self.callFile(&current, files: files, count: nfiles) ?? file
-            line = Self.udata(&current, DW_AT_call_line).map(Int.init)
-            column = Self.udata(&current, DW_AT_call_column).map(Int.init)
-            var parents: UnsafeMutablePointer<Dwarf_Die>?
-            let m = dwarf_getscopes_die(&current, &parents)
-            defer { free(parents) }
-            guard m > 1, let parents,
-                  let caller = (1..<Int(m)).lazy.map({ parents[$0] }).first(where: { d in
-                      var d = d
-                      return Self.isFunction(dwarf_tag(&d))
-                  }) else { break }
-            current = caller
+            file = Self.callFile(&die, files: files, count: nfiles) ?? file
+            line = Self.udata(&die, DW_AT_call_line).map(Int.init)
+            column = Self.udata(&die, DW_AT_call_column).map(Int.init)
         }
         return frames
     }
@@ -336,7 +372,16 @@ public final class KernelDebugInfo {
     static func callFile(_ die: UnsafeMutablePointer<Dwarf_Die>, files: OpaquePointer?, count: Int) -> String? {
         guard let idx = udata(die, DW_AT_call_file), let files, Int(idx) < count,
               let s = dwarf_filesrc(files, Int(idx), nil, nil) else { return nil }
-        return String(cString: s)
+        return cleanPath(String(cString: s))
+    }
+
+    /// Line tables join directory and file names with a doubled slash at
+    /// times (`asm/trace//fpu.h`).
+    static func cleanPath(_ p: String) -> String {
+        guard p.contains("//") else { return p }
+        var out = p
+        while out.contains("//") { out = out.replacingOccurrences(of: "//", with: "/") }
+        return out
     }
 }
 

@@ -40,7 +40,10 @@ struct Symbolize: ParsableCommand {
             let release = KernelFinder.release(in: lines)
             guard let kernel = loadKernel(for: input, release: release, lines: lines) else { failed = true; continue }
             if addresses {
-                printAddresses(lines, kernel: kernel)
+                do { try printAddresses(lines, kernel: kernel) } catch {
+                    warn("\(kernel.path): \(error)")
+                    failed = true
+                }
                 continue
             }
             if let release, let own = kernel.release, release != own {
@@ -112,19 +115,20 @@ struct Symbolize: ParsableCommand {
         return loaded.first
     }
 
-    func printAddresses(_ lines: [String], kernel: KernelDebugInfo) {
-        var out = ""
-        for raw in lines {
-            let token = raw.trimmingCharacters(in: .whitespaces)
-            guard !token.isEmpty else { continue }
-            guard let address = Self.resolve(token, in: kernel) else {
-                out += outputStyle == .json ? "{\"Address\":\"\(token)\",\"Error\":{\"Message\":\"cannot resolve\"}}\n" : "??\n??:0\n"
-                continue
-            }
-            let s = kernel.symbolize(address)
-            out += AddressOutput.render(s, style: outputStyle.rawValue, module: kernel.path, functions: true, inlines: true)
-        }
-        print(out, terminator: "")
+    func printAddresses(_ lines: [String], kernel: KernelDebugInfo) throws {
+        let tokens = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let style = outputStyle.rawValue
+        let module = kernel.path
+        let results = try ParallelSymbolizer.run(
+            vmlinux: kernel.path, modules: kernel.modulePaths, tokens: tokens,
+            resolve: { token, k in Symbolize.resolve(token, in: k) },
+            render: { s, token in
+                guard let s else {
+                    return style == "json" ? "{\"Address\":\"\(token)\",\"Error\":{\"Message\":\"cannot resolve\"}}\n" : "??\n??:0\n"
+                }
+                return AddressOutput.render(s, style: style, module: module, functions: true, inlines: true)
+            })
+        print(results.joined(), terminator: "")
     }
 
     /// `0xffffffff810c9658`, `ffffffff810c9658` or `tg_unthrottle_up+0x18`.

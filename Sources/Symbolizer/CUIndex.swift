@@ -1,0 +1,85 @@
+import CLibdw
+
+/// The functions of one compilation unit with their PC ranges: every
+/// subprogram and inlined-subroutine DIE, its depth and its enclosing
+/// function. Built once per CU on first use; afterwards an address costs a
+/// scan of this CU's ranges instead of libdw's `dwarf_getscopes`, which
+/// walks the whole CU again for every address (what makes eu-addr2line take
+/// ~1.5 ms per kernel address).
+final class CUIndex {
+    struct Function {
+        var die: Dwarf_Die
+        var depth: Int
+        /// Index of the enclosing function entry (the caller of an inlined copy), or -1.
+        var parent: Int
+    }
+
+    struct Range {
+        var low: UInt64
+        var high: UInt64
+        var function: Int32
+    }
+
+    private(set) var functions: [Function] = []
+    private(set) var ranges: [Range] = []
+
+    init(cu: Dwarf_Die) {
+        var cu = cu
+        var child = Dwarf_Die()
+        guard dwarf_child(&cu, &child) == 0 else { return }
+        // Depth-first walk with an explicit stack: (die, depth, enclosing function).
+        var stack: [(Dwarf_Die, Int, Int)] = [(child, 1, -1)]
+        while var (die, depth, enclosing) = stack.popLast() {
+            while true {
+                let tag = dwarf_tag(&die)
+                var current = enclosing
+                if tag == Int32(DW_TAG_subprogram) || tag == Int32(DW_TAG_inlined_subroutine) {
+                    let index = functions.count
+                    functions.append(Function(die: die, depth: depth, parent: enclosing))
+                    addRanges(&die, function: index)
+                    current = index
+                }
+                var grandchild = Dwarf_Die()
+                if dwarf_haschildren(&die) > 0, dwarf_child(&die, &grandchild) == 0 {
+                    stack.append((grandchild, depth + 1, current))
+                }
+                var next = Dwarf_Die()
+                guard dwarf_siblingof(&die, &next) == 0 else { break }
+                die = next
+            }
+            _ = depth
+            _ = enclosing
+        }
+    }
+
+    private func addRanges(_ die: inout Dwarf_Die, function: Int) {
+        var base: Dwarf_Addr = 0, low: Dwarf_Addr = 0, high: Dwarf_Addr = 0
+        var offset: ptrdiff_t = 0
+        while true {
+            offset = dwarf_ranges(&die, offset, &base, &low, &high)
+            if offset <= 0 { break }
+            if high > low { ranges.append(Range(low: low, high: high, function: Int32(function))) }
+        }
+    }
+
+    /// The innermost function containing `pc` (CU-relative address), then
+    /// its enclosing functions up to the subprogram.
+    func chain(at pc: UInt64) -> [Dwarf_Die] {
+        var best = -1
+        var bestDepth = -1
+        for r in ranges where pc >= r.low && pc < r.high {
+            let f = Int(r.function)
+            if functions[f].depth > bestDepth {
+                best = f
+                bestDepth = functions[f].depth
+            }
+        }
+        var out: [Dwarf_Die] = []
+        while best >= 0, out.count < 64 {
+            out.append(functions[best].die)
+            if dwarf_tag(&functions[best].die) == Int32(DW_TAG_subprogram) { break }
+            best = functions[best].parent
+        }
+        return out
+    }
+}
