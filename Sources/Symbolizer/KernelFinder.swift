@@ -33,21 +33,33 @@ public enum KernelFinder {
     }
 
     /// Module object files under the given directories (and the release's
-    /// distribution directories), by the name the kernel prints.
+    /// distribution directories), by the name the kernel prints. `.ko.xz`
+    /// is read by libdw itself; `.ko.zst` is not (elfutils 0.188), so such
+    /// modules are listed in `unreadable` with the reason.
     public static func moduleFiles(in dirs: [String], release: String?) -> [String: String] {
+        moduleSearch(in: dirs, release: release).found
+    }
+
+    public static func moduleSearch(in dirs: [String], release: String?) -> (found: [String: String], unreadable: [String: String]) {
         var roots = dirs
         if let r = release { roots += ["/usr/lib/debug/lib/modules/\(r)", "/lib/modules/\(r)"] }
         var found: [String: String] = [:]
+        var unreadable: [String: String] = [:]
         for root in roots {
             guard let walker = FileManager.default.enumerator(atPath: root) else { continue }
             for case let rel as String in walker {
-                guard rel.hasSuffix(".ko") || rel.hasSuffix(".ko.debug") else { continue }
                 let name = KernelDebugInfo.moduleName(forFile: rel)
-                // A .ko.debug (separate debug info) beats a stripped .ko.
+                if rel.hasSuffix(".ko.zst") {
+                    unreadable[name] = root + "/" + rel + " is zstd-compressed, which this libdw cannot read; decompress it (zstd -d) and give the directory with --modules"
+                    continue
+                }
+                guard rel.hasSuffix(".ko") || rel.hasSuffix(".ko.debug") || rel.hasSuffix(".ko.xz") else { continue }
+                // A .ko.debug (separate debug info) beats a stripped or compressed .ko.
                 if found[name] == nil || rel.hasSuffix(".ko.debug") { found[name] = root + "/" + rel }
             }
         }
-        return found
+        for name in found.keys { unreadable.removeValue(forKey: name) }
+        return (found, unreadable)
     }
 
     /// Module names the log's frames mention (`[kvm]`).

@@ -96,7 +96,8 @@ struct Symbolize: ParsableCommand {
             return nil
         }
         let wanted = KernelFinder.modulesMentioned(in: lines)
-        let available = KernelFinder.moduleFiles(in: modules, release: release)
+        let search = KernelFinder.moduleSearch(in: modules, release: release)
+        let available = search.found
         var loaded: [KernelDebugInfo] = []
         for s in specs {
             do {
@@ -109,7 +110,11 @@ struct Symbolize: ParsableCommand {
             }
         }
         for m in wanted.subtracting(available.keys).sorted() {
-            warn("\(input): no debug file for module \(m) (give --modules DIR); its frames stay as printed")
+            if let why = search.unreadable[m] {
+                warn("\(input): module \(m): \(why)")
+            } else {
+                warn("\(input): no debug file for module \(m) (give --modules DIR); its frames stay as printed")
+            }
         }
         if let release, let match = loaded.first(where: { $0.release == release }) { return match }
         return loaded.first

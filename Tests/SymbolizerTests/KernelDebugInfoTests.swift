@@ -50,6 +50,26 @@ final class KernelDebugInfoTests: XCTestCase {
         XCTAssertTrue(s.frames.allSatisfy { $0.file?.hasSuffix("fixture.c") == true }, "\(s.frames)")
     }
 
+    /// Kernels ship modules as .ko.xz (libdw reads it) or .ko.zst (elfutils 0.188 cannot).
+    func testCompressedModules() throws {
+        let ko = try Fixtures.relocatable()
+        let dir = Fixtures.dir.appendingPathComponent("mods-\(UUID().uuidString)/kernel/drivers")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let xz = dir.appendingPathComponent("fix_xz.ko").path
+        try FileManager.default.copyItem(atPath: ko, toPath: xz)
+        XCTAssertEqual(try Fixtures.run("/usr/bin/env", ["xz", "-f", xz]).status, 0)
+        let zst = dir.appendingPathComponent("fix_zst.ko").path
+        try FileManager.default.copyItem(atPath: ko, toPath: zst)
+        XCTAssertEqual(try Fixtures.run("/usr/bin/env", ["zstd", "-q", "--rm", "-f", zst]).status, 0)
+        let search = KernelFinder.moduleSearch(in: [dir.deletingLastPathComponent().path], release: nil)
+        let xzPath = try XCTUnwrap(search.found["fix_xz"])
+        XCTAssertTrue(xzPath.hasSuffix(".ko.xz"))
+        XCTAssertTrue(search.unreadable["fix_zst"]?.contains("zstd") == true, "\(search.unreadable)")
+        let info = try KernelDebugInfo(vmlinux: try Fixtures.executable(), modules: [xzPath])
+        let a = try XCTUnwrap(info.address(symbol: "outer", offset: 0x10, size: nil, module: "fix_xz"))
+        XCTAssertEqual(info.symbolize(a, module: "fix_xz").frames.last?.function, "outer")
+    }
+
     func testBadFilesAreErrorsNotCrashes() throws {
         let empty = Fixtures.dir.appendingPathComponent("empty-vmlinux").path
         FileManager.default.createFile(atPath: empty, contents: Data())
