@@ -27,18 +27,26 @@ struct Symbolize: ParsableCommand {
     @Argument(help: ArgumentHelp("Input; standard input when none or '-'.", valueName: "FILE"))
     var files: [String] = []
 
+    @Option(name: .customLong("guest"), help: ArgumentHelp("A guest's log, served by --vmlinux guest=PATH (repeatable).", valueName: "FILE"))
+    var guestFiles: [String] = []
+
+    @Option(name: .customLong("host"), help: ArgumentHelp("A host's log, served by --vmlinux host=PATH (repeatable).", valueName: "FILE"))
+    var hostFiles: [String] = []
+
     enum OutputStyle: String, ExpressibleByArgument { case gnu, llvm, json }
 
     func run() throws {
         var failed = false
-        let inputs = files.isEmpty ? ["-"] : files
-        for input in inputs {
+        var inputs: [(path: String, label: String?)] = files.map { ($0, nil) } + guestFiles.map { ($0, "guest") }
+            + hostFiles.map { ($0, "host") }
+        if inputs.isEmpty { inputs = [("-", nil)] }
+        for (input, label) in inputs {
             guard let text = readInput(input) else { failed = true; continue }
             var lines = text.components(separatedBy: "\n")
             let endsWithNewline = lines.last == ""
             if endsWithNewline { lines.removeLast() }
             let release = KernelFinder.release(in: lines)
-            guard let kernel = loadKernel(for: input, release: release, lines: lines) else { failed = true; continue }
+            guard let kernel = loadKernel(for: input, label: label, release: release, lines: lines) else { failed = true; continue }
             if addresses {
                 do { try printAddresses(lines, kernel: kernel) } catch {
                     warn("\(kernel.path): \(error)")
@@ -76,12 +84,16 @@ struct Symbolize: ParsableCommand {
     /// The kernel for an input: a labelled --vmlinux, the one whose release
     /// the log shows, the only one given, or the distribution's debug file
     /// for the log's release.
-    func loadKernel(for input: String, release: String?, lines: [String]) -> KernelDebugInfo? {
+    func loadKernel(for input: String, label: String?, release: String?, lines: [String]) -> KernelDebugInfo? {
         var specs = vmlinux.map { spec -> (label: String?, path: String) in
             if let eq = spec.firstIndex(of: "="), !spec[..<eq].contains("/") {
                 return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
             }
             return (nil, spec)
+        }
+        // A label pairs the input with its kernel and overrides matching by release.
+        if let label, let labelled = specs.first(where: { $0.label == label }) {
+            specs = [labelled]
         }
         if specs.isEmpty, let release {
             if let found = KernelFinder.vmlinuxCandidates(release: release).first(where: FileManager.default.isReadableFile) {
@@ -116,7 +128,7 @@ struct Symbolize: ParsableCommand {
                 warn("\(input): no debug file for module \(m) (give --modules DIR); its frames stay as printed")
             }
         }
-        if let release, let match = loaded.first(where: { $0.release == release }) { return match }
+        if label == nil, let release, let match = loaded.first(where: { $0.release == release }) { return match }
         return loaded.first
     }
 

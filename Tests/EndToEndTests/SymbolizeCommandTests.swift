@@ -121,3 +121,24 @@ final class ScanWithVmlinuxTests: XCTestCase {
         XCTAssertNil(stack.first { $0["function"] as? String == "kthread" }?["file"], "unknown symbols stay unresolved")
     }
 }
+
+final class SymbolizeTwoKernelsTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    /// Guest and host logs each get the kernel whose release they show; labels force the pairing.
+    func testEachInputGetsItsKernel() throws {
+        let guest = try CLI.compileC("guest-k", SymbolizeCommandTests.source, flags: ["-g", "-O2", "-no-pie"], output: "vmlinux-guest")
+        let hostSource = SymbolizeCommandTests.source.replacingOccurrences(of: "6.1.0-77-e2e", with: "5.10.0-88-host")
+        let host = try CLI.compileC("host-k", hostSource, flags: ["-g", "-O2", "-no-pie"], output: "vmlinux-host")
+        let guestLog = try CLI.tempFile("g.log", Data("[ 0.000000] Linux version 6.1.0-77-e2e (t) #1\n[ 1.0]  work+0x20/0x60\n".utf8))
+        let hostLog = try CLI.tempFile("h.log", Data("[ 0.000000] Linux version 5.10.0-88-host (t) #1\n[ 1.0]  work+0x20/0x60\n".utf8))
+        let r = try CLI.run(["symbolize", "--vmlinux", host, "--vmlinux", guest, guestLog, hostLog])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("guest-k.c:"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("host-k.c:"), r.stdout)
+        // Labels: the guest log forced onto the host kernel is a release mismatch.
+        let forced = try CLI.run(["symbolize", "--vmlinux", "guest=\(host)", "--guest", guestLog])
+        XCTAssertEqual(forced.status, 2, forced.stdout)
+        XCTAssertTrue(forced.stderr.contains("5.10.0-88-host"), forced.stderr)
+    }
+}
