@@ -263,10 +263,26 @@ public final class KernelDebugInfo {
     }
 
     /// The symbol containing an address of `module`.
+    ///
+    /// The first few lookups ask libdwfl directly (a linear scan in C, cheap
+    /// once); sorting the ~150,000-symbol table pays off only for more.
     public func symbol(at address: UInt64, module: String? = nil) -> (name: String, offset: UInt64, size: UInt64)? {
-        guard let idx = symbolIndex(module ?? "vmlinux"), let s = idx.containing(address) else { return nil }
+        let name = module ?? "vmlinux"
+        if symbols[name] == nil, directLookups < 32, let mod = modules[name] {
+            directLookups += 1
+            var offset: GElf_Off = 0
+            var sym = GElf_Sym()
+            var shndx: GElf_Word = 0
+            var elf: OpaquePointer?
+            var bias: Dwarf_Addr = 0
+            guard let cname = dwfl_module_addrinfo(mod, address, &offset, &sym, &shndx, &elf, &bias) else { return nil }
+            return (String(cString: cname), offset, sym.st_size)
+        }
+        guard let idx = symbolIndex(name), let s = idx.containing(address) else { return nil }
         return (s.name, address - s.address, s.size)
     }
+
+    private var directLookups = 0
 
     // MARK: - symbolization
 
