@@ -39,8 +39,10 @@ final class CUIndex {
                     addRanges(&die, function: index)
                     current = index
                 }
+                // Functions and inlined copies only nest inside code scopes:
+                // struct members, enumerators and parameters need no visit.
                 var grandchild = Dwarf_Die()
-                if dwarf_haschildren(&die) > 0, dwarf_child(&die, &grandchild) == 0 {
+                if Self.mayContainCode(tag), dwarf_haschildren(&die) > 0, dwarf_child(&die, &grandchild) == 0 {
                     stack.append((grandchild, depth + 1, current))
                 }
                 var next = Dwarf_Die()
@@ -50,6 +52,11 @@ final class CUIndex {
             _ = depth
             _ = enclosing
         }
+    }
+
+    static func mayContainCode(_ tag: Int32) -> Bool {
+        tag == Int32(DW_TAG_subprogram) || tag == Int32(DW_TAG_inlined_subroutine) || tag == Int32(DW_TAG_lexical_block)
+            || tag == Int32(DW_TAG_namespace) || tag == Int32(DW_TAG_module)
     }
 
     private func addRanges(_ die: inout Dwarf_Die, function: Int) {
