@@ -11,24 +11,33 @@ public enum ParallelSymbolizer {
     public static func run(vmlinux: String, modules: [String], tokens: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                            resolve: @escaping @Sendable (String, KernelDebugInfo) -> UInt64?,
                            render: @escaping @Sendable (Symbolization?, String) -> String) throws -> [String] {
-        let n = max(1, min(workers, tokens.count / 500 + 1))
+        let n = max(1, min(workers, tokens.count / 2000 + 1))
         let slots = Slots(count: tokens.count)
         let failure = Slots(count: 1)
+        // Each worker takes a contiguous stretch of addresses, so each CU is
+        // indexed by one worker only (random addresses dealt round-robin made
+        // both workers index nearly every CU, and doubled the memory).
+        let order = tokens.indices.sorted { Self.sortKey(tokens[$0]) < Self.sortKey(tokens[$1]) }
+        let chunk = (order.count + n - 1) / n
         DispatchQueue.concurrentPerform(iterations: n) { w in
             let kernel: KernelDebugInfo
             do { kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: modules) } catch {
                 failure.set(0, "\(error)")
                 return
             }
-            var i = w
-            while i < tokens.count {
+            for i in order[min(w * chunk, order.count)..<min((w + 1) * chunk, order.count)] {
                 let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }
                 slots.set(i, render(s, tokens[i]))
-                i += n
             }
         }
         if let message = failure.get(0) { throw DWARFError(function: "open", message: message) }
         return (0..<tokens.count).map { slots.get($0) ?? "" }
+    }
+
+    /// Hex addresses by value; symbol+offset tokens last (one worker resolves them).
+    static func sortKey(_ token: String) -> UInt64 {
+        let hex = token.hasPrefix("0x") ? token.dropFirst(2) : Substring(token)
+        return UInt64(hex, radix: 16) ?? .max
     }
 
     /// Per-index result slots; each index is written by one worker only.
