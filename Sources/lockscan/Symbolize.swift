@@ -42,7 +42,10 @@ struct Symbolize: ParsableCommand {
         if inputs.isEmpty { inputs = [("-", nil)] }
         for (input, label) in inputs {
             guard let text = readInput(input) else { failed = true; continue }
-            var lines = text.components(separatedBy: "\n")
+            // Split on the byte: in a Swift String "\r\n" is one Character, so
+            // splitting the String on "\n" would leave CRLF files in one piece.
+            var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
             let endsWithNewline = lines.last == ""
             if endsWithNewline { lines.removeLast() }
             let release = KernelFinder.release(in: lines)

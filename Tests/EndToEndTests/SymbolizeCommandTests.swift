@@ -38,6 +38,16 @@ final class SymbolizeCommandTests: XCTestCase {
         XCTAssertTrue(forced.stdout.contains("«"))
     }
 
+    /// Serial consoles give CRLF files; "\r\n" is one Swift Character, which once kept them in one piece.
+    func testCRLFInputIsAnnotatedAndKeepsItsLineEnds() throws {
+        let v = try vmlinux()
+        let log = try CLI.tempFile("crlf.log", Data("[    0.000000] Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP\r\n[   12.345680]  work+0x20/0x60\r\n".utf8))
+        let r = try CLI.run(["symbolize", "--vmlinux", v, log])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("work+0x20/0x60 «"), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("»\r\n"), "the CR stays at the end of the annotated line")
+    }
+
     func testAddressesJSONHasLLVMSymbolizerFields() throws {
         let v = try vmlinux()
         let r = try CLI.run(["symbolize", "--vmlinux", v, "--addresses", "--output-style", "json", "-"], stdin: Data("work+0x10\n".utf8))
