@@ -77,14 +77,9 @@ public final class HungTaskAnalyzer: Analyzer {
         var (e, dumps) = report.close()
         // The blocked task's own dump (hung tasks are not running: no CPU).
         let dump = dumps.first { $0.pid == e.pid && e.pid != nil } ?? dumps.first
-        if let d = dump {
-            e.stack = d.frames
-            e.kernel = d.release
-            e.taint = d.taint
-        }
+        e.adopt(dump)
         let culprit = dump.flatMap { FrameAttribution.hungTaskCulprit($0.frames) }
-        e.title = FrameAttribution.title("INFO: task hung", culprit: culprit)
-        if culprit == nil { e.details["corrupted"] = "true" }
+        e.setTitle("INFO: task hung", culprit: culprit)
         if let d = dump, let site = Self.waitSite(d.frames) { e.details["waitsIn"] = site }
         e.hints = [Hint("Find who holds what this task waits for: sysrq-w or the \"Showing all locks held\" dump lists lock owners; a task blocked in I/O points at the device or filesystem below it.",
                         reference: "Documentation/admin-guide/sysctl/kernel.rst")]

@@ -115,16 +115,13 @@ public final class RCUStallAnalyzer: Analyzer {
             }
         }
         chosen = chosen ?? ordered.first
+        e.adopt(chosen)
         if let d = chosen {
-            e.stack = d.frames
             e.pid = d.pid
             e.comm = d.comm
-            e.kernel = d.release
-            e.taint = d.taint
             if e.cpu == nil { e.cpu = d.cpu }
         }
-        e.title = FrameAttribution.title("INFO: rcu detected stall", culprit: culprit)
-        if culprit == nil { e.details["corrupted"] = "true" }
+        e.setTitle("INFO: rcu detected stall", culprit: culprit)
         e.hints = StackHints.matching(e.stack)
         if e.details["kthreadStarvedJiffies"] != nil {
             e.hints.append(Hint("The RCU grace-period kthread was starved of CPU time: look for real-time or busy tasks and softirq load on the CPU it last ran on (kthreadCPU); RCU cannot end grace periods without it.",

@@ -57,16 +57,13 @@ public final class SoftLockupAnalyzer: Analyzer {
         var (e, dumps) = report.close()
         // The stuck CPU's own dump: same CPU when it says, else the first.
         let dump = dumps.first { $0.cpu == e.cpu } ?? dumps.first
+        e.adopt(dump)
         if let dump {
-            e.stack = dump.frames
-            e.kernel = dump.release
-            e.taint = dump.taint
             if e.comm == nil { e.comm = dump.comm }
             if let irq = dump.irqsDisabled { e.details["irqsDisabled"] = String(irq) }
         }
         let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0, afterTimerInterrupt: false)) }
-        e.title = FrameAttribution.title("BUG: soft lockup", culprit: culprit)
-        if culprit == nil { e.details["corrupted"] = "true" }
+        e.setTitle("BUG: soft lockup", culprit: culprit)
         e.hints = StackHints.matching(e.stack)
         if e.hints.isEmpty {
             e.hints = [Hint("Look at what the stuck function loops on; if it waits for a lock or for other CPUs (smp_call_function), find the CPU that holds or ignores it in the other CPUs' backtraces. In a VM, compare with the host's steal time and pause events around this time.",

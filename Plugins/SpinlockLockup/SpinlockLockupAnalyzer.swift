@@ -77,14 +77,9 @@ public final class SpinlockLockupAnalyzer: Analyzer {
         var report = report
         var (e, dumps) = report.close()
         let dump = dumps.first
-        if let d = dump {
-            e.stack = d.frames
-            e.kernel = d.release
-            e.taint = d.taint
-        }
+        e.adopt(dump)
         let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0)) }
-        e.title = FrameAttribution.title("BUG: spinlock lockup suspected", culprit: culprit)
-        if culprit == nil { e.details["corrupted"] = "true" }
+        e.setTitle("BUG: spinlock lockup suspected", culprit: culprit)
         e.hints = [Hint("The lock line names the owner and its CPU: read that CPU's backtrace (NMI backtrace or sysrq-l) for what it does with the lock held.")]
         emit(e)
     }

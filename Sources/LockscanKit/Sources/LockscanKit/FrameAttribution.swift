@@ -257,6 +257,23 @@ extension FrameAttribution {
     }
 }
 
+extension Event {
+    /// Takes the stack, release and taint of the dump the title comes from.
+    public mutating func adopt(_ dump: StackDump?) {
+        guard let dump else { return }
+        stack = dump.frames
+        kernel = dump.release
+        taint = dump.taint
+    }
+
+    /// Sets the `PREFIX in FUNC` title; without a culprit the report is
+    /// marked corrupted (`PREFIX in corrupted`, details["corrupted"]).
+    public mutating func setTitle(_ prefix: String, culprit: String?) {
+        title = FrameAttribution.title(prefix, culprit: culprit)
+        if culprit == nil { details["corrupted"] = "true" }
+    }
+}
+
 /// The bookkeeping every report-shaped analyzer repeats: an event waiting for
 /// the dumps after its header, finished at the next header of the family,
 /// when the window closes, or at the end of input.
