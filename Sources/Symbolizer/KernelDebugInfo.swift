@@ -155,78 +155,62 @@ public final class KernelDebugInfo {
 
     // MARK: - symbols
 
-    /// One ELF symbol. The name points into libelf's string table, which
-    /// lives as long as the Dwfl: no String is made for the ~150,000 kernel
-    /// symbols until one is asked for.
-    struct Symbol {
-        var address: UInt64
-        var size: UInt64
-        var cName: UnsafePointer<CChar>
-
-        var name: String { String(cString: cName) }
-    }
-
-    /// Function and object symbols of one module sorted by address, plus a
-    /// by-name order built on first use.
-    final class SymbolIndex {
-        let sorted: [Symbol]
-        private var nameOrder: [Int32]?
-
-        init(_ symbols: [Symbol]) {
-            sorted = symbols.sorted { $0.address != $1.address ? $0.address < $1.address : $0.size > $1.size }
-        }
-
-        /// The symbol containing `address` (binary search; sizes of 0 cover
-        /// up to the next symbol).
-        func containing(_ address: UInt64) -> Symbol? {
-            var lo = 0, hi = sorted.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if sorted[mid].address <= address { lo = mid + 1 } else { hi = mid }
-            }
-            var i = lo - 1
-            // Among symbols at the same address prefer one whose size covers it.
-            while i >= 0 {
-                let s = sorted[i]
-                if s.size > 0 ? address < s.address + s.size : true { return s }
-                if i > 0, sorted[i - 1].address == s.address { i -= 1; continue }
-                return nil
-            }
-            return nil
-        }
-
-        /// Every symbol called `name` (binary search over a strcmp order).
-        func named(_ name: String) -> [Symbol] {
-            let order = nameOrder ?? buildNameOrder()
-            return name.withCString { key -> [Symbol] in
-                var lo = 0, hi = order.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if strcmp(sorted[Int(order[mid])].cName, key) < 0 { lo = mid + 1 } else { hi = mid }
-                }
-                var out: [Symbol] = []
-                while lo < order.count, strcmp(sorted[Int(order[lo])].cName, key) == 0 {
-                    out.append(sorted[Int(order[lo])])
-                    lo += 1
-                }
-                return out
-            }
-        }
-
-        private func buildNameOrder() -> [Int32] {
-            let syms = sorted
-            let order = (0..<Int32(syms.count)).sorted { strcmp(syms[Int($0)].cName, syms[Int($1)].cName) < 0 }
-            nameOrder = order
-            return order
-        }
-    }
-
     private func symbolIndex(_ name: String) -> SymbolIndex? {
         if let idx = symbols[name] { return idx }
         guard let mod = modules[name] else { return nil }
+        guard var list = Self.linkedSymbols(mod) ?? Self.relocatedSymbols(mod) else { return nil }
+        list.reverse() // see SymbolIndex.Symbol.rank: later entries first
+        let idx = SymbolIndex(consume list)
+        symbols[name] = idx
+        return idx
+    }
+
+    /// Whether a symbol belongs in the index: functions, objects and asm
+    /// labels that are defined, not `$x`-style mapping symbols.
+    static func indexable(_ sym: GElf_Sym, name: UnsafePointer<CChar>, address: UInt64) -> SymbolIndex.Symbol? {
+        let type = lockscan_gelf_st_type(sym.st_info)
+        guard type == UInt8(STT_FUNC) || type == UInt8(STT_OBJECT) || type == UInt8(STT_NOTYPE),
+              sym.st_shndx != UInt16(SHN_UNDEF), address != 0, name.pointee != 0, name.pointee != 0x24 else { return nil }
+        let binding = lockscan_gelf_st_bind(sym.st_info)
+        let bindingRank: UInt8 = binding == UInt8(STB_GLOBAL) ? 0 : binding == UInt8(STB_WEAK) ? 1 : 2
+        return SymbolIndex.Symbol(address: address, size: sym.st_size, cName: name, rank: (sym.st_size == 0 ? 3 : 0) + bindingRank)
+    }
+
+    /// A vmlinux (ET_EXEC/ET_DYN) read straight from its `.symtab` through
+    /// libelf: symbol values are already addresses, and this is ~8× cheaper
+    /// than asking libdwfl symbol by symbol (which looks up each symbol's
+    /// section), a third of a one-address run otherwise.
+    static func linkedSymbols(_ mod: OpaquePointer) -> [SymbolIndex.Symbol]? {
+        var bias: GElf_Addr = 0
+        guard let elf = dwfl_module_getelf(mod, &bias) else { return nil }
+        var ehdr = GElf_Ehdr()
+        guard gelf_getehdr(elf, &ehdr) != nil, ehdr.e_type != UInt16(ET_REL) else { return nil }
+        var scn = elf_nextscn(elf, nil)
+        while let s = scn {
+            var shdr = GElf_Shdr()
+            if gelf_getshdr(s, &shdr) != nil, shdr.sh_type == UInt32(SHT_SYMTAB), shdr.sh_entsize > 0,
+               let data = elf_getdata(s, nil) {
+                let count = Int(shdr.sh_size / shdr.sh_entsize)
+                var list: [SymbolIndex.Symbol] = []
+                list.reserveCapacity(count)
+                for i in 0..<Int32(count) {
+                    var sym = GElf_Sym()
+                    guard gelf_getsym(data, i, &sym) != nil,
+                          let name = elf_strptr(elf, Int(shdr.sh_link), Int(sym.st_name)) else { continue }
+                    if let entry = indexable(sym, name: name, address: sym.st_value &+ bias) { list.append(entry) }
+                }
+                return list
+            }
+            scn = elf_nextscn(elf, s)
+        }
+        return nil
+    }
+
+    /// A module (ET_REL): libdwfl places its sections, so it gives the addresses.
+    static func relocatedSymbols(_ mod: OpaquePointer) -> [SymbolIndex.Symbol]? {
         let n = dwfl_module_getsymtab(mod)
         guard n > 0 else { return nil }
-        var list: [Symbol] = []
+        var list: [SymbolIndex.Symbol] = []
         list.reserveCapacity(Int(n))
         for i in 0..<n {
             var sym = GElf_Sym()
@@ -234,15 +218,10 @@ public final class KernelDebugInfo {
             var shndx: GElf_Word = 0
             var elf: OpaquePointer?
             var bias: Dwarf_Addr = 0
-            guard let cname = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, &elf, &bias) else { continue }
-            let type = lockscan_gelf_st_type(sym.st_info)
-            guard type == UInt8(STT_FUNC) || type == UInt8(STT_OBJECT) || type == UInt8(STT_NOTYPE),
-                  sym.st_shndx != UInt16(SHN_UNDEF), addr != 0, cname.pointee != 0, cname.pointee != 0x24 else { continue }
-            list.append(Symbol(address: addr, size: sym.st_size, cName: cname))
+            guard let name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, &elf, &bias) else { continue }
+            if let entry = indexable(sym, name: name, address: addr) { list.append(entry) }
         }
-        let idx = SymbolIndex(list)
-        symbols[name] = idx
-        return idx
+        return list
     }
 
     /// The address of `symbol+offset` in `module` (vmlinux when nil). Several
@@ -262,27 +241,12 @@ public final class KernelDebugInfo {
         symbolIndex(module ?? "vmlinux")?.named(name).map { ($0.address, $0.size) }
     }
 
-    /// The symbol containing an address of `module`.
-    ///
-    /// The first few lookups ask libdwfl directly (a linear scan in C, cheap
-    /// once); sorting the ~150,000-symbol table pays off only for more.
+    /// The symbol containing an address of `module` (the index is built on
+    /// the first question; see `SymbolIndex` for why not libdwfl's lookup).
     public func symbol(at address: UInt64, module: String? = nil) -> (name: String, offset: UInt64, size: UInt64)? {
-        let name = module ?? "vmlinux"
-        if symbols[name] == nil, directLookups < 32, let mod = modules[name] {
-            directLookups += 1
-            var offset: GElf_Off = 0
-            var sym = GElf_Sym()
-            var shndx: GElf_Word = 0
-            var elf: OpaquePointer?
-            var bias: Dwarf_Addr = 0
-            guard let cname = dwfl_module_addrinfo(mod, address, &offset, &sym, &shndx, &elf, &bias) else { return nil }
-            return (String(cString: cname), offset, sym.st_size)
-        }
-        guard let idx = symbolIndex(name), let s = idx.containing(address) else { return nil }
+        guard let idx = symbolIndex(module ?? "vmlinux"), let s = idx.containing(address) else { return nil }
         return (s.name, address - s.address, s.size)
     }
-
-    private var directLookups = 0
 
     // MARK: - symbolization
 

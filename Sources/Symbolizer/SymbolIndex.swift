@@ -1,0 +1,184 @@
+import Foundation
+
+/// The function and object symbols of one module: by address (which symbol
+/// holds a return address) and by name (where `func+0x18/0x90` points).
+///
+/// libdwfl answers both with a scan of the whole table that also looks up
+/// each symbol's section, ~1.5 ms per question on a distribution kernel's
+/// ~120,000 symbols. Here the first few questions scan a compact copy of the
+/// table (~0.2 ms each); only a caller that keeps asking pays for the sorted
+/// order (a radix sort, ~8 ms) or the name hash table, so a one-address run
+/// stays close to eu-addr2line's start-up while a batch gets O(log n).
+final class SymbolIndex {
+    /// One ELF symbol. The name points into libelf's string table, which
+    /// lives as long as the Dwfl: no String is made until one is asked for.
+    struct Symbol {
+        var address: UInt64
+        var cName: UnsafePointer<CChar>
+        /// 32 bits (no kernel symbol is 4 GiB long) keep a symbol at 24
+        /// bytes: building the index is mostly page faults.
+        var size32: UInt32
+        /// Preference among symbols at one address, lower first: sized
+        /// GLOBAL, WEAK, LOCAL, then sizeless ones in that order. Among
+        /// equal ranks the later symbol-table entry wins, as in
+        /// llvm-symbolizer (`__x64_sys_getpid` over its `__ia32_` alias).
+        var rank: UInt8
+
+        init(address: UInt64, size: UInt64, cName: UnsafePointer<CChar>, rank: UInt8) {
+            self.address = address
+            self.cName = cName
+            size32 = UInt32(clamping: size)
+            self.rank = rank
+        }
+
+        var size: UInt64 { UInt64(size32) }
+        var name: String { String(cString: cName) }
+    }
+
+    /// In symbol-table order reversed (later entries first, see `rank`).
+    private let table: [Symbol]
+    private var addressQuestions = 0
+    private var nameQuestions = 0
+    /// How many questions a scan answers before the index is built.
+    static let scansBeforeIndex = 16
+    /// By address, then rank, then later table entry first.
+    private lazy var sorted: [Symbol] = Self.radixSorted(table)
+    private lazy var names = NameTable(table.map(\.cName))
+
+    init(_ symbols: consuming [Symbol]) {
+        table = symbols
+    }
+
+    /// The symbol containing `address`: among the symbols at the nearest
+    /// address at or below it, the best-ranked one that covers it (sizes of
+    /// 0 cover up to the next symbol).
+    func containing(_ address: UInt64) -> Symbol? {
+        addressQuestions += 1
+        return addressQuestions <= Self.scansBeforeIndex ? scanContaining(address) : sortedContaining(address)
+    }
+
+    func scanContaining(_ address: UInt64) -> Symbol? {
+        var best: Symbol?
+        for s in table where s.address <= address && (s.size == 0 || address < s.address + s.size) {
+            guard let b = best else { best = s; continue }
+            if s.address > b.address || (s.address == b.address && s.rank < b.rank) { best = s }
+        }
+        // A sized symbol nearer than the best that does not cover the
+        // address hides it, as in the sorted lookup.
+        if let b = best, table.contains(where: { $0.address > b.address && $0.address <= address && $0.size > 0 }) { return nil }
+        return best
+    }
+
+    func sortedContaining(_ address: UInt64) -> Symbol? {
+        let sorted = self.sorted
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid].address <= address { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        var first = lo - 1
+        while first > 0, sorted[first - 1].address == sorted[lo - 1].address { first -= 1 }
+        return sorted[first..<lo].first { $0.size == 0 || address < $0.address + $0.size }
+    }
+
+    /// Every symbol called `name`, in address order.
+    func named(_ name: String) -> [Symbol] {
+        nameQuestions += 1
+        if nameQuestions <= Self.scansBeforeIndex {
+            return name.withCString { key in table.filter { strcmp($0.cName, key) == 0 } }
+                .sorted { $0.address < $1.address }
+        }
+        return names.indexes(of: name).map { table[$0] }.sorted { $0.address < $1.address }
+    }
+
+    /// LSD radix sort, a byte a pass, stable: rank first, then the address
+    /// from its low byte up. All histograms come from one read of the
+    /// input, and a byte every address shares (the kernel's ffffffff top)
+    /// costs no pass. The caller passes the table reversed, so among equals
+    /// the later entry comes first.
+    static func radixSorted(_ symbols: consuming [Symbol]) -> [Symbol] {
+        let n = symbols.count
+        guard n > 1 else { return symbols }
+        var a = symbols
+        var b = [Symbol](unsafeUninitializedCapacity: n) { _, count in count = 0 }
+        b.append(contentsOf: repeatElement(a[0], count: n))
+        // Histogram 0 is the rank, 1...8 the address bytes.
+        var counts = [Int](repeating: 0, count: 9 * 256)
+        for s in a {
+            counts[Int(s.rank)] += 1
+            for d in 0..<8 { counts[256 * (d + 1) + Int((s.address >> UInt64(8 * d)) & 0xff)] += 1 }
+        }
+        for h in 0..<9 {
+            let histogram = counts[(256 * h)..<(256 * h + 256)]
+            if histogram.contains(n) { continue }
+            var next = [Int](repeating: 0, count: 256)
+            var sum = 0
+            for (i, c) in histogram.enumerated() {
+                next[i] = sum
+                sum += c
+            }
+            let shift = UInt64(8 * max(h - 1, 0))
+            a.withUnsafeBufferPointer { src in
+                b.withUnsafeMutableBufferPointer { dst in
+                    for s in src {
+                        let d = h == 0 ? Int(s.rank) : Int((s.address >> shift) & 0xff)
+                        dst[next[d]] = s
+                        next[d] += 1
+                    }
+                }
+            }
+            swap(&a, &b)
+        }
+        return a
+    }
+
+    /// Open addressing over the names' FNV-1a hashes; a hit is confirmed
+    /// with strcmp, so a collision costs a probe, never a wrong answer.
+    struct NameTable {
+        private var slots: [Int32]
+        private var hashes: [UInt32]
+        private let names: [UnsafePointer<CChar>]
+        private let mask: Int
+
+        init(_ names: [UnsafePointer<CChar>]) {
+            self.names = names
+            var capacity = 16
+            while capacity < names.count * 2 { capacity <<= 1 }
+            mask = capacity - 1
+            slots = [Int32](repeating: -1, count: capacity)
+            hashes = [UInt32](repeating: 0, count: names.count)
+            for (i, n) in names.enumerated() {
+                let h = Self.hash(n)
+                hashes[i] = h
+                var slot = Int(h) & mask
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(i)
+            }
+        }
+
+        func indexes(of name: String) -> [Int] {
+            name.withCString { key in
+                let h = Self.hash(key)
+                var out: [Int] = []
+                var slot = Int(h) & mask
+                while slots[slot] >= 0 {
+                    let i = Int(slots[slot])
+                    if hashes[i] == h, strcmp(names[i], key) == 0 { out.append(i) }
+                    slot = (slot + 1) & mask
+                }
+                return out
+            }
+        }
+
+        static func hash(_ s: UnsafePointer<CChar>) -> UInt32 {
+            var h: UInt32 = 2_166_136_261
+            var p = UnsafeRawPointer(s).assumingMemoryBound(to: UInt8.self)
+            while p.pointee != 0 {
+                h = (h ^ UInt32(p.pointee)) &* 16_777_619
+                p += 1
+            }
+            return h
+        }
+    }
+}

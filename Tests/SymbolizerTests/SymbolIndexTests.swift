@@ -1,0 +1,57 @@
+import Foundation
+@testable import Symbolizer
+import XCTest
+
+/// The index answers its first questions by scanning and later ones from a
+/// radix-sorted copy: both must give the same symbol for every address, or
+/// a log's answers would depend on how many frames came before.
+final class SymbolIndexTests: XCTestCase {
+    /// Names live as long as the test process, like libelf's string table.
+    static func name(_ s: String) -> UnsafePointer<CChar> { UnsafePointer(strdup(s)!) }
+
+    func testScanAndSortedLookupsAgreeOnAliasesSizelessLabelsAndGaps() {
+        var rng = SplitMix(seed: 7)
+        var symbols: [SymbolIndex.Symbol] = []
+        var address: UInt64 = 0xffff_ffff_8100_0000
+        for i in 0..<3000 {
+            address += rng.next() % 64
+            let size = rng.next() % 4 == 0 ? 0 : 1 + rng.next() % 96
+            let rank = UInt8(rng.next() % 3) + (size == 0 ? 3 : 0)
+            symbols.append(.init(address: address, size: size, cName: Self.name("f\(i)"), rank: rank))
+            if rng.next() % 5 == 0 { // an alias: same address and size
+                symbols.append(.init(address: address, size: size, cName: Self.name("alias\(i)"), rank: rank))
+            }
+        }
+        // Per-CPU variables sit at small addresses in a vmlinux.
+        symbols.append(.init(address: 0x1a000, size: 8, cName: Self.name("percpu_var"), rank: 0))
+        let index = SymbolIndex(symbols)
+        var answered = 0
+        for _ in 0..<4000 {
+            let probe = rng.next() % 8 == 0 ? 0x1a000 + rng.next() % 16 : 0xffff_ffff_8100_0000 + rng.next() % (address - 0xffff_ffff_8100_0000 + 200)
+            let scanned = index.scanContaining(probe)
+            let sorted = index.sortedContaining(probe)
+            XCTAssertEqual(scanned?.name, sorted?.name, "0x\(String(probe, radix: 16))")
+            if scanned != nil { answered += 1 }
+        }
+        XCTAssertGreaterThan(answered, 2000, "most probes fall inside a symbol")
+    }
+
+    func testLaterAliasAndSizedSymbolWinAsInLLVMSymbolizer() {
+        let index = SymbolIndex([
+            .init(address: 0x2000, size: 12, cName: Self.name("__x64_sys_getpid"), rank: 0),
+            .init(address: 0x2000, size: 12, cName: Self.name("__ia32_sys_getpid"), rank: 0),
+            .init(address: 0x1000, size: 0, cName: Self.name("_stext"), rank: 3),
+            .init(address: 0x1000, size: 0x68, cName: Self.name("startup_64"), rank: 0),
+        ])
+        for ask in [index.scanContaining, index.sortedContaining] {
+            XCTAssertEqual(ask(0x2004)?.name, "__x64_sys_getpid")
+            XCTAssertEqual(ask(0x1010)?.name, "startup_64")
+            XCTAssertEqual(ask(0x1070)?.name, "_stext", "a sizeless label reaches the next symbol")
+            XCTAssertNil(ask(0xfff))
+        }
+        XCTAssertEqual(index.named("_stext").map(\.address), [0x1000])
+        for _ in 0..<SymbolIndex.scansBeforeIndex { _ = index.named("x") }
+        XCTAssertEqual(index.named("__ia32_sys_getpid").map(\.address), [0x2000], "the hash table answers the same")
+        XCTAssertEqual(index.named("nope").count, 0)
+    }
+}
