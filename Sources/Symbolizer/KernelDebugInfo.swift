@@ -208,10 +208,22 @@ public final class KernelDebugInfo {
 
     /// A module (ET_REL): libdwfl places its sections, so it gives the addresses.
     static func relocatedSymbols(_ mod: OpaquePointer) -> [SymbolIndex.Symbol]? {
-        let n = dwfl_module_getsymtab(mod)
-        guard n > 0 else { return nil }
         var list: [SymbolIndex.Symbol] = []
-        list.reserveCapacity(Int(n))
+        let complete = forEachSymbol(mod) { name, sym, addr, _ in
+            if let entry = indexable(sym, name: name, address: addr) { list.append(entry) }
+            return true
+        }
+        return complete && !list.isEmpty ? list : nil
+    }
+
+    /// Every symbol libdwfl reports (name, ELF symbol, address as placed,
+    /// section index) until `body` returns false; false when the module has
+    /// no symbol table or `body` stopped.
+    @discardableResult
+    static func forEachSymbol(_ mod: OpaquePointer,
+                              _ body: (UnsafePointer<CChar>, GElf_Sym, GElf_Addr, GElf_Word) -> Bool) -> Bool {
+        let n = dwfl_module_getsymtab(mod)
+        guard n > 0 else { return false }
         for i in 0..<n {
             var sym = GElf_Sym()
             var addr: GElf_Addr = 0
@@ -219,9 +231,9 @@ public final class KernelDebugInfo {
             var elf: OpaquePointer?
             var bias: Dwarf_Addr = 0
             guard let name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, &elf, &bias) else { continue }
-            if let entry = indexable(sym, name: name, address: addr) { list.append(entry) }
+            if !body(name, sym, addr, shndx) { return false }
         }
-        return list
+        return true
     }
 
     /// The address of `symbol+offset` in `module` (vmlinux when nil). Several
@@ -234,6 +246,51 @@ public final class KernelDebugInfo {
         let matching = size.map { s in candidates.filter { $0.size == s } } ?? candidates
         let chosen = matching.count == 1 ? matching[0] : (candidates.count == 1 ? candidates[0] : nil)
         return chosen.map { $0.address + offset }
+    }
+
+    /// A module function's offset from the start of the module's code as
+    /// the kernel lays it out, and its size: code sections (allocated and
+    /// executable, `.init*` excluded, which go to a separate area) in file
+    /// order, each at the running size rounded up to its alignment — what
+    /// `layout_sections()` in kernel/module/main.c does. nil for vmlinux,
+    /// an unknown name, or a name defined twice.
+    public func moduleCodeOffset(symbol: String, module: String) -> (offset: UInt64, size: UInt64)? {
+        guard module != "vmlinux", let mod = modules[module] else { return nil }
+        let layout = codeLayouts[module] ?? Self.codeLayout(mod)
+        codeLayouts[module] = layout
+        var found: (offset: UInt64, size: UInt64)?
+        var unique = true
+        Self.forEachSymbol(mod) { name, sym, _, shndx in
+            guard strcmp(name, symbol) == 0, let base = layout[shndx] else { return true }
+            unique = found == nil
+            found = (base + sym.st_value, sym.st_size)
+            return unique
+        }
+        return unique ? found : nil
+    }
+
+    private var codeLayouts: [String: [UInt32: UInt64]] = [:]
+
+    static func codeLayout(_ mod: OpaquePointer) -> [UInt32: UInt64] {
+        var bias: GElf_Addr = 0
+        var stringsIndex = 0
+        guard let elf = dwfl_module_getelf(mod, &bias), elf_getshdrstrndx(elf, &stringsIndex) == 0 else { return [:] }
+        var layout: [UInt32: UInt64] = [:]
+        var size: UInt64 = 0
+        var scn = elf_nextscn(elf, nil)
+        while let s = scn {
+            var shdr = GElf_Shdr()
+            let flags = UInt64(SHF_ALLOC) | UInt64(SHF_EXECINSTR)
+            if gelf_getshdr(s, &shdr) != nil, shdr.sh_flags & flags == flags,
+               let name = elf_strptr(elf, stringsIndex, Int(shdr.sh_name)), strncmp(name, ".init", 5) != 0 {
+                let align = max(shdr.sh_addralign, 1)
+                let offset = (size + align - 1) / align * align
+                layout[UInt32(elf_ndxscn(s))] = offset
+                size = offset + shdr.sh_size
+            }
+            scn = elf_nextscn(elf, s)
+        }
+        return layout
     }
 
     /// Every [start, start+size) of the symbols called `name`.

@@ -15,6 +15,7 @@ import LockscanKit
 public final class StackAnnotator {
     public let kernel: KernelDebugInfo
     public private(set) var slide: KaslrOffset?
+    public private(set) var moduleBases = ModuleLoadBase()
     public private(set) var notes: [String] = []
     public private(set) var errors: [String] = []
     private var exceptionRIPs: Set<UInt64> = []
@@ -34,6 +35,7 @@ public final class StackAnnotator {
         } else {
             findSlide(parsed.compactMap(\.frame))
         }
+        findModuleBases(lines, parsed.compactMap(\.frame))
         var out: [String] = []
         out.reserveCapacity(lines.count)
         for (line, p) in zip(lines, parsed) {
@@ -126,6 +128,21 @@ public final class StackAnnotator {
         if let s = slide { notes.append("KASLR slide 0x\(String(s.slide, radix: 16)) from \(s.method.rawValue)") }
     }
 
+    /// Module frames with absolute addresses only (crash `bt`): see ModuleLoadBase.
+    private func findModuleBases(_ lines: [String], _ frames: [Frame]) {
+        let moduleFrames = frames.filter { $0.module != nil && $0.offset == nil && $0.address != nil }
+        guard !moduleFrames.isEmpty else { return }
+        moduleBases = ModuleLoadBase(lines: lines, frames: moduleFrames, kernel: kernel)
+        notes += moduleBases.notes
+        for module in Set(moduleFrames.compactMap(\.module)).sorted() {
+            if moduleBases.listed[module] != nil {
+                notes.append("module \(module): function addresses from \(ModuleLoadBase.Method.symbolListing.rawValue)")
+            } else if let b = moduleBases.bases[module] {
+                notes.append("module \(module): loaded at 0x\(String(b.base, radix: 16)) (\(b.method.rawValue))")
+            }
+        }
+    }
+
     /// Uses a `Kernel Offset:` line seen in the input.
     public func useKernelOffset(_ offset: KaslrOffset) {
         slide = offset
@@ -136,6 +153,9 @@ public final class StackAnnotator {
         var link: UInt64?
         if let name = f.function, let off = f.offset {
             link = kernel.address(symbol: name, offset: off, size: f.size, module: f.module)
+        }
+        if link == nil, let name = f.function, let off = moduleBases.offset(of: f, kernel: kernel) {
+            link = kernel.address(symbol: name, offset: off, size: nil, module: f.module)
         }
         if link == nil, f.module == nil, let raw = f.address.flatMap({ UInt64($0.dropFirst(2), radix: 16) }), let s = slide {
             link = UInt64(bitPattern: Int64(bitPattern: raw) &- s.slide)

@@ -70,4 +70,44 @@ final class StackAnnotatorTests: XCTestCase {
         bad.append(Frame(function: "outer", address: "0x1"))
         XCTAssertThrowsError(try KaslrOffset.intersecting(bad, in: k).get())
     }
+
+    /// crash `bt` prints module frames as `func at ADDR [mod]`: the module's
+    /// load address comes from `sym -m`, the `mod` table, or the frames.
+    func testCrashModuleFramesArePlacedByListingTableOrIntersection() throws {
+        let k = try KernelDebugInfo(vmlinux: try Fixtures.executable(), modules: [try Fixtures.relocatable()])
+        let base: UInt64 = 0xffff_ffff_c055_1000
+        let outer = try XCTUnwrap(k.moduleCodeOffset(symbol: "outer", module: "fixture_mod"))
+        let helper = try XCTUnwrap(k.moduleCodeOffset(symbol: "helper", module: "fixture_mod"))
+        func hex(_ v: UInt64) -> String { String(v, radix: 16) }
+        let bt = [
+            "crash> bt 93",
+            "PID: 93       TASK: ffff8c07019b4180  CPU: 0    COMMAND: \"fixture\"",
+            " #0 [ffffce22003e3f08] outer at \(hex(base + outer.offset + 0x30)) [fixture_mod]",
+            " #1 [ffffce22003e3f10] helper at \(hex(base + helper.offset + 0x9)) [fixture_mod]",
+        ]
+        // The position the frame must get: outer+0x30 and helper+0x9 are return addresses.
+        let expected = try [("outer", 0x30), ("helper", 0x9)].map { name, off -> String in
+            let link = try XCTUnwrap(k.address(symbol: name, offset: UInt64(off), size: nil, module: "fixture_mod"))
+            let s = k.symbolize(link - 1, module: "fixture_mod")
+            return "«\(try XCTUnwrap(s.frames.last?.file)):\(try XCTUnwrap(s.frames.last?.line))»"
+        }
+        let mod = ["crash> mod", "     MODULE       NAME                 BASE         SIZE  OBJECT FILE",
+                   "ffffffffc0553040  fixture_mod  \(hex(base))  16384  (not loaded)  [CONFIG_KALLSYMS]"]
+        let listing = ["crash> sym -m fixture_mod", "\(hex(base)) MODULE START: fixture_mod",
+                       "\(hex(base + outer.offset)) (T) outer", "\(hex(base + helper.offset)) (t) helper"]
+        for (evidence, method) in [(listing, "sym -m"), (mod, "BASE column"), ([], "intersection")] {
+            let annotator = StackAnnotator(kernel: k)
+            let out = annotator.annotate(evidence + bt)
+            XCTAssertTrue(out.contains { $0.contains("] outer at ") && $0.hasSuffix(expected[0]) }, "\(method): \(out)")
+            XCTAssertTrue(out.contains { $0.contains("] helper at ") && $0.hasSuffix(expected[1]) }, "\(method): \(out)")
+            XCTAssertTrue(annotator.notes.contains { $0.contains("fixture_mod") && $0.contains(method) }, "\(annotator.notes)")
+        }
+        // Frames that no single load address explains are left alone, with a note.
+        var contradictory = bt
+        contradictory[3] = " #1 [ffffce22003e3f10] helper at \(hex(base + 0x10_0000)) [fixture_mod]"
+        let annotator = StackAnnotator(kernel: k)
+        let out = annotator.annotate(contradictory)
+        XCTAssertFalse(out.contains { $0.contains("[fixture_mod] «") }, "\(out)")
+        XCTAssertTrue(annotator.notes.contains { $0.contains("no load address") }, "\(annotator.notes)")
+    }
 }
