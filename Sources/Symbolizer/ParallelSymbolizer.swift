@@ -17,7 +17,8 @@ public enum ParallelSymbolizer {
         // Each worker takes a contiguous stretch of addresses, so each CU is
         // indexed by one worker only (random addresses dealt round-robin made
         // both workers index nearly every CU, and doubled the memory).
-        let order = tokens.indices.sorted { Self.sortKey(tokens[$0]) < Self.sortKey(tokens[$1]) }
+        let keys = tokens.map(Self.sortKey)
+        let order = tokens.indices.sorted { keys[$0] < keys[$1] }
         let chunk = (order.count + n - 1) / n
         DispatchQueue.concurrentPerform(iterations: n) { w in
             let kernel: KernelDebugInfo
