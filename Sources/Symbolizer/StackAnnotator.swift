@@ -168,6 +168,8 @@ public final class StackAnnotator {
         // A return address at offset 0 has no call before it in this function
         // (entry points such as ret_from_fork+0x0): look it up where it is.
         let lookup = isIP || address == 0 || f.offset == 0 ? address : address - 1
-        return kernel.symbolize(lookup, module: f.module)
+        // The printed name is the one to keep when the lookup stays inside it.
+        let printed = f.offset.map { $0 > 0 || isIP } == true ? f.function : nil
+        return kernel.symbolize(lookup, module: f.module, symbolName: printed)
     }
 }
