@@ -22,7 +22,7 @@ public final class HostVirtAnalyzer: Analyzer {
         eventKinds: ["qemu_start", "qemu_shutdown", "qemu_signal", "domain_tainted", "libvirt_monitor_eof",
                      "migration_failed", "libvirt_log_busy", "qmp_stop", "qmp_resume", "guest_panicked",
                      "guest_reset", "guest_shutdown", "qmp_migration", "qmp_watchdog"],
-        triggers: ["starting up libvirt", "shutting down, reason=", "terminating on signal", "End of file from monitor",
+        triggers: ["starting up libvirt", "shutting down", "terminating on signal", "End of file from monitor",
                    "migration job", "Cannot open log file", "is tainted: ", "\"event\"", " for domain "],
         examples: examples,
         make: { HostVirtAnalyzer() })
@@ -128,6 +128,10 @@ public final class HostVirtAnalyzer: Analyzer {
             e.details["reason"] = reason
             return e
         }
+        if text == "shutting down" {
+            // libvirt before 3.x gave no reason.
+            return event(record, kind: "qemu_shutdown", title: "qemu shutting down", severity: .info)
+        }
         if let r = text.range(of: "terminating on signal ") {
             // qemu-system-x86_64: terminating on signal 15 from pid 18436 (libvirtd)
             let rest = text[r.upperBound...]
@@ -221,10 +225,12 @@ public final class HostVirtAnalyzer: Analyzer {
             Domain id=12 is tainted: high-privileges
             2017-03-16T08:10:02.113000Z qemu-system-x86_64: terminating on signal 15 from pid 1873
             2017-03-16 08:10:02.514+0000: shutting down, reason=destroyed
+            2017-03-16 08:10:05.001+0000: shutting down
             """, expect: [.init(kind: "qemu_start", title: "qemu started: vm105 (qemu 2.5.0, libvirt 1.3.1)", severity: .info, line: 1),
                           .init(kind: "domain_tainted", severity: .info, line: 3),
                           .init(kind: "qemu_signal", title: "qemu terminating on signal 15", severity: .warning, line: 4),
-                          .init(kind: "qemu_shutdown", title: "qemu shutting down, reason=destroyed", severity: .info, line: 5)]),
+                          .init(kind: "qemu_shutdown", title: "qemu shutting down, reason=destroyed", severity: .info, line: 5),
+                          .init(kind: "qemu_shutdown", title: "qemu shutting down", severity: .info, line: 6)]),
         AnalyzerExample("libvirt 9 domain log: one word per line", """
             2026-11-22 03:02:29.412+0000: starting up libvirt version: 9.0.0, package: 9.0.0-4+deb12u2 (Debian), qemu version: 7.2.22Debian 1:7.2+dfsg-7+deb12u18+b3, kernel: 6.18.44-fc-v657, hostname: vm
             LC_ALL=C \\

@@ -117,7 +117,7 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             var e = Event(analyzer: Self.descriptor.id, kind: "hyperv_enlightenments_missing",
                           title: "Hyper-V enlightenments missing for \(name) (\(smp.vcpus) vCPUs): no \(spelled.joined(separator: ", "))",
                           severity: isBugcheck ? .warning : .info, source: SourceLocation(g.at), time: g.at.clock,
-                          evidence: [g.cpuLine] + (g.smpLine.map { [$0] } ?? []) + [crash.text],
+                          evidence: [g.cpuLine] + (g.smpLine.map { $0 == g.cpuLine ? [] : [$0] } ?? []) + [crash.text],
                           explanation: Self.explanation)
             e.details["guest"] = name
             e.details["vcpus"] = String(smp.vcpus)

@@ -93,7 +93,8 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer {
         }
         guard var e = pending else { return .idle }
         linesInBlock += 1
-        if linesInBlock > 600 || trimmed.hasPrefix("Followup:") {
+        // The summary's own "Followup:" comes before `!analyze -v`; wait for its block.
+        if linesInBlock > 600 || (trimmed.hasPrefix("Followup:") && !startedBySummary) {
             flush(emit)
             return .idle
         }
