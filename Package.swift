@@ -14,6 +14,9 @@ let analyzers: [(module: String, folder: String)] = [
     ("WorkqueueLockupAnalyzer", "WorkqueueLockup"),
     ("SpinlockLockupAnalyzer", "SpinlockLockup"),
     ("CPUBacktracesAnalyzer", "CPUBacktraces"),
+    ("WindowsClockWatchdogAnalyzer", "WindowsClockWatchdog"),
+    ("HostVirtAnalyzer", "HostVirt"),
+    ("HyperVEnlightenmentCheck", "HyperVEnlightenmentCheck"),
 ]
 
 let kit: Target.Dependency = .product(name: "LockscanKit", package: "LockscanKit")

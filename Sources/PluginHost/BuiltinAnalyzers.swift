@@ -1,13 +1,16 @@
 import ClocksourceAnalyzer
 import CPUBacktracesAnalyzer
 import HardLockupAnalyzer
+import HostVirtAnalyzer
 import HungTaskAnalyzer
+import HyperVEnlightenmentCheck
 import LockscanKit
 import RCUStallAnalyzer
 import RqLockDeadlockAnalyzer
 import RTThrottlingAnalyzer
 import SoftLockupAnalyzer
 import SpinlockLockupAnalyzer
+import WindowsClockWatchdogAnalyzer
 import WorkqueueLockupAnalyzer
 
 /// Every analyzer built into lockscan, in report order. Adding one: a module
@@ -24,5 +27,8 @@ public enum BuiltinAnalyzers {
         RTThrottlingAnalyzer.descriptor,
         ClocksourceAnalyzer.descriptor,
         CPUBacktracesAnalyzer.descriptor,
+        WindowsClockWatchdogAnalyzer.descriptor,
+        HostVirtAnalyzer.descriptor,
+        HyperVEnlightenmentCheck.descriptor,
     ]
 }

@@ -81,13 +81,24 @@ struct Scan: ParsableCommand {
             summaries.append(summary)
             for d in summary.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
         }
+        // Conclusions that needed several inputs (a guest crash in one file,
+        // its qemu configuration in another) come after the last one.
+        var runEvents: [Event] = []
+        let runDiagnostics = engine.finishRun { event in
+            if ndjson && !group { out.write(JSONRendering.line(event)); out.flush() } else { runEvents.append(event) }
+            if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
+        }
+        if ndjson && group { for e in runEvents { out.write(JSONRendering.line(e)) } }
+        if !json && !ndjson && !markdown { for e in runEvents { out.write(text.render(e)) } }
+        allEvents += runEvents
+        for d in runDiagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
         let report = ScanReport(inputs: summaries, events: allEvents)
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
         if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count)) }
         out.flush()
 
-        if symbolizerFailed || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) { throw ExitCode(2) }
+        if symbolizerFailed || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
         if let worst, worst >= failOn { throw ExitCode(1) }
     }
 }

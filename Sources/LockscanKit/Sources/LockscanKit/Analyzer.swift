@@ -56,18 +56,34 @@ public struct AnalyzerDescriptor: Sendable {
     /// analyzers that cannot say better may do it).
     public var triggers: [String]
     public var examples: [AnalyzerExample]
+    public var scope: AnalyzerScope
     public var make: @Sendable () -> any Analyzer
 
     public init(id: String, title: String, explanation: String, eventKinds: [String], triggers: [String],
-                examples: [AnalyzerExample], make: @escaping @Sendable () -> any Analyzer) {
+                examples: [AnalyzerExample], scope: AnalyzerScope = .input,
+                make: @escaping @Sendable () -> any Analyzer) {
         self.id = id
         self.title = title
         self.explanation = explanation
         self.eventKinds = eventKinds
         self.triggers = triggers
         self.examples = examples
+        self.scope = scope
         self.make = make
     }
+}
+
+/// How long one analyzer instance lives.
+public enum AnalyzerScope: Sendable {
+    /// A fresh instance per input file; `finish` at the end of each file.
+    /// Right for everything a log shows by itself.
+    case input
+    /// One instance sees the records of every input of a scan, in input order,
+    /// and `finish` runs once after the last input (`ScanEngine.finishRun`).
+    /// For conclusions that need two files: a guest's crash in one, the host's
+    /// configuration of that guest in another. Records carry `inputIndex`, and
+    /// `SourceLocation(record)` remembers it, so events still name their file.
+    case run
 }
 
 /// The analyzer contract. An implementer must keep it:
@@ -87,6 +103,15 @@ public protocol Analyzer: AnyObject {
     func consume(_ record: Record, emit: (Event) -> Void) -> Interest
     /// End of input: emit whatever is pending or needs the whole file.
     func finish(emit: (Event) -> Void)
+    /// Problems with the input the analyzer could not get past (a report cut
+    /// off before its essential lines), read by the engine after `finish`.
+    /// Each becomes a diagnostic naming the file and line, and `scan` exits 2.
+    /// `file` is left empty: the engine fills it.
+    var inputDiagnostics: [Diagnostic] { get }
+}
+
+extension Analyzer {
+    public var inputDiagnostics: [Diagnostic] { [] }
 }
 
 extension SourceLocation {
@@ -94,13 +119,15 @@ extension SourceLocation {
     /// the input's name.
     public init(_ first: Record, through last: Int? = nil) {
         self.init(file: "", line: first.line, endLine: max(first.line, last ?? first.line), byteOffset: first.byteOffset)
+        inputIndex = first.inputIndex
     }
 }
 
 /// The C-ABI version external analyzers must export through
 /// `lockscan_plugin_abi_version`. Bumped whenever `Analyzer`, `Record`,
 /// `Event` or `PluginManifest` change in a way a compiled plugin would notice.
-public let lockscanPluginABIVersion: Int32 = 1
+/// 2: `Record.thread`, `AnalyzerDescriptor.scope`, `Analyzer.inputDiagnostics`.
+public let lockscanPluginABIVersion: Int32 = 2
 
 /// What a plugin's `lockscan_plugin_entry` returns (retained).
 public final class PluginManifest {

@@ -10,6 +10,9 @@ public enum InputFormat: String, Sendable, CaseIterable, Codable {
     case kmsg
     /// `journalctl -o json`: one JSON object per line.
     case journalJSON = "journal-json"
+    /// QMP events as qemu sends them, one JSON object per line
+    /// (`{"timestamp": {"seconds": …, "microseconds": …}, "event": "STOP"}`).
+    case qmp
     /// Lines taken as messages, no prefix parsing.
     case raw
 
@@ -27,6 +30,9 @@ public enum InputFormat: String, Sendable, CaseIterable, Codable {
                 if line.first == UInt8(ascii: "{") {
                     let s = String(decoding: line, as: UTF8.self)
                     if s.contains("\"MESSAGE\"") || s.contains("\"__REALTIME_TIMESTAMP\"") { return .journalJSON }
+                    // Only a file that starts with a QMP message is one: a text log may
+                    // quote one later.
+                    if checked == 0, (s.contains("\"event\"") && s.contains("\"timestamp\"")) || s.hasPrefix("{\"QMP\":") { return .qmp }
                 }
                 var sc = ByteScanner(line)
                 if LinePrefix.parseKmsg(&sc) != nil { return .kmsg }

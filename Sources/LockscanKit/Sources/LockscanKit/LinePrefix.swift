@@ -10,6 +10,8 @@ public struct LinePrefix: Sendable, Equatable {
     public var callerCPU: Int?
     public var level: Int?
     public var host: String?
+    /// libvirtd.log's thread id.
+    public var thread: Int?
     /// Byte index where the message starts.
     public var messageStart: Int = 0
 
@@ -33,6 +35,14 @@ public struct LinePrefix: Sendable, Equatable {
                     p.callerCPU = parsed.cpu
                 }
             }
+            _ = parseLibvirtStamp(&s, into: &p)
+            p.messageStart = s.pos
+            return p
+        }
+
+        // libvirt's own stamp, first: its `+0000: ` would otherwise read as an
+        // ISO stamp followed by a message starting with ':'.
+        if parseLibvirtStamp(&s, into: &p) {
             p.messageStart = s.pos
             return p
         }
@@ -93,8 +103,42 @@ public struct LinePrefix: Sendable, Equatable {
         if p.clock.monotonic != nil || p.callerID != nil || !p.clock.isEmpty || p.level != nil {
             s.skip(0x20)
         }
+        // libvirtd logging to journald/syslog (`… libvirtd[13914]: 2017-… : 13914: error : …`)
+        // or any outer column wrapped around a libvirt line: the inner stamp is
+        // libvirt's own, in UTC with milliseconds, so it wins over the outer one.
+        _ = parseLibvirtStamp(&s, into: &p)
         p.messageStart = s.pos
         return p
+    }
+
+    /// Whether a stamp from `parseISO` ends in `Z` or `±HH:MM`.
+    static func hasZone(_ iso: String) -> Bool {
+        if iso.hasSuffix("Z") { return true }
+        let tail = Array(iso.utf8.suffix(6))
+        return tail.count == 6 && (tail[0] == UInt8(ascii: "+") || tail[0] == UInt8(ascii: "-")) && tail[3] == UInt8(ascii: ":")
+    }
+
+    static let libvirtLevels = ["debug": 7, "info": 6, "warning": 4, "error": 3]
+
+    /// libvirt's prefix, `2017-03-15 06:03:48.180+0000: ` with a zone and a
+    /// colon right after it (libvirtd.log, qemu domain logs, `virsh
+    /// qemu-monitor-event --timestamp`), then in libvirtd.log `13914: error : `
+    /// (thread id and level, src/util/virlog.c). No other format in
+    /// FORMATS.md puts a colon right after a zoned stamp.
+    static func parseLibvirtStamp(_ s: inout ByteScanner, into p: inout LinePrefix) -> Bool {
+        var t = s
+        guard let first = t.peek, isDigit(first), let wall = parseISO(&t), hasZone(wall),
+              t.skip(UInt8(ascii: ":")), t.skip(0x20) else { return false }
+        p.clock.wall = wall
+        var l = t
+        if let tid = l.digits(max: 10), l.skip(":"), l.skip(0x20),
+           let name = l.word(until: { $0 == 0x20 }), let level = libvirtLevels[name], l.skip(" : ") {
+            p.thread = tid.value
+            p.level = level
+            t = l
+        }
+        s = t
+        return true
     }
 
     /// `> ` mail quoting and grep/editor line numbers (`11745 [ts] …`,

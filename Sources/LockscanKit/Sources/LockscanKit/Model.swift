@@ -55,12 +55,14 @@ public struct Record: Sendable, Equatable {
     public var level: Int?
     /// Host name from syslog/journal prefixes.
     public var host: String?
+    /// Thread id of the writer, from libvirtd.log's `2017-03-15 06:03:48.180+0000: 13914: error : …`.
+    public var thread: Int?
     /// The message without any prefix.
     public var text: String
 
     public init(inputIndex: Int = 0, line: Int, byteOffset: Int = 0, clock: Clock = Clock(),
                 callerID: String? = nil, callerCPU: Int? = nil, level: Int? = nil,
-                host: String? = nil, text: String) {
+                host: String? = nil, thread: Int? = nil, text: String) {
         self.inputIndex = inputIndex
         self.line = line
         self.byteOffset = byteOffset
@@ -69,6 +71,7 @@ public struct Record: Sendable, Equatable {
         self.callerCPU = callerCPU
         self.level = level
         self.host = host
+        self.thread = thread
         self.text = text
     }
 }
@@ -172,12 +175,22 @@ public struct SourceLocation: Codable, Sendable, Equatable {
     public var line: Int
     public var endLine: Int
     public var byteOffset: Int
+    /// Which input of the scan the location is in, so the engine can name the
+    /// file of an event that an analyzer spanning all inputs emits after the
+    /// last one (see `AnalyzerScope.run`). Not part of the output: `file` is.
+    var inputIndex: Int?
 
     public init(file: String, line: Int, endLine: Int, byteOffset: Int) {
         self.file = file
         self.line = line
         self.endLine = endLine
         self.byteOffset = byteOffset
+    }
+
+    enum CodingKeys: String, CodingKey { case file, line, endLine, byteOffset }
+
+    public static func == (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.file, a.line, a.endLine, a.byteOffset) == (b.file, b.line, b.endLine, b.byteOffset)
     }
 }
 

@@ -77,10 +77,45 @@ public final class ScanEngine {
         self.options = options
     }
 
+    /// Instances of `AnalyzerScope.run` analyzers, by descriptor index: one
+    /// per engine, fed by every `scan` call, finished by `finishRun`.
+    var runAnalyzers: [Int: any Analyzer] = [:]
+    /// Display names of the inputs scanned so far, by input index.
+    var inputNames: [Int: String] = [:]
+
+    func runAnalyzer(_ index: Int) -> any Analyzer {
+        if let a = runAnalyzers[index] { return a }
+        let a = descriptors[index].make()
+        runAnalyzers[index] = a
+        return a
+    }
+
+    /// After the last input: lets analyzers that span all inputs
+    /// (`AnalyzerScope.run`) emit what needed more than one file. Returns
+    /// their input diagnostics.
+    public func finishRun(emit: (Event) -> Void) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        for index in runAnalyzers.keys.sorted() {
+            let a = runAnalyzers[index]!
+            a.finish { e in
+                var e = e
+                e.source.file = e.source.inputIndex.flatMap { inputNames[$0] } ?? ""
+                emit(e)
+            }
+            for var d in a.inputDiagnostics {
+                if d.file.isEmpty { d.file = "(all inputs)" }
+                diagnostics.append(d)
+            }
+        }
+        runAnalyzers = [:]
+        return diagnostics
+    }
+
     /// Scans one input. Events go to `emit` as analyzers produce them; the
     /// summary carries the diagnostics.
     public func scan(_ input: InputSpec, inputIndex: Int = 0, emit: (Event) -> Void) -> InputSummary {
         let name = input.displayName
+        inputNames[inputIndex] = name
         var summary = InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [])
         let fd: Int32
         switch input {
@@ -121,6 +156,9 @@ final class InputRun {
     var summary: InputSummary
     var analyzers: [any Analyzer] = []
     var collecting: [Bool] = []
+    /// False for the shared instances of run-scoped analyzers, which must not
+    /// be finished at the end of this input.
+    var inputScoped: [Bool] = []
     var triggers: [[[UInt8]]] = []
     var allTriggers: [[UInt8]] = []
     var everyLine = false
@@ -138,8 +176,9 @@ final class InputRun {
         self.inputIndex = inputIndex
         self.emit = emit
         summary = InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [])
-        for d in engine.descriptors {
-            analyzers.append(d.make())
+        for (i, d) in engine.descriptors.enumerated() {
+            analyzers.append(d.scope == .run ? engine.runAnalyzer(i) : d.make())
+            inputScoped.append(d.scope == .input)
             collecting.append(false)
             let t = d.triggers.map { Array($0.utf8) }.filter { !$0.isEmpty }
             triggers.append(t)
@@ -161,7 +200,8 @@ final class InputRun {
 
     func emitEvent(_ e: Event) {
         var e = e
-        e.source.file = name
+        // A run-scoped analyzer may point at an earlier input.
+        e.source.file = e.source.inputIndex.flatMap { $0 == inputIndex ? nil : engine.inputNames[$0] } ?? name
         summary.events += 1
         emit(e)
     }
@@ -249,7 +289,10 @@ final class InputRun {
     }
 
     func finishAll() {
-        for a in analyzers { a.finish(emit: emitEvent) }
+        for (a, own) in zip(analyzers, inputScoped) where own {
+            a.finish(emit: emitEvent)
+            for d in a.inputDiagnostics { diagnose(d.line, d.message) }
+        }
         summary.lines = lineNumber
         if let p = decompressor {
             p.waitUntilExit()
@@ -298,7 +341,9 @@ final class InputRun {
     func processRegion(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
         var pos = from
         while pos < to {
-            if !everyLine && !collecting.contains(true) {
+            // A QMP log is parsed line by line anyway (and is small): every
+            // line is checked to be JSON, so a broken one is reported.
+            if !everyLine && format != .qmp && !collecting.contains(true) {
                 // Fast path: jump to the next line holding any trigger.
                 guard let next = triggerSearch.firstHit(buf, from: pos, to: to) else {
                     lineNumber += countNewlines(buf + pos, to - pos)
@@ -340,6 +385,12 @@ final class InputRun {
         case .journalJSON:
             if let r = JournalJSON.record(bytes, line: lineNumber, offset: offset, input: inputIndex) { deliver(r) }
             return
+        case .qmp:
+            switch QMPEventLine.record(bytes, line: lineNumber, offset: offset, input: inputIndex) {
+            case let .success(r): if let r { deliver(r) }
+            case let .failure(e): diagnose(lineNumber, e.message + "; line skipped")
+            }
+            return
         case .kmsg:
             if bytes.first == 0x20 { return } // ` KEY=val` dictionary continuation
         case .log, .raw:
@@ -356,7 +407,7 @@ final class InputRun {
                 text = makeString(Array(piece.bytes[prefix.messageStart...]))
                 record = Record(inputIndex: inputIndex, line: lineNumber, byteOffset: offset + piece.offset,
                                 clock: prefix.clock, callerID: prefix.callerID, callerCPU: prefix.callerCPU,
-                                level: prefix.level, host: prefix.host, text: text)
+                                level: prefix.level, host: prefix.host, thread: prefix.thread, text: text)
             }
             deliver(record)
         }

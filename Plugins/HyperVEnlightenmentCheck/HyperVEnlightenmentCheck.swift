@@ -1,0 +1,176 @@
+import LockscanKit
+
+/// A multi-vCPU guest started without the Hyper-V enlightenments that keep
+/// Windows from declaring a descheduled vCPU hung, seen together with the
+/// hang they prevent.
+///
+/// The evidence usually sits in two files: the qemu command line in the host's
+/// domain log (/var/log/libvirt/qemu/NAME.log) and the crash in the guest's
+/// WinDbg `!analyze -v` output (bug check 0x101 CLOCK_WATCHDOG_TIMEOUT) or
+/// console (a soft lockup). Per-file analyzers cannot join them, so this one
+/// is `AnalyzerScope.run`: one instance sees every input of a `lockscan scan`
+/// and concludes in `finish`, after the last. It reads only what it needs:
+/// the command line (through `QemuCommandLine`, shared with the host-vm-event
+/// analyzer) and whether a 0x101 or a soft lockup header was printed;
+/// describing those crashes is the other analyzers' job.
+public final class HyperVEnlightenmentCheck: Analyzer {
+    public static let descriptor = AnalyzerDescriptor(
+        id: "hyperv-enlightenments",
+        title: "Hyper-V enlightenments missing on a guest that hung",
+        explanation: explanation,
+        eventKinds: ["hyperv_enlightenments_missing"],
+        triggers: ["starting up libvirt", "qemu-system-", "qemu-kvm ", "CLOCK_WATCHDOG_TIMEOUT (101)", "BUGCHECK_CODE:",
+                   "BugCheck 101,", "BUG: soft lockup"],
+        examples: examples,
+        scope: .run,
+        make: { HyperVEnlightenmentCheck() })
+
+    static let explanation = """
+        The guest has more than one vCPU and its qemu -cpu lacks hv_relaxed and/or \
+        hv_spinlocks, and the inputs show the hang these prevent. Without hv_relaxed, \
+        Windows keeps its clock watchdog armed as on bare metal, so a vCPU the host did not \
+        schedule for a few ticks is declared hung (bug check 0x101 CLOCK_WATCHDOG_TIMEOUT). \
+        Without hv_spinlocks, a vCPU spinning on a lock whose holder's vCPU is descheduled \
+        never tells the hypervisor, and spins until the watchdog fires. hv_vapic and \
+        hv_time (with libvirt's hypervclock timer) cut APIC exits and give Windows a \
+        stable reference clock.
+        """
+
+    /// One guest's command line and where it was printed.
+    private struct Guest {
+        var commandLine: QemuCommandLine
+        var at: Record
+        var cpuLine: String
+        var smpLine: String?
+    }
+
+    private var guests: [String: Guest] = [:]
+    private var guestOrder: [String] = []
+    private var bugcheck: Record?
+    private var softLockup: Record?
+
+    private var collector: QemuCommandLine.Collector?
+    private var afterHeader = false
+    private var firstRecord: Record?
+    private var cpuRecord: Record?
+    private var lines: [String] = []
+
+    public init() {}
+
+    public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
+        let text = record.text
+        if afterHeader || collector != nil {
+            afterHeader = false
+            if collector == nil {
+                guard QemuCommandLine.Collector.begins(text) else { return consume(record, emit: emit) }
+                collector = QemuCommandLine.Collector()
+            }
+            if firstRecord == nil { firstRecord = record }
+            if text.includes("-cpu ") || text.includes("-smp ") { lines.append(text) }
+            if text.includes("-cpu ") { cpuRecord = record }
+            if collector!.add(text) { return .collecting }
+            remember(collector!.commandLine)
+            return .idle
+        }
+        if text.includes("starting up libvirt") {
+            afterHeader = true
+            return .collecting
+        }
+        if text.includes("qemu-system-") || text.includes("qemu-kvm "), text.includes(" -cpu ") {
+            // A command line pasted without its domain-log header.
+            collector = QemuCommandLine.Collector()
+            return consume(record, emit: emit)
+        }
+        let t = text.drop(while: { $0 == " " })
+        if bugcheck == nil, t.hasPrefix("CLOCK_WATCHDOG_TIMEOUT (101)") || t.hasPrefix("BugCheck 101,")
+            || (t.hasPrefix("BUGCHECK_CODE:") && t.dropFirst(14).drop(while: { $0 == " " }) == "101") {
+            bugcheck = record
+        }
+        if softLockup == nil, text.includes("BUG: soft lockup") { softLockup = record }
+        return .idle
+    }
+
+    private func remember(_ c: QemuCommandLine?) {
+        defer { collector = nil; firstRecord = nil; cpuRecord = nil; lines = [] }
+        guard let c, let at = cpuRecord ?? firstRecord else { return }
+        let name = c.guestName ?? "(unnamed guest)"
+        if guests[name] == nil { guestOrder.append(name) }
+        // A later start of the same guest replaces the earlier one.
+        guests[name] = Guest(commandLine: c, at: at, cpuLine: lines.first { $0.includes("-cpu ") } ?? at.text,
+                             smpLine: lines.first { $0.includes("-smp ") })
+    }
+
+    public func finish(emit: (Event) -> Void) {
+        if collector != nil { remember(collector!.commandLine) }
+        guard let crash = bugcheck ?? softLockup else { return }
+        let isBugcheck = bugcheck != nil
+        for name in guestOrder {
+            guard let g = guests[name], let smp = g.commandLine.smp, smp.vcpus > 1 else { continue }
+            let cpu = g.commandLine.cpu
+            let missing = ["hv-relaxed", "hv-spinlocks"].filter { cpu?.hasEnlightenment($0) != true }
+            guard !missing.isEmpty else { continue }
+            let add = ["hv_relaxed", "hv_spinlocks=0x1fff", "hv_vapic", "hv_time"].filter { flag in
+                let key = String(flag.prefix(while: { $0 != "=" }))
+                return cpu?.hasEnlightenment(key) != true
+            }
+            let spelled = missing.map { $0.replacingOccurrences(of: "-", with: "_") }
+            var e = Event(analyzer: Self.descriptor.id, kind: "hyperv_enlightenments_missing",
+                          title: "Hyper-V enlightenments missing for \(name) (\(smp.vcpus) vCPUs): no \(spelled.joined(separator: ", "))",
+                          severity: isBugcheck ? .warning : .info, source: SourceLocation(g.at), time: g.at.clock,
+                          evidence: [g.cpuLine] + (g.smpLine.map { $0 == g.cpuLine ? [] : [$0] } ?? []) + [crash.text],
+                          explanation: Self.explanation)
+            e.details["guest"] = name
+            e.details["vcpus"] = String(smp.vcpus)
+            e.details["cpuModel"] = cpu?.model
+            e.details["missing"] = spelled.joined(separator: ",")
+            e.details["crash"] = isBugcheck ? "CLOCK_WATCHDOG_TIMEOUT (101)" : "soft lockup"
+            e.details["crashLine"] = String(crash.line)
+            let cpuArgument = ([cpu.map { ([$0.model] + $0.flags.map(\.printed)).joined(separator: ",") } ?? "host"] + add).joined(separator: ",")
+            e.details["qemuCPU"] = cpuArgument
+            e.hints = [
+                Hint("qemu: start the guest with -cpu \(cpuArgument) (hv_relaxed: Windows relaxes its watchdog timeouts on a hypervisor; hv_spinlocks=0x1fff: after 8191 spins Windows notifies the hypervisor instead of spinning on; hv_vapic and hv_time: fewer APIC exits and a stable reference clock).",
+                     reference: "qemu docs/system/i386/hyperv.rst"),
+                Hint("libvirt: add <features><hyperv><relaxed state='on'/><vapic state='on'/><spinlocks state='on' retries='8191'/></hyperv></features> and <clock><timer name='hypervclock' present='yes'/></clock> to the domain XML (virsh edit \(name)), then restart the guest.",
+                     reference: "https://libvirt.org/formatdomain.html#hypervisor-features"),
+            ]
+            if !isBugcheck {
+                e.hints.append(Hint("The hang here is a soft lockup, which a Linux kernel prints; these flags matter to Windows guests (a Linux guest uses kvm-clock and KVM's own PV features). Check which guest the soft lockup came from before changing its configuration."))
+            }
+            emit(e)
+        }
+    }
+
+    static let examples: [AnalyzerExample] = [
+        AnalyzerExample("2-vCPU Windows guest without hv flags, and its bug check 0x101", """
+            2017-03-16 02:55:46.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0(Debian 1:2.5+dfsg-5ubuntu10.9), hostname: kvm-host-07
+            LC_ALL=C PATH=/usr/bin QEMU_AUDIO_DRV=none /usr/bin/qemu-system-x86_64 -name vm105 -S -machine pc-i440fx-xenial,accel=kvm,usb=off -cpu SandyBridge,+pdpe1gb,+vme -m 4096 -smp 2,sockets=1,cores=2,threads=1
+            CLOCK_WATCHDOG_TIMEOUT (101)
+            Arg1: 00000061, Clock interrupt time out interval in nominal clock ticks.
+            Arg2: 00000000, 0.
+            Arg3: 807a3120, The PRCB address of the hung processor.
+            Arg4: 00000001, 0.
+            """, expect: [.init(kind: "hyperv_enlightenments_missing",
+                                title: "Hyper-V enlightenments missing for vm105 (2 vCPUs): no hv_relaxed, hv_spinlocks",
+                                severity: .warning, line: 2)]),
+        AnalyzerExample("a soft lockup next to a per-line command line without hv-spinlocks", """
+            2026-11-22 03:02:29.412+0000: starting up libvirt version: 9.0.0, package: 9.0.0-4+deb12u2 (Debian), qemu version: 7.2.22, hostname: vm
+            /usr/bin/qemu-system-x86_64 \\
+            -name guest=win10,debug-threads=on \\
+            -cpu host,hv-relaxed=on,hv-vapic=on \\
+            -smp 4,sockets=1,cores=4,threads=1
+            watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [swapper/1:0]
+            """, expect: [.init(kind: "hyperv_enlightenments_missing", title: "Hyper-V enlightenments missing for win10 (4 vCPUs): no hv_spinlocks",
+                                severity: .info, line: 4)]),
+        AnalyzerExample("enlightened or single-vCPU guests, or no hang: nothing to say", """
+            2017-03-16 02:55:46.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0, hostname: h
+            LC_ALL=C /usr/bin/qemu-system-x86_64 -name vm106 -cpu SandyBridge,hv_relaxed,hv_spinlocks=0x1fff -smp 2,sockets=1,cores=2,threads=1
+            2017-03-16 02:55:47.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0, hostname: h
+            LC_ALL=C /usr/bin/qemu-system-x86_64 -name vm107 -cpu SandyBridge -smp 1
+            CLOCK_WATCHDOG_TIMEOUT (101)
+            Arg1: 00000061, Clock interrupt time out interval in nominal clock ticks.
+            Arg2: 00000000, 0.
+            Arg3: 807a3120, The PRCB address of the hung processor.
+            Arg4: 00000001, 0.
+            """, expect: []),
+    ]
+}
