@@ -37,16 +37,19 @@ let package = Package(
         .systemLibrary(name: "CLibdw", path: "Sources/CLibdw", pkgConfig: "libdw",
                        providers: [.apt(["libdw-dev", "libelf-dev"])]),
         .target(name: "Symbolizer", dependencies: ["CLibdw", kit], path: "Sources/Symbolizer"),
+        // Clock alignment, merge, clustering and the text/JSON/HTML views of `lockscan timeline`.
+        .target(name: "Timeline", dependencies: [kit], path: "Sources/Timeline"),
         .target(name: "PluginHost", dependencies: [kit] + analyzers.map { .target(name: $0.module) },
                 path: "Sources/PluginHost"),
         .executableTarget(name: "lockscan",
-                          dependencies: ["PluginHost", "Symbolizer", kit,
+                          dependencies: ["PluginHost", "Symbolizer", "Timeline", kit,
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/lockscan"),
         .target(name: "ExampleAnalyzer", dependencies: [kit], path: "Plugins/ExampleAnalyzer"),
         .testTarget(name: "LockscanKitTests", dependencies: [kit], path: "Tests/LockscanKitTests"),
         .testTarget(name: "AnalyzerTests", dependencies: ["PluginHost", kit], path: "Tests/AnalyzerTests"),
         .testTarget(name: "EndToEndTests", dependencies: [kit], path: "Tests/EndToEndTests"),
+        .testTarget(name: "TimelineTests", dependencies: ["Timeline", kit], path: "Tests/TimelineTests"),
         .testTarget(name: "SymbolizerTests", dependencies: ["Symbolizer", kit], path: "Tests/SymbolizerTests"),
     ]
 )
