@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "LockscanKitTests", dependencies: [kit], path: "Tests/LockscanKitTests"),
         .testTarget(name: "AnalyzerTests", dependencies: ["PluginHost", kit], path: "Tests/AnalyzerTests"),
         .testTarget(name: "EndToEndTests", dependencies: [kit], path: "Tests/EndToEndTests"),
-        .testTarget(name: "TimelineTests", dependencies: ["Timeline", kit], path: "Tests/TimelineTests"),
+        .testTarget(name: "TimelineTests", dependencies: ["Timeline", "PluginHost", kit], path: "Tests/TimelineTests"),
         .testTarget(name: "SymbolizerTests", dependencies: ["Symbolizer", kit], path: "Tests/SymbolizerTests"),
     ]
 )

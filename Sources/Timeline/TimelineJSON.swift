@@ -15,6 +15,7 @@ public enum TimelineJSON {
             item["time"] = e.time.map(timeObject) ?? NSNull()
             item["sourceID"] = e.sourceID
             item["cluster"] = e.cluster ?? NSNull()
+            if let note = e.timeNote { item["timeNote"] = note }
             events.append(item)
         }
         return [

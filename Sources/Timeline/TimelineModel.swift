@@ -119,6 +119,9 @@ public struct TimelineEvent: Sendable, Equatable {
     public var time: EventTime?
     /// Index into `TimelineDocument.clusters`.
     public var cluster: Int?
+    /// Why the interval is as wide as it is, when the event's own stamp
+    /// could not be trusted (printed late, a clock that stood still).
+    public var timeNote: String?
 
     public init(event: Event, sourceID: String, time: EventTime?, cluster: Int? = nil) {
         self.event = event

@@ -1,0 +1,173 @@
+import Foundation
+import LockscanKit
+
+/// The first and last boot-relative times a log printed, read from its head
+/// and tail only: alignment needs the extremes (the first line came after
+/// qemu started, the last before the VM ended), and a 10-million-line log
+/// should not be read twice for two numbers.
+public struct ClockExtent: Sendable, Equatable {
+    public var firstMonotonic: Double?
+    public var lastMonotonic: Double?
+    /// Boot-relative time of a `Kernel panic - not syncing` near the end.
+    public var panicMonotonic: Double?
+    /// When the kernel settled on its final clocksource
+    /// (`clocksource: Switched to clocksource …`), if the head shows it.
+    public var settledMonotonic: Double?
+    /// Whether lines carry a wall clock with a zone (journal, RFC 3339
+    /// syslog, a console server's column): those place themselves.
+    public var zonedWallClock: Bool
+
+    /// How much of each end is read.
+    static let window = 256 * 1024
+
+    public static func read(path: String) -> ClockExtent? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: 0)
+        let head = (try? handle.read(upToCount: window)) ?? Data()
+        var tail = Data()
+        if size > UInt64(window) {
+            try? handle.seek(toOffset: size - UInt64(window))
+            tail = (try? handle.read(upToCount: window)) ?? Data()
+            // The first line of the tail window is likely cut.
+            if let nl = tail.firstIndex(of: 0x0A) { tail = tail[(nl + 1)...] }
+        } else {
+            tail = head
+        }
+        // Compressed input: nothing readable here (the scan reports it).
+        if head.starts(with: [0x1F, 0x8B]) || head.starts(with: [0xFD, 0x37, 0x7A, 0x58]) || head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) {
+            return nil
+        }
+        var extent = ClockExtent(zonedWallClock: false)
+        var zoned = 0, lines = 0
+        for line in Self.lines(head) {
+            let p = LinePrefix.parse(line)
+            lines += 1
+            if let w = p.clock.wall, WallClock.hasZone(w) { zoned += 1 }
+            guard let m = p.clock.monotonic else { continue }
+            extent.firstMonotonic = min(extent.firstMonotonic ?? m, m)
+            if Self.contains(line, "clocksource: Switched to clocksource") { extent.settledMonotonic = m }
+        }
+        extent.zonedWallClock = lines > 0 && zoned * 2 > lines
+        for line in Self.lines(tail) {
+            let p = LinePrefix.parse(line)
+            guard let m = p.clock.monotonic else { continue }
+            extent.lastMonotonic = max(extent.lastMonotonic ?? m, m)
+            if extent.panicMonotonic == nil, Self.contains(line, "Kernel panic - not syncing") {
+                extent.panicMonotonic = m
+            }
+        }
+        return extent
+    }
+
+    static func contains(_ line: [UInt8], _ needle: String) -> Bool {
+        line.count >= needle.utf8.count && String(decoding: line, as: UTF8.self).contains(needle)
+    }
+
+    /// Boot-relative time of the last timestamped line before `byteOffset`
+    /// (reads at most 8 KiB back): a line stamped earlier than the one before
+    /// it shows the clock stood still or the line was logged late.
+    public static func previousMonotonic(path: String, before byteOffset: Int) -> Double? {
+        guard byteOffset > 0, let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let start = max(0, byteOffset - 8192)
+        try? handle.seek(toOffset: UInt64(start))
+        guard let data = try? handle.read(upToCount: byteOffset - start) else { return nil }
+        for line in lines(data).reversed() {
+            if let m = LinePrefix.parse(line).clock.monotonic { return m }
+        }
+        return nil
+    }
+
+    /// The clock printed on the line at `byteOffset`, for an event whose
+    /// analyzer left its time empty.
+    public static func clock(path: String, at byteOffset: Int) -> Clock? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: UInt64(max(0, byteOffset)))
+        guard let data = try? handle.read(upToCount: 4096), let line = lines(data).first else { return nil }
+        let c = LinePrefix.parse(line).clock
+        return c.isEmpty ? nil : c
+    }
+
+    static func lines(_ data: Data) -> [[UInt8]] {
+        data.split(separator: 0x0A, omittingEmptySubsequences: true).map { line in
+            line.last == 0x0D ? Array(line.dropLast()) : Array(line)
+        }
+    }
+}
+
+/// ISO 8601 wall-clock strings as the readers produce them
+/// (`2026-11-22T03:02:29.864197Z`, `2017-03-15T06:03:48.180+00:00`,
+/// `2017-03-15T13:11:54.777+08:00`, zone-less local times).
+public enum WallClock {
+    /// Epoch seconds and the resolution the string was printed with; nil
+    /// without a zone unless `zone` says which.
+    public static func parse(_ s: String, zone: TimeZone? = nil) -> (utc: Double, resolution: Double)? {
+        let b = Array(s.utf8)
+        func num(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var v = 0
+            for i in from..<(from + count) {
+                guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+                v = v * 10 + Int(b[i] - 0x30)
+            }
+            return v
+        }
+        guard b.count >= 19, let year = num(0, 4), let month = num(5, 2), let day = num(8, 2),
+              let hour = num(11, 2), let minute = num(14, 2), let second = num(17, 2) else { return nil }
+        var i = 19
+        var fraction = 0.0, resolution = 1.0
+        if i < b.count, b[i] == 0x2E || b[i] == 0x2C {
+            i += 1
+            var scale = 0.1
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                fraction += Double(b[i] - 0x30) * scale
+                resolution = scale
+                scale /= 10
+                i += 1
+            }
+        }
+        var offset: Int?
+        if i < b.count {
+            if b[i] == 0x5A {
+                offset = 0
+            } else if b[i] == 0x2B || b[i] == 0x2D, let h = num(i + 1, 2) {
+                let m = num(i + 3, 2) ?? (i + 4 < b.count ? num(i + 4, 2) : nil) ?? 0
+                offset = (b[i] == 0x2D ? -1 : 1) * (h * 3600 + m * 60)
+            }
+        }
+        let days = daysFromCivil(year, month, day)
+        let local = Double(days * 86400 + hour * 3600 + minute * 60 + second) + fraction
+        if let offset { return (local - Double(offset), resolution) }
+        guard let zone else { return nil }
+        // The zone's offset at (about) that instant.
+        let guess = Date(timeIntervalSince1970: local)
+        return (local - Double(zone.secondsFromGMT(for: guess.addingTimeInterval(-Double(zone.secondsFromGMT(for: guess))))), resolution)
+    }
+
+    public static func hasZone(_ s: String) -> Bool {
+        s.hasSuffix("Z") || s.dropFirst(19).contains("+") || s.dropFirst(19).contains("-")
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// `+08:00`, `-0500`, `UTC`, `Asia/Shanghai`.
+    public static func zone(_ s: String) -> TimeZone? {
+        if let z = TimeZone(identifier: s) { return z }
+        let b = Array(s.utf8)
+        guard b.count >= 3, b[0] == 0x2B || b[0] == 0x2D, let h = Int(String(s.dropFirst().prefix(2))) else { return nil }
+        let rest = s.dropFirst(3).filter { $0 != ":" }
+        let m = Int(rest) ?? 0
+        return TimeZone(secondsFromGMT: (b[0] == 0x2D ? -1 : 1) * (h * 3600 + m * 60))
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import LockscanKit
+
+/// One input of `lockscan timeline` and what it is.
+public struct TimelineInput: Sendable {
+    public var role: SourceRole
+    public var path: String
+    /// For wall clocks printed without a zone (`--tz FILE=ZONE`).
+    public var zone: TimeZone?
+
+    public init(role: SourceRole, path: String, zone: TimeZone? = nil) {
+        self.role = role
+        self.path = path
+        self.zone = zone
+    }
+}
+
+/// Builds the timeline: runs the analyzers on every input (one engine, so
+/// checks that span inputs see them all), reads what the host's UTC logs say
+/// about the guest's run, aligns each boot-relative clock, places every
+/// event with its interval, and clusters related events across sources.
+///
+/// Memory is bounded by events: inputs are streamed by the scan engine and
+/// only their ends are read again for the clock extents.
+public struct TimelineBuilder {
+    public var inputs: [TimelineInput]
+    public var anchors: [ClockAnchor]
+    /// Events from different sources whose intervals come within this many
+    /// seconds of each other are shown as related.
+    public var window: Double
+
+    public init(inputs: [TimelineInput], anchors: [ClockAnchor] = [], window: Double = 10) {
+        self.inputs = inputs
+        self.anchors = anchors
+        self.window = window
+    }
+
+    /// Source ids in input order: the role, `-2`, `-3` … for repeats.
+    public static func sourceIDs(_ inputs: [TimelineInput]) -> [String] {
+        var seen: [SourceRole: Int] = [:]
+        return inputs.map { i in
+            seen[i.role, default: 0] += 1
+            return seen[i.role]! == 1 ? i.role.rawValue : "\(i.role.rawValue)-\(seen[i.role]!)"
+        }
+    }
+
+    public func build(analyzers: [AnalyzerDescriptor]) -> (TimelineDocument, [Diagnostic]) {
+        let ids = Self.sourceIDs(inputs)
+        let engine = ScanEngine(analyzers: analyzers)
+        var eventsByInput = Array(repeating: [Event](), count: inputs.count)
+        var diagnostics: [Diagnostic] = []
+        for (i, input) in inputs.enumerated() {
+            let summary = engine.scan(.path(input.path), inputIndex: i) { eventsByInput[i].append($0) }
+            diagnostics += summary.diagnostics
+        }
+        _ = engine.finishRun { e in
+            if let i = inputs.firstIndex(where: { $0.path == e.source.file || InputSpec.path($0.path).displayName == e.source.file }) {
+                eventsByInput[i].append(e)
+            }
+        }
+        let facts = Self.hostFacts(inputs: inputs, events: eventsByInput)
+        var notes: [String] = []
+        var sources: [TimelineSource] = []
+        var events: [TimelineEvent] = []
+        for (i, input) in inputs.enumerated() {
+            let extent = ClockExtent.read(path: input.path)
+            let mine = anchors.filter { $0.source == ids[i] || $0.source == input.path }
+            var alignment: BootClockAlignment?
+            var clock = "UTC"
+            var segments: [ClockSegment] = []
+            let bootRelative = !(extent?.zonedWallClock ?? false) && eventsByInput[i].allSatisfy { $0.time.wall == nil }
+                && (input.role == .guest || input.role == .host)
+            if bootRelative {
+                clock = "boot-relative"
+                // Host facts describe the guest's run; a host kernel's clock
+                // only moves with an anchor.
+                let a = BootClockAlignment(firstMonotonic: extent?.firstMonotonic, lastMonotonic: extent?.lastMonotonic,
+                                           panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic, anchors: mine,
+                                           facts: input.role == .guest ? facts : HostRunFacts())
+                alignment = a
+                segments = a.segments()
+                if !a.aligned { notes.append("\(input.path): nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC") }
+            } else {
+                clock = input.zone.map { "wall clock \($0.identifier)" } ?? "wall clock as printed (UTC or with its zone)"
+                segments = [ClockSegment(offset: 0, offsetEarliest: 0, offsetLatest: 0, method: "printed",
+                                         evidence: ["each line carries its own wall-clock time"])]
+            }
+            sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: clock, segments: segments))
+            // From the first event stamped earlier than the line before it,
+            // the guest clock is known to have stalled (or lines came late).
+            var stalled = false
+            for var e in eventsByInput[i].sorted(by: { $0.source.byteOffset < $1.source.byteOffset }) {
+                if e.time.isEmpty, let c = ClockExtent.clock(path: input.path, at: e.source.byteOffset) { e.time = c }
+                var time: EventTime?
+                var note: String?
+                // Before the clocksource settles, stamps out of order are
+                // expected (and covered by the basis slack).
+                if let a = alignment, !stalled, let m = e.time.monotonic, m > (a.settledMonotonic ?? 0),
+                   let previous = ClockExtent.previousMonotonic(path: input.path, before: e.source.byteOffset), previous > m + 1e-6 {
+                    stalled = true
+                    notes.append("\(input.path):\(e.source.line): stamped \(m) s after a line stamped \(previous) s: the guest clock stood still or the lines were logged late; from here on an event is only known to precede the VM's end")
+                }
+                if let w = e.time.wall, let t = WallClock.parse(w, zone: input.zone) {
+                    time = EventTime(utc: t.utc, earliest: t.utc, latest: t.utc + t.resolution - (t.resolution < 1e-6 ? 0 : 1e-6),
+                                     monotonic: e.time.monotonic)
+                    if t.resolution >= 1 { time!.latest = t.utc + t.resolution }
+                } else if let m = e.time.monotonic, let a = alignment {
+                    time = a.place(m)
+                    if stalled, let t = time {
+                        // Stale stamps (NMI backtraces printed during a
+                        // lockup reach the console seconds after their
+                        // stamp) and a clock that stood still leave only the
+                        // VM's end as the upper bound.
+                        time = a.runEnd.map { EventTime(utc: t.utc, earliest: t.earliest, latest: max(t.latest, $0), monotonic: m) }
+                        note = "on or after a line stamped earlier than the one before it: only the VM's end bounds it"
+                    }
+                } else if e.time.wall != nil, input.zone == nil {
+                    notes.append("\(input.path):\(e.source.line): a wall-clock time without a zone; give --tz \(input.path)=ZONE")
+                }
+                var placed = TimelineEvent(event: e, sourceID: ids[i], time: time)
+                placed.timeNote = note
+                events.append(placed)
+            }
+        }
+        events.sort { a, b in
+            switch (a.time, b.time) {
+            case let (x?, y?): return (x.utc, a.sourceID, a.event.source.line) < (y.utc, b.sourceID, b.event.source.line)
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return (a.sourceID, a.event.source.line) < (b.sourceID, b.event.source.line)
+            }
+        }
+        let clusters = Self.cluster(&events, window: window)
+        return (TimelineDocument(sources: sources, events: events, clusters: clusters, diagnostics: notes), diagnostics)
+    }
+
+    /// The guest's run as the host saw it, from the host-side events.
+    static func hostFacts(inputs: [TimelineInput], events: [[Event]]) -> HostRunFacts {
+        var facts = HostRunFacts()
+        var timed: [(Double, Event)] = []
+        for (i, input) in inputs.enumerated() where input.role != .guest {
+            for e in events[i] {
+                if let w = e.time.wall, let t = WallClock.parse(w, zone: input.zone) { timed.append((t.utc, e)) }
+            }
+        }
+        timed.sort { $0.0 < $1.0 }
+        var pendingStop: Double?
+        for (t, e) in timed {
+            let line = "\(e.source.file):\(e.source.line) \(e.title)"
+            switch e.kind {
+            case "qemu_start":
+                facts.starts.append(t); facts.evidence[t] = line
+                pendingStop = nil
+            case "qmp_resume":
+                if let s = pendingStop {
+                    facts.pauses.append((s, t)); facts.evidence[t] = line
+                    pendingStop = nil
+                } else {
+                    // libvirt starts qemu paused (-S) and resumes it: the guest boots now.
+                    facts.starts.append(t); facts.evidence[t] = line
+                }
+            case "qmp_stop":
+                pendingStop = t
+            case "guest_shutdown", "qemu_shutdown", "qemu_signal":
+                if let s = pendingStop { facts.ends.append(s); pendingStop = nil }
+                facts.ends.append(t); facts.evidence[t] = line
+            case "guest_panicked":
+                facts.panics.append(t); facts.evidence[t] = line
+            case "guest_reset":
+                facts.starts.append(t); facts.evidence[t] = line
+            default:
+                break
+            }
+        }
+        // Stopped and never resumed (a dump before destroy): the end.
+        if let s = pendingStop { facts.ends.append(s) }
+        return facts
+    }
+
+    /// Single-linkage over intervals in time order; a cluster is kept when
+    /// it has events of at least two sources.
+    static func cluster(_ events: inout [TimelineEvent], window: Double) -> [TimelineCluster] {
+        var clusters: [TimelineCluster] = []
+        var current: [Int] = []
+        var currentLatest = -Double.infinity
+        func close() {
+            let sourceIDs = Set(current.map { events[$0].sourceID })
+            if sourceIDs.count >= 2 {
+                let earliest = current.map { events[$0].time!.earliest }.min()!
+                let latest = current.map { events[$0].time!.latest }.max()!
+                let titles = current.prefix(4).map { "\(events[$0].sourceID): \(events[$0].event.title)" }
+                let more = current.count > 4 ? " and \(current.count - 4) more" : ""
+                for i in current { events[i].cluster = clusters.count }
+                clusters.append(TimelineCluster(events: current, earliest: earliest, latest: latest,
+                                                summary: "\(current.count) events from \(sourceIDs.sorted().joined(separator: ", ")) within \(String(format: "%.1f", latest - earliest)) s: "
+                                                    + titles.joined(separator: "; ") + more))
+            }
+            current = []
+        }
+        for (i, e) in events.enumerated() {
+            guard let t = e.time else { continue }
+            if !current.isEmpty, t.earliest - currentLatest > window { close() }
+            if current.isEmpty { currentLatest = t.latest }
+            current.append(i)
+            currentLatest = max(currentLatest, t.latest)
+        }
+        if !current.isEmpty { close() }
+        return clusters
+    }
+}

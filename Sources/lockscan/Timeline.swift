@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import LockscanKit
+import Timeline
+
+struct TimelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline",
+        abstract: "Put guest and host logs on one UTC timeline, each time with its uncertainty.",
+        discussion: """
+            Every source option is repeatable. Boot-relative guest clocks are placed from \
+            --anchor, or bounded by the qemu/QMP logs of the same run (the guest printed after \
+            qemu started and before the VM ended; its clock stands still while QMP says it \
+            was paused). Exit status 2 when an input could not be read (the rest is still used).
+            """)
+
+    @Option(help: ArgumentHelp("A guest kernel log (dmesg, console, journal, WinDbg text).", valueName: "FILE")) var guest: [String] = []
+    @Option(help: ArgumentHelp("The host kernel log.", valueName: "FILE")) var host: [String] = []
+    @Option(help: ArgumentHelp("libvirtd.log.", valueName: "FILE")) var libvirt: [String] = []
+    @Option(help: ArgumentHelp("A qemu domain log (/var/log/libvirt/qemu/NAME.log).", valueName: "FILE")) var qemu: [String] = []
+    @Option(help: ArgumentHelp("QMP events, one JSON object per line, or virsh qemu-monitor-event output.", valueName: "FILE")) var qmp: [String] = []
+    @Option(help: ArgumentHelp("SOURCE:SECONDS=UTC: the line printed at boot-relative SECONDS in SOURCE (guest, guest-2, host, or the file) was printed at that UTC time.", valueName: "ANCHOR"))
+    var anchor: [String] = []
+    @Option(help: ArgumentHelp("FILE=ZONE for a file whose wall clock has no zone (+08:00, Asia/Shanghai, UTC).", valueName: "FILE=ZONE"))
+    var tz: [String] = []
+    @Option(help: ArgumentHelp("Events of different sources this close (seconds) are shown as related.", valueName: "SECONDS"))
+    var window: Double = 10
+    @Flag(help: "Print the lockscan.timeline/1 JSON document.") var json = false
+    @Option(help: ArgumentHelp("Also write a self-contained HTML page.", valueName: "FILE")) var html: String?
+
+    @OptionGroup var pluginOptions: PluginOptions
+
+    func validate() throws {
+        if (guest + host + libvirt + qemu + qmp).isEmpty { throw ValidationError("no input: give at least one of --guest, --host, --libvirt, --qemu, --qmp") }
+        for a in anchor where Self.parseAnchor(a) == nil {
+            throw ValidationError("--anchor '\(a)': expected SOURCE:SECONDS=UTC, e.g. guest:123.456=2017-03-15T06:03:08Z")
+        }
+        for z in tz {
+            guard let eq = z.lastIndex(of: "="), WallClock.zone(String(z[z.index(after: eq)...])) != nil else {
+                throw ValidationError("--tz '\(z)': expected FILE=ZONE with a zone like +08:00, UTC or Asia/Shanghai")
+            }
+        }
+    }
+
+    static func parseAnchor(_ s: String) -> ClockAnchor? {
+        guard let eq = s.firstIndex(of: "="), let colon = s[..<eq].lastIndex(of: ":"),
+              let mono = Double(s[s.index(after: colon)..<eq]),
+              let utc = WallClock.parse(String(s[s.index(after: eq)...]))?.utc else { return nil }
+        return ClockAnchor(source: String(s[..<colon]), monotonic: mono, utc: utc)
+    }
+
+    func run() throws {
+        var zones: [String: TimeZone] = [:]
+        for z in tz {
+            let eq = z.lastIndex(of: "=")!
+            zones[String(z[..<eq])] = WallClock.zone(String(z[z.index(after: eq)...]))
+        }
+        let roles: [(SourceRole, [String])] = [(.guest, guest), (.host, host), (.libvirt, libvirt), (.qemu, qemu), (.qmp, qmp)]
+        let inputs = roles.flatMap { role, files in files.map { TimelineInput(role: role, path: $0, zone: zones[$0]) } }
+        let (descriptors, pluginFailures) = pluginOptions.analyzers()
+        let builder = TimelineBuilder(inputs: inputs, anchors: anchor.compactMap(Self.parseAnchor), window: window)
+        let (doc, diagnostics) = builder.build(analyzers: descriptors)
+        for d in diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+        for d in doc.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+        if json {
+            FileHandle.standardOutput.write(try TimelineJSON.data(doc))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } else {
+            FileHandle.standardOutput.write(Data(TimelineText.render(doc).utf8))
+        }
+        if let html {
+            try Data(TimelineHTMLPage.render(doc).utf8).write(to: URL(fileURLWithPath: html))
+        }
+        if !diagnostics.isEmpty || !pluginFailures.isEmpty { throw ExitCode(2) }
+    }
+}
