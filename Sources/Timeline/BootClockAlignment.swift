@@ -95,7 +95,8 @@ public struct BootClockAlignment: Sendable {
     ///     times the guest log printed.
     ///   - panicMonotonic: when the guest printed `Kernel panic`, if it did.
     public init(firstMonotonic: Double?, lastMonotonic: Double?, panicMonotonic: Double? = nil,
-                settledMonotonic: Double? = nil, anchors: [ClockAnchor], facts: HostRunFacts) {
+                settledMonotonic: Double? = nil, anchors: [ClockAnchor],
+                sameRecord: (lo: Double, hi: Double, evidence: String)? = nil, facts: HostRunFacts) {
         // The run this log belongs to: the last qemu start (a log normally
         // holds the latest boot), and what happened between it and its end.
         let start = facts.starts.max()
@@ -118,6 +119,13 @@ public struct BootClockAlignment: Sendable {
             method = "anchor"
             evidence.append("--anchor \(a.source):\(a.monotonic)=\(UTCFormat.string(a.utc))"
                             + (shift > 0 ? " (after \(String(format: "%.3f", shift)) s of host pauses)" : ""))
+        } else if let same = sameRecord {
+            // Another log of this kernel printed both clocks on its lines.
+            lo = same.lo - Self.anchorSlack
+            hi = same.hi + Self.anchorSlack
+            anchorMonotonic = nil
+            method = "same record"
+            evidence.append(same.evidence)
         } else {
             anchorMonotonic = nil
         }

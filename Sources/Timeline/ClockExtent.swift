@@ -16,6 +16,24 @@ public struct ClockExtent: Sendable, Equatable {
     /// Whether lines carry a wall clock with a zone (journal, RFC 3339
     /// syslog, a console server's column): those place themselves.
     public var zonedWallClock: Bool
+    /// Lines that printed both clocks (syslog `kernel: [ts]`, journal JSON,
+    /// a console column): the spread of UTC − boot-relative over the head and
+    /// tail, widened by the wall clock's printed resolution. The best
+    /// evidence there is for the same kernel's boot-relative logs elsewhere.
+    public var sameRecordOffset: (lo: Double, hi: Double, samples: Int)?
+
+    public static func == (a: ClockExtent, b: ClockExtent) -> Bool {
+        a.firstMonotonic == b.firstMonotonic && a.lastMonotonic == b.lastMonotonic && a.panicMonotonic == b.panicMonotonic
+            && a.settledMonotonic == b.settledMonotonic && a.zonedWallClock == b.zonedWallClock
+            && a.sameRecordOffset?.lo == b.sameRecordOffset?.lo && a.sameRecordOffset?.hi == b.sameRecordOffset?.hi
+    }
+
+    mutating func sample(_ clock: Clock) {
+        guard let m = clock.monotonic, let w = clock.wall, WallClock.hasZone(w), let t = WallClock.parse(w) else { return }
+        let o = t.utc - m
+        let r = sameRecordOffset
+        sameRecordOffset = (min(r?.lo ?? o, o), max(r?.hi ?? o + t.resolution, o + t.resolution), (r?.samples ?? 0) + 1)
+    }
 
     /// How much of each end is read.
     static let window = 256 * 1024
@@ -45,13 +63,16 @@ public struct ClockExtent: Sendable, Equatable {
             let p = LinePrefix.parse(line)
             lines += 1
             if let w = p.clock.wall, WallClock.hasZone(w) { zoned += 1 }
+            extent.sample(p.clock)
             guard let m = p.clock.monotonic else { continue }
             extent.firstMonotonic = min(extent.firstMonotonic ?? m, m)
             if Self.contains(line, "clocksource: Switched to clocksource") { extent.settledMonotonic = m }
         }
         extent.zonedWallClock = lines > 0 && zoned * 2 > lines
+        let tailIsHead = size <= UInt64(window)
         for line in Self.lines(tail) {
             let p = LinePrefix.parse(line)
+            if !tailIsHead { extent.sample(p.clock) }
             guard let m = p.clock.monotonic else { continue }
             extent.lastMonotonic = max(extent.lastMonotonic ?? m, m)
             if extent.panicMonotonic == nil, Self.contains(line, "Kernel panic - not syncing") {

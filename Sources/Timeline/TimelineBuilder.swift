@@ -62,8 +62,22 @@ public struct TimelineBuilder {
         var notes: [String] = []
         var sources: [TimelineSource] = []
         var events: [TimelineEvent] = []
+        let extents = inputs.map { ClockExtent.read(path: $0.path) }
         for (i, input) in inputs.enumerated() {
-            let extent = ClockExtent.read(path: input.path)
+            let extent = extents[i]
+            // Same kernel, both clocks on one line elsewhere: a log of the
+            // same role whose boot-relative range overlaps this one's.
+            let paired = extents.indices.first { j in
+                guard j != i, inputs[j].role == input.role, let o = extents[j]?.sameRecordOffset, o.samples > 0,
+                      let first = extents[j]?.firstMonotonic, let last = extents[j]?.lastMonotonic,
+                      let mine = extent, let a = mine.firstMonotonic, let b = mine.lastMonotonic else { return false }
+                return a <= last + 1 && first <= b + 1
+            }
+            let sameRecord = paired.flatMap { j in
+                extents[j]?.sameRecordOffset.map { o in
+                    (o.lo, o.hi, "\(inputs[j].path) printed both clocks on \(o.samples) lines: UTC − boot-relative within \(String(format: "%.3f", o.hi - o.lo)) s")
+                }
+            }
             let mine = anchors.filter { $0.source == ids[i] || $0.source == input.path }
             var alignment: BootClockAlignment?
             var clock = "UTC"
@@ -75,7 +89,7 @@ public struct TimelineBuilder {
                 // Host facts describe the guest's run; a host kernel's clock
                 // only moves with an anchor.
                 let a = BootClockAlignment(firstMonotonic: extent?.firstMonotonic, lastMonotonic: extent?.lastMonotonic,
-                                           panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic, anchors: mine,
+                                           panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic, anchors: mine, sameRecord: sameRecord,
                                            facts: input.role == .guest ? facts : HostRunFacts())
                 alignment = a
                 segments = a.segments()
