@@ -101,6 +101,21 @@ public struct ClockExtent: Sendable, Equatable {
         return nil
     }
 
+    /// The nearest timestamped lines around `byteOffset` (8 KiB each way):
+    /// a line without a stamp of its own (a qemu command line, libvirt's
+    /// taint line) was written between them.
+    public static func surroundingClocks(path: String, at byteOffset: Int) -> (before: Clock?, after: Clock?) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return (nil, nil) }
+        defer { try? handle.close() }
+        let start = max(0, byteOffset - 8192)
+        try? handle.seek(toOffset: UInt64(start))
+        let back = (try? handle.read(upToCount: byteOffset - start)) ?? Data()
+        let ahead = (try? handle.read(upToCount: 8192)) ?? Data()
+        let before = lines(back).reversed().lazy.map { LinePrefix.parse($0).clock }.first { !$0.isEmpty }
+        let after = lines(ahead).dropFirst().lazy.map { LinePrefix.parse($0).clock }.first { !$0.isEmpty }
+        return (before, after)
+    }
+
     /// The clock printed on the line at `byteOffset`, for an event whose
     /// analyzer left its time empty.
     public static func clock(path: String, at byteOffset: Int) -> Clock? {

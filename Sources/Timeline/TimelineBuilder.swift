@@ -96,6 +96,8 @@ public struct TimelineBuilder {
                 if !a.aligned { notes.append("\(input.path): nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC") }
             } else {
                 clock = input.zone.map { "wall clock \($0.identifier)" } ?? "wall clock as printed (UTC or with its zone)"
+                // A guest's own wall clock is only as right as its RTC and NTP.
+                if input.role == .guest { clock += ", the guest's own clock: not checked against the host" }
                 segments = [ClockSegment(offset: 0, offsetEarliest: 0, offsetLatest: 0, method: "printed",
                                          evidence: ["each line carries its own wall-clock time"])]
             }
@@ -127,6 +129,15 @@ public struct TimelineBuilder {
                         // VM's end as the upper bound.
                         time = a.runEnd.map { EventTime(utc: t.utc, earliest: t.earliest, latest: max(t.latest, $0), monotonic: m) }
                         note = "on or after a line stamped earlier than the one before it: only the VM's end bounds it"
+                    }
+                } else if alignment == nil, e.time.isEmpty {
+                    // No stamp on the line itself (a command line, a taint
+                    // line): it was written between its stamped neighbours.
+                    let around = ClockExtent.surroundingClocks(path: input.path, at: e.source.byteOffset)
+                    if let b = around.before?.wall.flatMap({ WallClock.parse($0, zone: input.zone) }) {
+                        let a = around.after?.wall.flatMap { WallClock.parse($0, zone: input.zone) }
+                        time = EventTime(utc: b.utc, earliest: b.utc, latest: max(b.utc + b.resolution, a.map { $0.utc + $0.resolution } ?? b.utc + b.resolution))
+                        note = "the line has no time of its own: placed between the stamped lines around it"
                     }
                 } else if e.time.wall != nil, input.zone == nil {
                     notes.append("\(input.path):\(e.source.line): a wall-clock time without a zone; give --tz \(input.path)=ZONE")
@@ -191,8 +202,8 @@ public struct TimelineBuilder {
         return facts
     }
 
-    /// Single-linkage over intervals in time order; a cluster is kept when
-    /// it has events of at least two sources.
+    /// Single-linkage over intervals in time order (by earliest); a cluster
+    /// is kept when it has events of at least two sources.
     static func cluster(_ events: inout [TimelineEvent], window: Double) -> [TimelineCluster] {
         var clusters: [TimelineCluster] = []
         var current: [Int] = []
@@ -212,7 +223,10 @@ public struct TimelineBuilder {
             current = []
         }
         for (i, e) in events.enumerated() {
-            guard let t = e.time else { continue }
+            // An event known only to lie somewhere in a span wider than the
+            // window (a line without a stamp, a stale stamp) would join
+            // everything it overlaps: it is drawn, not clustered.
+            guard let t = e.time, t.latest - t.earliest <= window else { continue }
             if !current.isEmpty, t.earliest - currentLatest > window { close() }
             if current.isEmpty { currentLatest = t.latest }
             current.append(i)
