@@ -45,6 +45,14 @@ public final class HostVirtAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
+        // A QMP log is one JSON object per line and mostly events that say
+        // nothing about the run (RTC_CHANGE, BLOCK_IO_ERROR, …): name them
+        // from the bytes and parse only the ones this analyzer reports.
+        if start == nil, text.utf8.first == UInt8(ascii: "{") {
+            guard let name = Self.qmpEventName(text), Self.reportedQMPEvents.contains(name) else { return .idle }
+            if let q = QMPEvent.parse(text), let e = Self.qmp(q, record) { emit(e) }
+            return .idle
+        }
         if var e = start {
             if readingCommandLine || QemuCommandLine.Collector.begins(text) {
                 readingCommandLine = true
@@ -174,6 +182,26 @@ public final class HostVirtAnalyzer: Analyzer {
             return e
         }
         if let q = QMPEvent.parse(text) { return qmp(q, record) }
+        return nil
+    }
+
+    static let reportedQMPEvents: Set<Substring> = ["STOP", "RESUME", "GUEST_PANICKED", "RESET", "SHUTDOWN", "WATCHDOG", "MIGRATION"]
+
+    /// The value of the first `"event"` key of a QMP line, found on bytes.
+    static func qmpEventName(_ text: String) -> Substring? {
+        let key = Array("\"event\"".utf8)
+        let u = text.utf8
+        var i = u.startIndex
+        while let start = u[i...].firstIndex(of: key[0]) {
+            if u[start...].starts(with: key) {
+                // skip `"event"`, spaces and the colon, to the opening quote
+                guard let open = u[u.index(start, offsetBy: key.count)...].firstIndex(where: { $0 == UInt8(ascii: "\"") }) else { return nil }
+                let from = u.index(after: open)
+                guard let close = u[from...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return Substring(text[from..<close])
+            }
+            i = u.index(after: start)
+        }
         return nil
     }
 

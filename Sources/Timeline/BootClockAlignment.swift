@@ -59,7 +59,7 @@ public struct BootClockAlignment: Sendable {
     public static let anchorSlack = 0.02
     /// How far a pause's effect on the guest clock may differ from the
     /// host's STOP→RESUME time (the events are stamped after the vCPUs stop).
-    public static let pauseSlack = 0.05
+    public static let pauseSlack = 0.01
     /// Allowed rate difference between guest and host clocks (500 ppm,
     /// far above what NTP-less guests measured here: ~80 ppm).
     public static let drift = 500e-6
