@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// `lockscan timeline` through the real binary: text and JSON on a real
+/// generated capture, and bad input.
+final class TimelineCommandTests: XCTestCase {
+    let dir = CLI.packageRoot.appendingPathComponent("corpora/generated/vm-pause")
+
+    func testTextShowsEachSourcesClockAndEveryEventWithItsUncertainty() throws {
+        let r = try CLI.run(["timeline", "--guest", dir.appendingPathComponent("guest-console.log").path,
+                             "--qemu", dir.appendingPathComponent("domain.log").path, "--qmp", dir.appendingPathComponent("qmp-events.json").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("guest-console.log  (guest, boot-relative)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("(paired events)"), "placed from the qemu/QMP evidence: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("offset grows by the paused 15.047215 s"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("qmp_stop: QMP STOP (guest paused)"), r.stdout)
+        let guestLine = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.contains("clocksource_unstable") })
+        XCTAssertTrue(guestLine.contains("2026-11-22T03:02:") && guestLine.contains("±"), String(guestLine))
+    }
+
+    func testJSONIsTheTimelineSchemaWithIntervals() throws {
+        let r = try CLI.run(["timeline", "--json", "--guest", dir.appendingPathComponent("guest-console.log").path,
+                             "--qmp", dir.appendingPathComponent("qmp-events.json").path,
+                             "--anchor", "guest:2.253590=2026-11-22T03:02:33.023011Z"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let doc = try CLI.json(r.stdout)
+        XCTAssertEqual(doc["schema"] as? String, "lockscan.timeline/1")
+        let sources = try XCTUnwrap(doc["sources"] as? [[String: Any]])
+        XCTAssertEqual(sources.map { $0["id"] as? String }, ["guest", "qmp"])
+        let segments = try XCTUnwrap(sources[0]["segments"] as? [[String: Any]])
+        XCTAssertEqual(segments.first?["method"] as? String, "anchor")
+        let events = try XCTUnwrap(doc["events"] as? [[String: Any]])
+        let tsc = try XCTUnwrap(events.first { $0["kind"] as? String == "clocksource_unstable" })
+        let time = try XCTUnwrap(tsc["time"] as? [String: Any])
+        XCTAssertNotNil(time["monotonic"] as? Double)
+        let earliest = try XCTUnwrap(time["earliest"] as? String), latest = try XCTUnwrap(time["latest"] as? String)
+        XCTAssertLessThan(earliest, latest)
+        XCTAssertEqual(tsc["sourceID"] as? String, "guest")
+        XCTAssertNotNil(tsc["title"] as? String, "event fields are kept")
+    }
+
+    func testMissingInputAndBadAnchorAreClearErrors() throws {
+        let missing = try CLI.run(["timeline", "--guest", "/nonexistent/guest.log", "--qmp", dir.appendingPathComponent("qmp-events.json").path])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("/nonexistent/guest.log"), missing.stderr)
+        XCTAssertTrue(missing.stdout.contains("qmp_stop"), "the other input is still used")
+        let anchor = try CLI.run(["timeline", "--guest", dir.appendingPathComponent("guest-console.log").path, "--anchor", "guest:abc"])
+        XCTAssertNotEqual(anchor.status, 0)
+        XCTAssertTrue(anchor.stderr.contains("SOURCE:SECONDS=UTC"), anchor.stderr)
+        let none = try CLI.run(["timeline"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.stderr.contains("no input"), none.stderr)
+    }
+}
