@@ -93,29 +93,10 @@ for n in (1, 100, 1000, 10000):
 PY
 
 # measure NAME OUTFILE CMD...: runs CMD RUNS times (stdout to OUTFILE), prints
-# "median-seconds max-KiB" (wall clock to the microsecond, peak RSS from
-# wait4). stdin comes from $MEASURE_STDIN when set.
+# "median-seconds max-KiB". stdin comes from $MEASURE_STDIN when set.
 measure() {
     local name=$1 out=$2; shift 2
-    python3 - "$RUNS" "$out" "${MEASURE_STDIN:-/dev/null}" "$BENCH_DIR/err.$name" "$@" <<'PY'
-import os, statistics, sys, time
-runs, out, stdin, err, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
-times, peak = [], 0
-for _ in range(runs):
-    with open(stdin, "rb") as i, open(out, "wb") as o, open(err, "wb") as e:
-        start = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:
-            os.dup2(i.fileno(), 0); os.dup2(o.fileno(), 1); os.dup2(e.fileno(), 2)
-            try:
-                os.execvp(cmd[0], cmd)
-            finally:
-                os._exit(127)
-        _, status, usage = os.wait4(pid, 0)
-        times.append(time.perf_counter() - start)
-        peak = max(peak, usage.ru_maxrss)
-print(f"{statistics.median(times):.3f} {peak}")
-PY
+    python3 "$SCRIPT_DIR/measure.py" "$RUNS" "$out" "${MEASURE_STDIN:-/dev/null}" "$@"
 }
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{a/b:.2f}' if b > 0 else 'inf')" "$1" "$2"; }
 

@@ -31,25 +31,7 @@ fi
 # measure OUTFILE CMD...: median wall seconds of RUNS runs and peak RSS (KiB).
 measure() {
     local out=$1; shift
-    python3 - "$RUNS" "$out" "$@" <<'PY'
-import os, statistics, sys, time
-runs, out, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-times, peak = [], 0
-for _ in range(runs):
-    with open(out, "wb") as o, open(os.devnull, "wb") as e:
-        start = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:
-            os.dup2(o.fileno(), 1); os.dup2(e.fileno(), 2)
-            try:
-                os.execvp(cmd[0], cmd)
-            finally:
-                os._exit(127)
-        _, status, usage = os.wait4(pid, 0)
-        times.append(time.perf_counter() - start)
-        peak = max(peak, usage.ru_maxrss)
-print(f"{statistics.median(times):.3f} {peak}")
-PY
+    python3 "$SCRIPT_DIR/measure.py" "$RUNS" "$out" /dev/null "$@"
 }
 
 report="$SCRIPT_DIR/results/timeline-latest.md"
@@ -84,7 +66,7 @@ for n in $RECORDS; do
 done
 {
     echo
-    echo "Linear time shows as a flat µs/record column; memory bounded by events as a flat RSS column (the events grow with the input here: 40 lockup reports, 10 monitor EOFs and 20 STOP/RESUME pairs at every size, so RSS should not grow at all)."
-    echo "sort -m only merges lines that are already in order by their first bytes; it parses no clock, so the ratio is the price of reading every line's clock, running the analyzers and aligning, not a contest of like against like."
+    echo "Linear time shows as a flat µs/record column; memory bounded by events as a flat RSS column (the events do not grow with the input here: 40 lockup reports, 10 monitor EOFs and 20 STOP/RESUME pairs at every size, so RSS should not grow at all)."
+    echo "sort -m only merges lines that are already in order by their first bytes. lockscan reads every line through the scan engine (a byte-level trigger search; lines near a trigger become records), parses every QMP line, runs the analyzers, reads each file's head and tail for its clock extent, aligns and writes JSON: the ratio is the price of that, not a contest of like against like."
 } >> "$report"
 cat "$report"
