@@ -34,7 +34,8 @@ struct TimeAxis {
 /// the sub-rows its overlapping marks need.
 struct TimelineLayout {
     static let plotLeft = 262.0
-    static let plotWidth = 1080.0
+    /// Leaves 38 px on the right for half of the last tick's label.
+    static let plotWidth = 1060.0
     static let totalWidth = 1360.0
     static let axisHeight = 44.0
     static let rowHeight = 15.0
@@ -60,6 +61,8 @@ struct TimelineLayout {
         var marks: [Mark]
         /// Marks that had to share a sub-row with another because the lane ran out of rows.
         var overlapping: Int
+        /// Events of this source with no time, listed apart and never drawn.
+        var unplaced: Int
     }
 
     let axis: TimeAxis?
@@ -80,6 +83,8 @@ struct TimelineLayout {
             order.append(e.sourceID)
         }
         var marksBySource: [String: [Mark]] = [:]
+        var unplacedBySource: [String: Int] = [:]
+        for e in doc.events where e.time == nil { unplacedBySource[e.sourceID, default: 0] += 1 }
         if let axis {
             for (i, e) in doc.events.enumerated() {
                 guard let t = e.time else { continue }
@@ -94,7 +99,7 @@ struct TimelineLayout {
             let packed = SubRowPacker.pack(&marks)
             let height = max(Self.minimumLaneHeight, Double(packed.rows) * Self.rowHeight + 2 * Self.lanePadding)
             lanes.append(Lane(id: id, source: doc.sources.first { $0.id == id }, top: top, height: height,
-                              marks: marks, overlapping: packed.overlapping))
+                              marks: marks, overlapping: packed.overlapping, unplaced: unplacedBySource[id] ?? 0))
             top += height
         }
         self.lanes = lanes

@@ -14,15 +14,16 @@ enum SourceText {
         return "\(from) … \(to)"
     }
 
-    static func offset(_ seg: ClockSegment) -> String {
+    /// `UTC = own clock + 1489554188.000000 s (offset between … and …, width 500 ms)`.
+    static func mapping(_ seg: ClockSegment) -> String {
         let sign = seg.offset < 0 ? "−" : "+"
-        return "\(sign)\(String(format: "%.6f", abs(seg.offset))) s (\(String(format: "%.6f", seg.offsetEarliest)) … \(String(format: "%.6f", seg.offsetLatest)), "
-            + "width \(TimeText.duration(seg.uncertainty)))"
+        return "UTC = own clock \(sign) \(String(format: "%.6f", abs(seg.offset))) s (offset between \(String(format: "%.6f", seg.offsetEarliest)) and "
+            + "\(String(format: "%.6f", seg.offsetLatest)) s, width \(TimeText.duration(seg.uncertainty)))"
     }
 
     /// Markup for one segment, escaped.
     static func segmentHTML(_ seg: ClockSegment) -> String {
-        var html = "<li><b>\(HTMLEscape.string(seg.method))</b>: own clock \(HTMLEscape.string(range(seg))), UTC = own + \(HTMLEscape.string(offset(seg)))"
+        var html = "<li><b>\(HTMLEscape.string(seg.method))</b>: own clock \(HTMLEscape.string(range(seg))): \(HTMLEscape.string(mapping(seg)))"
         if !seg.evidence.isEmpty {
             html += "<ul class=\"evidence\">" + seg.evidence.map { "<li><code>\(HTMLEscape.string($0))</code></li>" }.joined() + "</ul>"
         }

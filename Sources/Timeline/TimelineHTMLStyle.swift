@@ -15,14 +15,14 @@ enum TimelineHTMLStyle {
         .lane-bg-0{fill:#f7f7f7}.lane-bg-1{fill:#ececec}
         .lane-id{font-weight:bold;font-size:13px}.lane-role{font-weight:normal;fill:#555}.lane-meta{fill:#444;font-size:11px}.lane-warning{fill:#b91c1c;font-size:11px}
         .grid{stroke:#bbb;stroke-width:1}.axis-line{stroke:#333}
-        .tick{text-anchor:middle;fill:#222}.tick-date{text-anchor:middle;fill:#666;font-size:11px}.axis-name{text-anchor:end;font-weight:bold}
+        .tick{text-anchor:middle;fill:#222}.tick-date{text-anchor:middle;fill:#666;font-size:11px}.axis-name{font-weight:bold}
         .cluster rect{fill:#fde68a;fill-opacity:.55;stroke:#d97706;stroke-dasharray:3 2}
         .cluster text{text-anchor:middle;font-weight:bold;fill:#92400e}
         .clock-break rect{fill:#9ca3af;fill-opacity:.35}.clock-break line{stroke:#4b5563;stroke-dasharray:4 3}
         .ev{fill:currentColor}.ev .interval{fill-opacity:.35}.ev .cap{stroke:currentColor;stroke-width:1.5;fill:none}
         .ev.in-cluster>:last-child{stroke:#111;stroke-width:1.2}
         .ev:hover>:last-child,.ev:focus>:last-child{stroke:#000;stroke-width:2.5}
-        .empty{fill:#555}
+        .empty{fill:#555}.unplaced-note text{fill:#555;font-style:italic;text-decoration:underline}
         table{border-collapse:collapse;margin:4px 0}th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
         th{background:#f0f0f0}td.utc,td.unc{white-space:nowrap;font-family:"DejaVu Sans Mono",monospace;font-size:12px}
         tr:target,li:target{background:#fff3bf}

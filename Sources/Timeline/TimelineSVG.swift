@@ -20,6 +20,11 @@ enum TimelineSVG {
             svg += laneLabel(lane)
             if let axis = layout.axis, let source = lane.source { svg += clockBreaks(source, lane, axis) }
             for mark in lane.marks { svg += eventMark(mark, lane, doc, layout) }
+            if lane.unplaced > 0 {
+                // An empty-looking lane must not read as "nothing happened".
+                svg += "<a href=\"#unplaced\" class=\"unplaced-note\"><text x=\"\(px(L.plotLeft + 8))\" y=\"\(px(lane.top + lane.height - 8))\">"
+                    + "\(lane.unplaced) event\(lane.unplaced == 1 ? "" : "s") of this source could not be placed in time: see Unplaced events</text></a>"
+            }
             svg += "</g>"
         }
         if layout.axis == nil {
@@ -37,7 +42,8 @@ enum TimelineSVG {
             s += "<text class=\"tick\" x=\"\(x)\" y=\"15\">\(tick.label)</text>"
             if let date = tick.date { s += "<text class=\"tick-date\" x=\"\(x)\" y=\"29\">\(date)</text>" }
         }
-        return s + "<text class=\"axis-name\" x=\"\(px(L.plotLeft - 10))\" y=\"15\">UTC</text></g>"
+        // In the label column, clear of a tick label at the left end of the axis.
+        return s + "<text class=\"axis-name\" x=\"8\" y=\"15\">time (UTC)</text></g>"
     }
 
     /// A band narrower than a few pixels would vanish; it is widened about its centre.
