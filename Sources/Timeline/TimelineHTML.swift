@@ -31,7 +31,7 @@ public enum TimelineHTML {
     }
 
     static func summary(_ doc: TimelineDocument, _ layout: TimelineLayout) -> String {
-        let unplaced = doc.events.filter { $0.time == nil }.count
+        let unplaced = doc.events.filter { $0.drawnTime == nil }.count
         var s = "\(doc.sources.count) sources, \(doc.events.count) events (\(unplaced) unplaced), \(doc.clusters.count) clusters"
         if let axis = layout.axis {
             s += "; drawn from \(UTCFormat.string(axis.start)) to \(UTCFormat.string(axis.end)) (\(TimeText.duration(axis.end - axis.start)))"

@@ -30,7 +30,7 @@ enum EventText {
         let e = te.event
         var lines = ["\(SeverityStyle.word(e.severity)): \(e.title)",
                      "\(e.kind) · \(te.sourceID) · \(location(e))",
-                     time(te.time)]
+                     time(te.drawnTime)]
         if let cpu = e.cpu { lines.append("CPU \(cpu)") }
         if !e.evidence.isEmpty {
             lines.append("evidence:")
@@ -51,7 +51,7 @@ enum EventText {
     static func details(_ te: TimelineEvent, in doc: TimelineDocument) -> String {
         let e = te.event
         var facts: [(String, String)] = [("kind", HTMLEscape.string(e.kind)), ("analyzer", HTMLEscape.string(e.analyzer)),
-                                         ("where", HTMLEscape.string(location(e))), ("when", HTMLEscape.string(time(te.time)))]
+                                         ("where", HTMLEscape.string(location(e))), ("when", HTMLEscape.string(time(te.drawnTime)))]
         if let cpu = e.cpu { facts.append(("CPU", String(cpu))) }
         if let pid = e.pid { facts.append(("task", HTMLEscape.string("\(e.comm ?? "?") [\(pid)]"))) }
         if let kernel = e.kernel { facts.append(("kernel", HTMLEscape.string(kernel))) }

@@ -42,7 +42,8 @@ struct TimelineLayout {
     static let lanePadding = 10.0
     /// Room for the four lines of the lane label.
     static let minimumLaneHeight = 68.0
-    static let footerHeight = 24.0
+    /// Two lines of cluster labels.
+    static let footerHeight = 36.0
 
     struct Mark {
         var event: Int
@@ -71,8 +72,8 @@ struct TimelineLayout {
 
     init(_ doc: TimelineDocument) {
         var times: [Double] = []
-        for e in doc.events { if let t = e.time { times += [t.earliest, t.utc, t.latest] } }
-        for c in doc.clusters { times += [c.earliest, c.latest] }
+        for e in doc.events { if let t = e.drawnTime { times += [t.earliest, t.utc, t.latest] } }
+        for c in doc.clusters where c.earliest.isFinite && c.latest.isFinite { times += [c.earliest, c.latest] }
         let axis = TimeAxis(covering: times, left: Self.plotLeft, width: Self.plotWidth)
         self.axis = axis
 
@@ -84,10 +85,10 @@ struct TimelineLayout {
         }
         var marksBySource: [String: [Mark]] = [:]
         var unplacedBySource: [String: Int] = [:]
-        for e in doc.events where e.time == nil { unplacedBySource[e.sourceID, default: 0] += 1 }
+        for e in doc.events where e.drawnTime == nil { unplacedBySource[e.sourceID, default: 0] += 1 }
         if let axis {
             for (i, e) in doc.events.enumerated() {
-                guard let t = e.time else { continue }
+                guard let t = e.drawnTime else { continue }
                 marksBySource[e.sourceID, default: []].append(
                     Mark(event: i, x: axis.x(t.utc), xEarliest: axis.x(min(t.earliest, t.utc)), xLatest: axis.x(max(t.latest, t.utc)), row: 0))
             }

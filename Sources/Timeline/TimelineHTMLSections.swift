@@ -21,8 +21,7 @@ enum TimelineHTMLSections {
         html += "<ol>"
         for (c, cluster) in doc.clusters.enumerated() {
             html += "<li id=\"cluster-\(c)\"><b>\(EventText.clusterName(c))</b> \(HTMLEscape.string(cluster.summary)) "
-                + "<span class=\"when\">\(UTCFormat.string(cluster.earliest)) … \(UTCFormat.string(cluster.latest)) "
-                + "(\(TimeText.duration(cluster.latest - cluster.earliest)))</span><ul>"
+                + "<span class=\"when\">\(range(cluster))</span><ul>"
             for i in cluster.events where doc.events.indices.contains(i) {
                 let te = doc.events[i]
                 html += "<li><a href=\"#ev-\(i)\">\(HTMLEscape.string(te.sourceID)): \(HTMLEscape.string(te.event.title))</a></li>"
@@ -32,18 +31,23 @@ enum TimelineHTMLSections {
         return html + "</ol></section>"
     }
 
+    static func range(_ c: TimelineCluster) -> String {
+        guard c.earliest.isFinite, c.latest.isFinite else { return "time unknown" }
+        return "\(UTCFormat.string(c.earliest)) … \(UTCFormat.string(c.latest)) (\(TimeText.duration(c.latest - c.earliest)))"
+    }
+
     /// Placed events in time order; the order the document gives is kept for
     /// equal times, so the table and the JSON agree.
     static func placedEvents(_ doc: TimelineDocument) -> String {
-        let placed = doc.events.indices.filter { doc.events[$0].time != nil }
-            .sorted { (doc.events[$0].time!.utc, $0) < (doc.events[$1].time!.utc, $1) }
+        let placed = doc.events.indices.filter { doc.events[$0].drawnTime != nil }
+            .sorted { (doc.events[$0].drawnTime!.utc, $0) < (doc.events[$1].drawnTime!.utc, $1) }
         let html = "<section id=\"events\"><h2>Events in time order (\(placed.count))</h2>"
         if placed.isEmpty { return html + "<p>No event could be placed in time.</p></section>" }
         return html + table(placed, doc, withTime: true) + "</section>"
     }
 
     static func unplacedEvents(_ doc: TimelineDocument) -> String {
-        let unplaced = doc.events.indices.filter { doc.events[$0].time == nil }
+        let unplaced = doc.events.indices.filter { doc.events[$0].drawnTime == nil }
         var html = "<section id=\"unplaced\"><h2>Unplaced events (\(unplaced.count))</h2>"
         if unplaced.isEmpty { return html + "<p>None: every event was placed in time.</p></section>" }
         html += "<p>No evidence aligns these events' clocks to UTC, so they are not drawn; guessing a time would mislead.</p>"
@@ -57,7 +61,7 @@ enum TimelineHTMLSections {
         for i in indexes {
             let te = doc.events[i], e = te.event
             html += "<tr id=\"ev-\(i)\" class=\"\(SeverityStyle.cssClass(e.severity))\"><td>\(withTime ? "<a href=\"#mark-\(i)\">\(i + 1)</a>" : String(i + 1))</td>"
-            if withTime, let t = te.time {
+            if withTime, let t = te.drawnTime {
                 html += "<td class=\"utc\">\(UTCFormat.string(t.utc))</td><td class=\"unc\">\(HTMLEscape.string(TimeText.uncertainty(t)))</td>"
             }
             html += "<td>\(HTMLEscape.string(te.sourceID))</td>"

@@ -46,16 +46,21 @@ enum TimelineSVG {
         return s + "<text class=\"axis-name\" x=\"8\" y=\"15\">time (UTC)</text></g>"
     }
 
-    /// A band narrower than a few pixels would vanish; it is widened about its centre.
+    /// A band narrower than a few pixels would vanish; it is widened about its
+    /// centre. Labels of neighbouring bands alternate between two lines.
     static func clusterBands(_ doc: TimelineDocument, _ axis: TimeAxis, _ layout: TimelineLayout) -> String {
         var s = "<g class=\"clusters\">"
-        for (c, cluster) in doc.clusters.enumerated() {
+        var lastLabel: (x: Double, line: Int)?
+        for (c, cluster) in doc.clusters.enumerated() where cluster.earliest.isFinite && cluster.latest.isFinite {
             var x0 = axis.x(cluster.earliest), x1 = axis.x(cluster.latest)
             if x1 - x0 < 6 { let mid = (x0 + x1) / 2; x0 = mid - 3; x1 = mid + 3 }
+            var line = 0
+            if let last = lastLabel, abs((x0 + x1) / 2 - last.x) < 30 { line = 1 - last.line }
+            lastLabel = ((x0 + x1) / 2, line)
             let name = EventText.clusterName(c)
             s += "<a href=\"#cluster-\(c)\" class=\"cluster\" id=\"band-\(c)\"><title>\(HTMLEscape.string("cluster \(name): \(cluster.summary)"))</title>"
                 + "<rect x=\"\(px(x0))\" y=\"\(px(L.axisHeight))\" width=\"\(px(x1 - x0))\" height=\"\(px(layout.lanesBottom - L.axisHeight))\"/>"
-                + "<text x=\"\(px((x0 + x1) / 2))\" y=\"\(px(layout.lanesBottom + 16))\">\(name)</text></a>"
+                + "<text x=\"\(px((x0 + x1) / 2))\" y=\"\(px(layout.lanesBottom + 15 + Double(line) * 13))\">\(name)</text></a>"
         }
         return s + "</g>"
     }
