@@ -1,13 +1,14 @@
 /// The drawing: a UTC axis with gridlines, a lane per source labelled with
 /// how its clock was aligned, cluster bands across all lanes, and each event
 /// as a severity-shaped mark at its best estimate over a bar spanning the
-/// interval it is known to lie in. Every mark links to its table entry.
+/// interval it is known to lie in. Every mark links to its table entry (the
+/// root has no `role="img"`, which would hide those links from screen readers).
 enum TimelineSVG {
     typealias L = TimelineLayout
 
     static func render(_ doc: TimelineDocument, _ layout: TimelineLayout) -> String {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"\(px(L.totalWidth))\" height=\"\(px(layout.height))\" "
-            + "viewBox=\"0 0 \(px(L.totalWidth)) \(px(layout.height))\" role=\"img\" aria-label=\"timeline of \(doc.events.count) events in \(layout.lanes.count) lanes\">"
+            + "viewBox=\"0 0 \(px(L.totalWidth)) \(px(layout.height))\" aria-label=\"timeline of \(doc.events.count) events in \(layout.lanes.count) lanes\">"
         for (k, lane) in layout.lanes.enumerated() {
             svg += "<rect class=\"lane-bg lane-bg-\(k % 2)\" x=\"0\" y=\"\(px(lane.top))\" width=\"\(px(L.totalWidth))\" height=\"\(px(lane.height))\"/>"
         }

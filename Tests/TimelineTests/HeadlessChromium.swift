@@ -25,16 +25,19 @@ struct HeadlessChromium {
         _ = try run(["--screenshot=\(png.path)", "--window-size=\(width),\(height)", "--hide-scrollbars", page.absoluteString])
     }
 
-    /// The serialized DOM once the page loaded and its scripts ran.
-    func dumpDOM(of page: URL) throws -> String {
-        try run(["--dump-dom", page.absoluteString])
+    /// The serialized DOM once the page loaded and its scripts ran, and what
+    /// the page wrote to the console (script errors, Content-Security-Policy
+    /// violations such as a blocked fetch, `console.log`).
+    func dumpDOM(of page: URL) throws -> (dom: String, console: [String]) {
+        let (dom, stderr) = try run(["--dump-dom", "--enable-logging=stderr", "--v=0", page.absoluteString])
+        return (dom, stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") }.map(String.init))
     }
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    private func run(_ arguments: [String]) throws -> String {
+    private func run(_ arguments: [String]) throws -> (stdout: String, stderr: String) {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-chromium-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -56,11 +59,11 @@ struct HeadlessChromium {
         try process.run()
         process.waitUntilExit()
         let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
-            let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
             let reason = process.terminationStatus == 124 ? "timed out after \(Self.timeLimitSeconds) s" : "exit \(process.terminationStatus)"
             throw Failure(description: "chromium \(arguments.first ?? "") \(reason): \(stderr.suffix(2000))")
         }
-        return stdout
+        return (stdout, stderr)
     }
 }

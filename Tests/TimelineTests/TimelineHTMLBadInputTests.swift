@@ -39,4 +39,12 @@ final class TimelineHTMLBadInputTests: XCTestCase {
         XCTAssertNotEqual(labels[0].0, labels[1].0, "C1 and C2 are at the same place, so on different lines")
         XCTAssertEqual(labels[0].0, labels[2].0, "C3 is far away, back on the first line")
     }
+
+    func testEventsOfAnUnknownSourceGetALaneOfTheirOwn() {
+        let doc = TimelineDocument(sources: [F.source("host", .host)],
+                                   events: [F.placed(F.event("a"), "host", at: F.t0), F.placed(F.event("b"), "ghost", at: F.t0 + 1)], clusters: [])
+        let lanes = TimelineHTMLRenderTests.laneElements(TimelineHTML.render(doc))
+        XCTAssertEqual(lanes.count, 2)
+        XCTAssert(lanes[1].contains("data-source=\"ghost\"") && lanes[1].contains("unknown source") && lanes[1].contains("id=\"mark-1\""))
+    }
 }

@@ -10,11 +10,10 @@ import XCTest
 final class TimelineHTMLTests: XCTestCase {
     static let size = (width: 1400, height: 900)
 
-    func browserAndPage() throws -> (HeadlessChromium, URL, TimelineDocument) {
+    func browserAndPage(_ doc: TimelineDocument = TimelineHTMLFixtures.realistic()) throws -> (HeadlessChromium, URL, TimelineDocument) {
         guard let chromium = HeadlessChromium.find() else {
             throw XCTSkip("chromium is not installed; scripts/install-deps installs Debian's chromium package, which this test needs")
         }
-        let doc = TimelineHTMLFixtures.realistic()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-html-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
@@ -43,7 +42,8 @@ final class TimelineHTMLTests: XCTestCase {
         let target = try XCTUnwrap(doc.events.firstIndex { $0.event.title == "clocksource tsc unstable" })
         var linked = URLComponents(url: page, resolvingAgainstBaseURL: false)!
         linked.fragment = "ev-\(target)"
-        let dom = try chromium.dumpDOM(of: linked.url!)
+        let (dom, console) = try chromium.dumpDOM(of: linked.url!)
+        XCTAssertEqual(console, [], "no script error and no blocked fetch")
         let lanes = TimelineHTMLRenderTests.laneElements(dom)
         XCTAssertEqual(lanes.count, doc.sources.count, "one lane element per source")
         for (lane, source) in zip(lanes, doc.sources) {
@@ -55,5 +55,17 @@ final class TimelineHTMLTests: XCTestCase {
         let entry = dom[row.lowerBound...].components(separatedBy: "</tr>")[0]
         XCTAssert(entry.contains("<details open=\"\">"), "details of the linked event are open")
         XCTAssertEqual(TimelineHTMLRenderTests.count("<details open", in: dom), 1, "and only those")
+    }
+
+    /// The browser's own parse of a page full of hostile log text: the only
+    /// script element is the page's, no image element was smuggled in, and
+    /// nothing ran or tried to load.
+    func testHostileTextStaysTextInTheBrowser() throws {
+        let (chromium, page, _) = try browserAndPage(TimelineHTMLEscapingTests.hostileDocument())
+        let (dom, console) = try chromium.dumpDOM(of: page)
+        XCTAssertEqual(console, [])
+        XCTAssertEqual(TimelineHTMLRenderTests.count("<script", in: dom.lowercased()), 1)
+        XCTAssertFalse(dom.lowercased().contains("<img"))
+        XCTAssert(dom.contains("title:&lt;script&gt;alert(1)&lt;/script&gt;"), "the payload is shown as text")
     }
 }
