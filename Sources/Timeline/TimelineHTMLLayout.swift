@@ -1,0 +1,145 @@
+/// The horizontal scale every lane shares: UTC seconds to SVG x.
+struct TimeAxis {
+    /// The narrowest window drawn. Events at one instant (or a single event)
+    /// get this much room around them instead of a division by zero.
+    static let minimumSpan = 0.01
+    let start: Double
+    let end: Double
+    let left: Double
+    let width: Double
+
+    /// Covers `times` with a 3 % margin so marks at the ends are not cut in half; nil when there is nothing to place.
+    init?(covering times: [Double], left: Double, width: Double) {
+        let finite = times.filter(\.isFinite)
+        guard var lo = finite.min(), var hi = finite.max() else { return nil }
+        if hi - lo < Self.minimumSpan {
+            let mid = (lo + hi) / 2
+            lo = mid - Self.minimumSpan / 2
+            hi = mid + Self.minimumSpan / 2
+        } else {
+            let pad = (hi - lo) * 0.03
+            lo -= pad
+            hi += pad
+        }
+        start = lo
+        end = hi
+        self.left = left
+        self.width = width
+    }
+
+    func x(_ t: Double) -> Double { left + (t - start) / (end - start) * width }
+}
+
+/// Where everything goes in the drawing: one lane per source, each as tall as
+/// the sub-rows its overlapping marks need.
+struct TimelineLayout {
+    static let plotLeft = 262.0
+    /// Leaves 38 px on the right for half of the last tick's label.
+    static let plotWidth = 1060.0
+    static let totalWidth = 1360.0
+    static let axisHeight = 44.0
+    static let rowHeight = 15.0
+    static let lanePadding = 10.0
+    /// Room for the four lines of the lane label.
+    static let minimumLaneHeight = 68.0
+    /// Two lines of cluster labels.
+    static let footerHeight = 36.0
+
+    struct Mark {
+        var event: Int
+        var x: Double
+        var xEarliest: Double
+        var xLatest: Double
+        var row: Int
+    }
+
+    struct Lane {
+        var id: String
+        /// nil for events whose source id names no source in the document.
+        var source: TimelineSource?
+        var top: Double
+        var height: Double
+        var marks: [Mark]
+        /// Marks that had to share a sub-row with another because the lane ran out of rows.
+        var overlapping: Int
+        /// Events of this source with no time, listed apart and never drawn.
+        var unplaced: Int
+    }
+
+    let axis: TimeAxis?
+    let lanes: [Lane]
+    let height: Double
+
+    init(_ doc: TimelineDocument) {
+        var times: [Double] = []
+        for e in doc.events { if let t = e.drawnTime { times += [t.earliest, t.utc, t.latest] } }
+        for c in doc.clusters where c.earliest.isFinite && c.latest.isFinite { times += [c.earliest, c.latest] }
+        let axis = TimeAxis(covering: times, left: Self.plotLeft, width: Self.plotWidth)
+        self.axis = axis
+
+        var order: [String] = doc.sources.map(\.id)
+        var known = Set(order)
+        for e in doc.events where !known.contains(e.sourceID) {
+            known.insert(e.sourceID)
+            order.append(e.sourceID)
+        }
+        var marksBySource: [String: [Mark]] = [:]
+        var unplacedBySource: [String: Int] = [:]
+        for e in doc.events where e.drawnTime == nil { unplacedBySource[e.sourceID, default: 0] += 1 }
+        if let axis {
+            for (i, e) in doc.events.enumerated() {
+                guard let t = e.drawnTime else { continue }
+                marksBySource[e.sourceID, default: []].append(
+                    Mark(event: i, x: axis.x(t.utc), xEarliest: axis.x(min(t.earliest, t.utc)), xLatest: axis.x(max(t.latest, t.utc)), row: 0))
+            }
+        }
+        var lanes: [Lane] = []
+        var top = Self.axisHeight
+        for id in order {
+            var marks = marksBySource[id] ?? []
+            let packed = SubRowPacker.pack(&marks)
+            let height = max(Self.minimumLaneHeight, Double(packed.rows) * Self.rowHeight + 2 * Self.lanePadding)
+            lanes.append(Lane(id: id, source: doc.sources.first { $0.id == id }, top: top, height: height,
+                              marks: marks, overlapping: packed.overlapping, unplaced: unplacedBySource[id] ?? 0))
+            top += height
+        }
+        self.lanes = lanes
+        height = top + Self.footerHeight
+    }
+
+    func rowY(_ lane: Lane, _ row: Int) -> Double { lane.top + Self.lanePadding + (Double(row) + 0.5) * Self.rowHeight }
+    var lanesBottom: Double { lanes.last.map { $0.top + $0.height } ?? Self.axisHeight }
+}
+
+/// Stacks marks whose drawn extents (mark plus interval bar) would overlap
+/// into sub-rows, first fit in time order, so dense bursts stay visible. A
+/// lane stops growing at `maxRows`; past that a mark goes to the row that
+/// frees up first and is counted, and the table below still lists it.
+enum SubRowPacker {
+    static let maxRows = 16
+    /// Half the width of a mark plus a gap, in pixels.
+    static let markRadius = 7.0
+
+    static func pack(_ marks: inout [TimelineLayout.Mark]) -> (rows: Int, overlapping: Int) {
+        marks.sort { ($0.xEarliest, $0.x, $0.event) < ($1.xEarliest, $1.x, $1.event) }
+        var rowEnds: [Double] = []
+        var overlapping = 0
+        for i in marks.indices {
+            let start = min(marks[i].xEarliest, marks[i].x - markRadius)
+            let end = max(marks[i].xLatest, marks[i].x + markRadius)
+            let row: Int
+            if let free = rowEnds.firstIndex(where: { $0 <= start }) {
+                row = free
+            } else if rowEnds.count < maxRows {
+                row = rowEnds.count
+                rowEnds.append(-.infinity)
+            } else {
+                row = rowEnds.indices.min { rowEnds[$0] < rowEnds[$1] } ?? 0
+                overlapping += 1
+            }
+            rowEnds[row] = max(rowEnds[row], end)
+            marks[i].row = row
+        }
+        return (max(1, rowEnds.count), overlapping)
+    }
+}

@@ -1,0 +1,46 @@
+import LockscanKit
+
+/// The page's only stylesheet and script, inline so the file opens offline and
+/// fetches nothing. Severity colours come from `SeverityStyle`, so the
+/// drawing, the legend and the tables cannot drift apart.
+enum TimelineHTMLStyle {
+    static var css: String {
+        var css = """
+        body{font:14px/1.4 "DejaVu Sans",sans-serif;margin:16px;color:#111;background:#fff}
+        h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
+        .summary{color:#333;margin:0 0 8px}
+        .legend{display:flex;flex-wrap:wrap;gap:16px;margin:8px 0;padding:0;list-style:none}
+        .drawing{overflow-x:auto;border:1px solid #ccc}
+        svg.timeline{display:block;font:12px "DejaVu Sans",sans-serif}
+        .lane-bg-0{fill:#f7f7f7}.lane-bg-1{fill:#ececec}
+        .lane-id{font-weight:bold;font-size:13px}.lane-role{font-weight:normal;fill:#555}.lane-meta{fill:#444;font-size:11px}.lane-warning{fill:#b91c1c;font-size:11px}
+        .grid{stroke:#bbb;stroke-width:1}.axis-line{stroke:#333}
+        .tick{text-anchor:middle;fill:#222}.tick-date{text-anchor:middle;fill:#666;font-size:11px}.axis-name{font-weight:bold}
+        .cluster rect{fill:#fde68a;fill-opacity:.55;stroke:#d97706;stroke-dasharray:3 2}
+        .cluster text{text-anchor:middle;font-weight:bold;fill:#92400e}
+        .clock-break rect{fill:#9ca3af;fill-opacity:.35}.clock-break line{stroke:#4b5563;stroke-dasharray:4 3}
+        .ev{fill:currentColor}.ev .interval{fill-opacity:.35}.ev .cap{stroke:currentColor;stroke-width:1.5;fill:none}
+        .ev.in-cluster>:last-child{stroke:#111;stroke-width:1.2}
+        .ev:hover>:last-child,.ev:focus>:last-child{stroke:#000;stroke-width:2.5}
+        .empty{fill:#555}.unplaced-note text{fill:#555;font-style:italic;text-decoration:underline}
+        table{border-collapse:collapse;margin:4px 0}th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+        th{background:#f0f0f0}td.utc,td.unc{white-space:nowrap;font-family:"DejaVu Sans Mono",monospace;font-size:12px}
+        tr:target,li:target{background:#fff3bf}
+        pre{margin:4px 0;white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:4px}
+        dl{display:grid;grid-template-columns:max-content auto;gap:0 8px;margin:4px 0}dt{font-weight:bold}dd{margin:0}
+        .label{font-weight:bold;margin:4px 0 0}
+        """
+        for s in Severity.allCases {
+            css += "\n.\(SeverityStyle.cssClass(s)){color:\(SeverityStyle.colour(s))}"
+            css += "\ntr.\(SeverityStyle.cssClass(s)){color:inherit}tr.\(SeverityStyle.cssClass(s)) .sev{color:\(SeverityStyle.colour(s));font-weight:bold}"
+        }
+        return css
+    }
+
+    /// Following a link to an event (from its mark, or a cluster) opens its
+    /// details, so one click shows the evidence. Reads only the URL fragment.
+    static let script = """
+    function openTarget(){var id=decodeURIComponent(location.hash.slice(1));var el=id&&document.getElementById(id);if(!el)return;var d=el.querySelector('details');if(d)d.open=true;}
+    window.addEventListener('hashchange',openTarget);openTarget();
+    """
+}
