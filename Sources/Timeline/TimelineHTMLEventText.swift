@@ -31,6 +31,7 @@ enum EventText {
         var lines = ["\(SeverityStyle.word(e.severity)): \(e.title)",
                      "\(e.kind) · \(te.sourceID) · \(location(e))",
                      time(te.drawnTime)]
+        if let note = te.timeNote { lines.append("why so wide: \(note)") }
         if let cpu = e.cpu { lines.append("CPU \(cpu)") }
         if !e.evidence.isEmpty {
             lines.append("evidence:")
@@ -52,6 +53,7 @@ enum EventText {
         let e = te.event
         var facts: [(String, String)] = [("kind", HTMLEscape.string(e.kind)), ("analyzer", HTMLEscape.string(e.analyzer)),
                                          ("where", HTMLEscape.string(location(e))), ("when", HTMLEscape.string(time(te.drawnTime)))]
+        if let note = te.timeNote { facts.append(("why so wide", HTMLEscape.string(note))) }
         if let cpu = e.cpu { facts.append(("CPU", String(cpu))) }
         if let pid = e.pid { facts.append(("task", HTMLEscape.string("\(e.comm ?? "?") [\(pid)]"))) }
         if let kernel = e.kernel { facts.append(("kernel", HTMLEscape.string(kernel))) }

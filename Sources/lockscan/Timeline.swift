@@ -69,7 +69,7 @@ struct TimelineCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(TimelineText.render(doc).utf8))
         }
         if let html {
-            try Data(TimelineHTMLPage.render(doc).utf8).write(to: URL(fileURLWithPath: html))
+            try Data(TimelineHTML.render(doc).utf8).write(to: URL(fileURLWithPath: html))
         }
         if !diagnostics.isEmpty || !pluginFailures.isEmpty { throw ExitCode(2) }
     }

@@ -51,4 +51,28 @@ final class TimelineCommandTests: XCTestCase {
         XCTAssertNotEqual(none.status, 0)
         XCTAssertTrue(none.stderr.contains("no input"), none.stderr)
     }
+
+    /// --html through the whole pipeline: the real builder's document, and a
+    /// guest log whose task name and message carry markup.
+    func testHTMLPageFromRealInputsEscapesLogText() throws {
+        let hostile = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(getpid()).log")
+        try Data("""
+            [   10.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [<script>alert(1)</script>:42]
+            [   10.000001] Modules linked in: "><img src=x onerror=alert(1)> &amp; & </script>
+            [   10.000002] CPU: 1 PID: 42 Comm: <script>alert(1)</scr Not tainted 6.1.0 #1
+            [   10.000003] RIP: 0010:spin+0x1/0x2
+            """.utf8).write(to: hostile)
+        let page = FileManager.default.temporaryDirectory.appendingPathComponent("timeline-\(getpid()).html")
+        let r = try CLI.run(["timeline", "--guest", hostile.path, "--anchor", "guest:10=2026-11-22T03:00:00Z",
+                             "--qmp", dir.appendingPathComponent("qmp-events.json").path, "--html", page.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("soft lockup"), "the event is on the page")
+        XCTAssertFalse(html.contains("<script>alert"))
+        XCTAssertFalse(html.contains("<img"))
+        XCTAssertEqual(html.components(separatedBy: "<script").count - 1, 1, "only the page's own script")
+        XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        let urls = html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "")
+        XCTAssertFalse(urls.contains("http://") || urls.contains("https://"), "no network fetch (the SVG namespace aside)")
+    }
 }
