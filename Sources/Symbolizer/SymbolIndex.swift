@@ -43,7 +43,7 @@ final class SymbolIndex {
     static let scansBeforeIndex = 16
     /// By address, then rank, then later table entry first.
     private lazy var sorted: [Symbol] = Self.radixSorted(table)
-    private lazy var names = NameTable(table.map(\.cName))
+    private lazy var names = NameTable(table)
 
     init(_ symbols: consuming [Symbol]) {
         table = symbols
@@ -84,8 +84,8 @@ final class SymbolIndex {
 
     /// Every symbol called `name`, in address order. A log names the same
     /// functions again and again (`kthread`, `ret_from_fork`): answers are
-    /// kept. A name scan costs a strcmp per symbol (~0.7 ms), so the hash
-    /// table (~8 ms) comes sooner than the address index.
+    /// kept. A name scan costs a strcmp per symbol (~0.7 ms) and the hash
+    /// table about as much as two scans, so it comes on the third name.
     func named(_ name: String) -> [Symbol] {
         if let known = namedAnswers[name] { return known }
         nameQuestions += 1
@@ -101,7 +101,7 @@ final class SymbolIndex {
     }
 
     private var namedAnswers: [String: [Symbol]] = [:]
-    static let nameScansBeforeIndex = 6
+    static let nameScansBeforeIndex = 2
 
     /// LSD radix sort, a byte a pass, stable: rank first, then the address
     /// from its low byte up. All histograms come from one read of the
@@ -149,18 +149,19 @@ final class SymbolIndex {
     struct NameTable {
         private var slots: [Int32]
         private var hashes: [UInt32]
-        private let names: [UnsafePointer<CChar>]
+        /// The index's own table: names are read through it, never copied.
+        private let symbols: [Symbol]
         private let mask: Int
 
-        init(_ names: [UnsafePointer<CChar>]) {
-            self.names = names
+        init(_ symbols: [Symbol]) {
+            self.symbols = symbols
             var capacity = 16
-            while capacity < names.count * 2 { capacity <<= 1 }
+            while capacity < symbols.count * 2 { capacity <<= 1 }
             mask = capacity - 1
             slots = [Int32](repeating: -1, count: capacity)
-            hashes = [UInt32](repeating: 0, count: names.count)
-            for (i, n) in names.enumerated() {
-                let h = Self.hash(n)
+            hashes = [UInt32](repeating: 0, count: symbols.count)
+            for (i, sym) in symbols.enumerated() {
+                let h = Self.hash(sym.cName)
                 hashes[i] = h
                 var slot = Int(h) & mask
                 while slots[slot] >= 0 { slot = (slot + 1) & mask }
@@ -175,21 +176,32 @@ final class SymbolIndex {
                 var slot = Int(h) & mask
                 while slots[slot] >= 0 {
                     let i = Int(slots[slot])
-                    if hashes[i] == h, strcmp(names[i], key) == 0 { out.append(i) }
+                    if hashes[i] == h, strcmp(symbols[i].cName, key) == 0 { out.append(i) }
                     slot = (slot + 1) & mask
                 }
                 return out
             }
         }
 
+        /// Length, first and last eight bytes, mixed: the whole table is
+        /// hashed when the index is built, and a byte-at-a-time hash of every
+        /// name cost 8× more (kernel names differ at their ends: `__x64_sys_getpid`,
+        /// `__x64_sys_getuid`). Equal hashes are confirmed with strcmp.
         static func hash(_ s: UnsafePointer<CChar>) -> UInt32 {
-            var h: UInt32 = 2_166_136_261
-            var p = UnsafeRawPointer(s).assumingMemoryBound(to: UInt8.self)
-            while p.pointee != 0 {
-                h = (h ^ UInt32(p.pointee)) &* 16_777_619
-                p += 1
+            let n = strlen(s)
+            let raw = UnsafeRawPointer(s)
+            var h = UInt64(n) &* 0x9E37_79B9_7F4A_7C15
+            if n >= 8 {
+                h ^= raw.loadUnaligned(as: UInt64.self)
+                h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+                h ^= raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            } else {
+                var v: UInt64 = 0
+                for i in 0..<n { v |= UInt64(raw.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
+                h ^= v
             }
-            return h
+            h = (h ^ (h >> 32)) &* 0xD6E8_FEB8_6659_FD93
+            return UInt32(truncatingIfNeeded: h ^ (h >> 32))
         }
     }
 }
