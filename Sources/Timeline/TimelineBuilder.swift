@@ -96,10 +96,17 @@ public struct TimelineBuilder {
                 if !a.aligned { notes.append("\(input.path): nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC") }
             } else {
                 clock = input.zone.map { "wall clock \($0.identifier)" } ?? "wall clock as printed (UTC or with its zone)"
-                // A guest's own wall clock is only as right as its RTC and NTP.
-                if input.role == .guest { clock += ", the guest's own clock: not checked against the host" }
-                segments = [ClockSegment(offset: 0, offsetEarliest: 0, offsetLatest: 0, method: "printed",
-                                         evidence: ["each line carries its own wall-clock time"])]
+                var evidence = ["each line carries its own wall-clock time"]
+                if input.role == .guest {
+                    // A guest's own wall clock is only as right as its RTC and NTP.
+                    if let check = Self.bootCheck(eventsByInput[i], facts: facts, zone: input.zone) {
+                        clock += ", the guest's own clock"
+                        evidence.append(check)
+                    } else {
+                        clock += ", the guest's own clock: not checked against the host"
+                    }
+                }
+                segments = [ClockSegment(offset: 0, offsetEarliest: 0, offsetLatest: 0, method: "printed", evidence: evidence)]
             }
             sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: clock, segments: segments))
             // From the first event stamped earlier than the line before it,
@@ -157,6 +164,22 @@ public struct TimelineBuilder {
         }
         let clusters = Self.cluster(&events, window: window)
         return (TimelineDocument(sources: sources, events: events, clusters: clusters, diagnostics: notes), diagnostics)
+    }
+
+    /// A guest that printed its boot time by its own clock (WinDbg's
+    /// `System Uptime` subtracted from the session time) against qemu's
+    /// start by the host's: the guest booted after qemu started, so its
+    /// clock is at most that far ahead of the host's; a boot "before" the
+    /// start means the guest's clock is behind by at least that much.
+    static func bootCheck(_ events: [Event], facts: HostRunFacts, zone: TimeZone?) -> String? {
+        guard let boot = events.lazy.compactMap({ $0.details["bootTime"] }).first.flatMap({ WallClock.parse($0, zone: zone) })?.utc,
+              let start = facts.starts.filter({ $0 <= boot + 86_400 }).max() ?? facts.starts.min() else { return nil }
+        let d = boot - start
+        let started = "qemu started at \(UTCFormat.string(start))"
+        if d >= 0 {
+            return "booted at \(UTCFormat.string(boot)) by the guest's clock, \(TimelineText.duration(d)) after \(started): the guest's clock is at most \(TimelineText.duration(d)) ahead of the host's"
+        }
+        return "booted at \(UTCFormat.string(boot)) by the guest's clock, \(TimelineText.duration(-d)) before \(started): the guest's clock is behind the host's by at least that"
     }
 
     /// The guest's run as the host saw it, from the host-side events.

@@ -8,7 +8,11 @@ public enum TimelineText {
         var out = "Sources:\n"
         for s in doc.sources {
             out += "  \(s.id)  \(s.file)  (\(s.role.rawValue), \(s.clock))\n"
-            for seg in s.segments where seg.method != "printed" {
+            for seg in s.segments {
+                if seg.method == "printed" {
+                    for e in seg.evidence.dropFirst() { out += "      · \(e)\n" }
+                    continue
+                }
                 let range = [seg.from.map { "from \(trim($0)) s" }, seg.to.map { "to \(trim($0)) s" }].compactMap { $0 }.joined(separator: " ")
                 if seg.offset.isNaN {
                     out += "    unaligned: \(seg.evidence.last ?? "")\n"

@@ -53,6 +53,12 @@ final class WindowsTimelineTests: XCTestCase {
         let eof = try XCTUnwrap(doc.events.first { $0.event.kind == "libvirt_monitor_eof" })
         XCTAssertNotNil(eof.cluster, "the monitor EOF and qemu's shutdown are related")
 
+        // WinDbg's uptime puts the guest's boot 4.4 s after qemu started:
+        // the guest's clock agrees with the host's to within a boot.
+        let guest = try XCTUnwrap(doc.sources.first { $0.id == "guest" })
+        XCTAssertTrue(guest.segments.flatMap(\.evidence).contains { $0.contains("4.4s after qemu started") && $0.contains("at most 4.4s ahead") },
+                      "\(guest.segments)")
+
         let expectedURL = Self.dir.appendingPathComponent("timeline.expected.json")
         let got = try JSONSerialization.data(withJSONObject: Self.projection(doc), options: [.prettyPrinted, .sortedKeys])
         if ProcessInfo.processInfo.environment["LOCKSCAN_UPDATE_EXPECTED"] == "1" {
