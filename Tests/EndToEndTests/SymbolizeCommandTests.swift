@@ -62,6 +62,24 @@ final class SymbolizeCommandTests: XCTestCase {
         }
     }
 
+    /// --jobs trades memory for speed only: one worker or two give the same
+    /// answers in the same order (4,100 addresses: enough for two).
+    func testJobsChangeNothingButTheWorkers() throws {
+        let v = try vmlinux()
+        let list = try CLI.run(["symbolize", "--vmlinux", v, "--addresses", "--output-style", "json", "-"], stdin: Data("work\n".utf8))
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        let work = try XCTUnwrap((obj["Address"] as? String).flatMap { UInt64($0.dropFirst(2), radix: 16) })
+        let input = Data((0..<4100).map { "0x" + String(work + UInt64($0 % 48), radix: 16) }.joined(separator: "\n").utf8)
+        let one = try CLI.run(["symbolize", "--jobs", "1", "--vmlinux", v, "--addresses", "-"], stdin: input)
+        let two = try CLI.run(["symbolize", "--jobs", "2", "--vmlinux", v, "--addresses", "-"], stdin: input)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertEqual(one.stdout, two.stdout)
+        XCTAssertEqual(one.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("work") }.count, 4100)
+        let zero = try CLI.run(["symbolize", "--jobs", "0", "--vmlinux", v, "--addresses", "-"], stdin: input)
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.stderr.contains("--jobs must be at least 1"), zero.stderr)
+    }
+
     /// `lockscan addr2line` prints what GNU addr2line -f -i -a prints.
     func testAddr2lineMatchesGNUAddr2line() throws {
         let v = try vmlinux()
