@@ -199,7 +199,10 @@ public struct BootClockAlignment: Sendable {
     public func place(_ m: Double) -> EventTime? {
         guard aligned, offsetEarliest <= offsetLatest else { return nil }
         var driftAllowance = anchorMonotonic.map { Self.drift * abs(m - $0) } ?? 0
-        if let a = anchorMonotonic, let s = settledMonotonic, (m < s) != (a < s) { driftAllowance += Self.basisSlack }
+        // Before the clocksource settles, stamps sit on another basis and
+        // the console is not up yet (early lines reach it late): widen, and
+        // likewise when the anchor was taken before it.
+        if let s = settledMonotonic, m < s || (anchorMonotonic.map { $0 < s } ?? false) { driftAllowance += Self.basisSlack }
         var shift = 0.0
         var slack = 0.0
         var earliest = Double.infinity, latest = -Double.infinity

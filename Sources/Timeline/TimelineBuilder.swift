@@ -46,7 +46,7 @@ public struct TimelineBuilder {
 
     public func build(analyzers: [AnalyzerDescriptor]) -> (TimelineDocument, [Diagnostic]) {
         let ids = Self.sourceIDs(inputs)
-        let engine = ScanEngine(analyzers: analyzers)
+        let engine = ScanEngine(analyzers: analyzers + [BootMarker.descriptor])
         var eventsByInput = Array(repeating: [Event](), count: inputs.count)
         var diagnostics: [Diagnostic] = []
         for (i, input) in inputs.enumerated() {
@@ -84,11 +84,16 @@ public struct TimelineBuilder {
             var segments: [ClockSegment] = []
             let bootRelative = !(extent?.zonedWallClock ?? false) && eventsByInput[i].allSatisfy { $0.time.wall == nil }
                 && (input.role == .guest || input.role == .host)
+            // Several boots in one log: the clock restarts at each banner,
+            // and the host's evidence and anchors describe the latest run.
+            let banners = eventsByInput[i].filter { $0.kind == BootMarker.kind }.map(\.source.byteOffset).sorted()
+            let lastBoot = banners.count > 1 ? banners.last : nil
             if bootRelative {
-                clock = "boot-relative"
+                clock = "boot-relative" + (lastBoot != nil ? ", \(banners.count) boots: the last is aligned" : "")
                 // Host facts describe the guest's run; a host kernel's clock
                 // only moves with an anchor.
-                let a = BootClockAlignment(firstMonotonic: extent?.firstMonotonic, lastMonotonic: extent?.lastMonotonic,
+                let firstOfRun = lastBoot != nil ? eventsByInput[i].first { $0.source.byteOffset == lastBoot }?.time.monotonic : extent?.firstMonotonic
+                let a = BootClockAlignment(firstMonotonic: firstOfRun, lastMonotonic: extent?.lastMonotonic,
                                            panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic, anchors: mine, sameRecord: sameRecord,
                                            facts: input.role == .guest ? facts : HostRunFacts())
                 alignment = a
@@ -127,6 +132,9 @@ public struct TimelineBuilder {
                     time = EventTime(utc: t.utc, earliest: t.utc, latest: t.utc + t.resolution - (t.resolution < 1e-6 ? 0 : 1e-6),
                                      monotonic: e.time.monotonic)
                     if t.resolution >= 1 { time!.latest = t.utc + t.resolution }
+                } else if let m = e.time.monotonic, alignment != nil, let last = lastBoot, e.source.byteOffset < last {
+                    let boot = banners.filter { $0 <= e.source.byteOffset }.count
+                    note = "from boot \(max(boot, 1)) of \(banners.count) in this log: its clock restarted since, and the evidence describes the last boot"
                 } else if let m = e.time.monotonic, let a = alignment {
                     time = a.place(m)
                     if stalled, let t = time {

@@ -28,10 +28,11 @@ public enum TimelineText {
             if let t = e.time {
                 when = "\(UTCFormat.string((t.earliest + t.latest) / 2)) ±\(duration((t.latest - t.earliest) / 2))"
             } else {
-                when = "(not placed: no evidence for this clock)".padding(toLength: 40, withPad: " ", startingAt: 0)
+                when = "(not placed)".padding(toLength: 40, withPad: " ", startingAt: 0)
             }
             let cluster = e.cluster.map { " [c\($0 + 1)]" } ?? ""
             out += "  \(when)  \(e.sourceID.padding(toLength: 8, withPad: " ", startingAt: 0)) \(e.event.kind): \(e.event.title)\(cluster)\n"
+            if let note = e.timeNote { out += "      (\(note))\n" }
         }
         if !doc.clusters.isEmpty {
             out += "\nRelated across sources:\n"
