@@ -59,108 +59,19 @@ public struct TimelineBuilder {
             }
         }
         let facts = Self.hostFacts(inputs: inputs, events: eventsByInput)
+        let extents = inputs.map { ClockExtent.read(path: $0.path) }
         var notes: [String] = []
         var sources: [TimelineSource] = []
         var events: [TimelineEvent] = []
-        let extents = inputs.map { ClockExtent.read(path: $0.path) }
         for (i, input) in inputs.enumerated() {
-            let extent = extents[i]
-            // Same kernel, both clocks on one line elsewhere: a log of the
-            // same role whose boot-relative range overlaps this one's.
-            let paired = extents.indices.first { j in
-                guard j != i, inputs[j].role == input.role, let o = extents[j]?.sameRecordOffset, o.samples > 0,
-                      let first = extents[j]?.firstMonotonic, let last = extents[j]?.lastMonotonic,
-                      let mine = extent, let a = mine.firstMonotonic, let b = mine.lastMonotonic else { return false }
-                return a <= last + 1 && first <= b + 1
+            let model = clockModel(i, id: ids[i], events: eventsByInput[i], extents: extents, facts: facts)
+            sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: model.clock, segments: model.segments))
+            if let a = model.alignment, !a.aligned { notes.append("\(input.path): nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC") }
+            var placer = EventPlacer(input: input, alignment: model.alignment, boots: model.boots)
+            for e in eventsByInput[i].sorted(by: { $0.source.byteOffset < $1.source.byteOffset }) {
+                events.append(placer.place(e, sourceID: ids[i]))
             }
-            let sameRecord = paired.flatMap { j in
-                extents[j]?.sameRecordOffset.map { o in
-                    (o.lo, o.hi, "\(inputs[j].path) printed both clocks on \(o.samples) lines: UTC − boot-relative within \(String(format: "%.3f", o.hi - o.lo)) s")
-                }
-            }
-            let mine = anchors.filter { $0.source == ids[i] || $0.source == input.path }
-            var alignment: BootClockAlignment?
-            var clock = "UTC"
-            var segments: [ClockSegment] = []
-            let bootRelative = !(extent?.zonedWallClock ?? false) && eventsByInput[i].allSatisfy { $0.time.wall == nil }
-                && (input.role == .guest || input.role == .host)
-            // Several boots in one log: the clock restarts at each banner,
-            // and the host's evidence and anchors describe the latest run.
-            let banners = eventsByInput[i].filter { $0.kind == BootMarker.kind }.map(\.source.byteOffset).sorted()
-            let lastBoot = banners.count > 1 ? banners.last : nil
-            if bootRelative {
-                clock = "boot-relative" + (lastBoot != nil ? ", \(banners.count) boots: the last is aligned" : "")
-                // Host facts describe the guest's run; a host kernel's clock
-                // only moves with an anchor.
-                let firstOfRun = lastBoot != nil ? eventsByInput[i].first { $0.source.byteOffset == lastBoot }?.time.monotonic : extent?.firstMonotonic
-                let a = BootClockAlignment(firstMonotonic: firstOfRun, lastMonotonic: extent?.lastMonotonic,
-                                           panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic, anchors: mine, sameRecord: sameRecord,
-                                           facts: input.role == .guest ? facts : HostRunFacts())
-                alignment = a
-                segments = a.segments()
-                if !a.aligned { notes.append("\(input.path): nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC") }
-            } else {
-                clock = input.zone.map { "wall clock \($0.identifier)" } ?? "wall clock as printed (UTC or with its zone)"
-                var evidence = ["each line carries its own wall-clock time"]
-                if input.role == .guest {
-                    // A guest's own wall clock is only as right as its RTC and NTP.
-                    if let check = Self.bootCheck(eventsByInput[i], facts: facts, zone: input.zone) {
-                        clock += ", the guest's own clock"
-                        evidence.append(check)
-                    } else {
-                        clock += ", the guest's own clock: not checked against the host"
-                    }
-                }
-                segments = [ClockSegment(offset: 0, offsetEarliest: 0, offsetLatest: 0, method: "printed", evidence: evidence)]
-            }
-            sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: clock, segments: segments))
-            // From the first event stamped earlier than the line before it,
-            // the guest clock is known to have stalled (or lines came late).
-            var stalled = false
-            for var e in eventsByInput[i].sorted(by: { $0.source.byteOffset < $1.source.byteOffset }) {
-                if e.time.isEmpty, let c = ClockExtent.clock(path: input.path, at: e.source.byteOffset) { e.time = c }
-                var time: EventTime?
-                var note: String?
-                // Before the clocksource settles, stamps out of order are
-                // expected (and covered by the basis slack).
-                if let a = alignment, !stalled, let m = e.time.monotonic, m > (a.settledMonotonic ?? 0),
-                   let previous = ClockExtent.previousMonotonic(path: input.path, before: e.source.byteOffset), previous > m + 1e-6 {
-                    stalled = true
-                    notes.append("\(input.path):\(e.source.line): stamped \(m) s after a line stamped \(previous) s: the guest clock stood still or the lines were logged late; from here on an event is only known to precede the VM's end")
-                }
-                if let w = e.time.wall, let t = WallClock.parse(w, zone: input.zone) {
-                    time = EventTime(utc: t.utc, earliest: t.utc, latest: t.utc + t.resolution - (t.resolution < 1e-6 ? 0 : 1e-6),
-                                     monotonic: e.time.monotonic)
-                    if t.resolution >= 1 { time!.latest = t.utc + t.resolution }
-                } else if let m = e.time.monotonic, alignment != nil, let last = lastBoot, e.source.byteOffset < last {
-                    let boot = banners.filter { $0 <= e.source.byteOffset }.count
-                    note = "from boot \(max(boot, 1)) of \(banners.count) in this log: its clock restarted since, and the evidence describes the last boot"
-                } else if let m = e.time.monotonic, let a = alignment {
-                    time = a.place(m)
-                    if stalled, let t = time {
-                        // Stale stamps (NMI backtraces printed during a
-                        // lockup reach the console seconds after their
-                        // stamp) and a clock that stood still leave only the
-                        // VM's end as the upper bound.
-                        time = a.runEnd.map { EventTime(utc: t.utc, earliest: t.earliest, latest: max(t.latest, $0), monotonic: m) }
-                        note = "on or after a line stamped earlier than the one before it: only the VM's end bounds it"
-                    }
-                } else if alignment == nil, e.time.isEmpty {
-                    // No stamp on the line itself (a command line, a taint
-                    // line): it was written between its stamped neighbours.
-                    let around = ClockExtent.surroundingClocks(path: input.path, at: e.source.byteOffset)
-                    if let b = around.before?.wall.flatMap({ WallClock.parse($0, zone: input.zone) }) {
-                        let a = around.after?.wall.flatMap { WallClock.parse($0, zone: input.zone) }
-                        time = EventTime(utc: b.utc, earliest: b.utc, latest: max(b.utc + b.resolution, a.map { $0.utc + $0.resolution } ?? b.utc + b.resolution))
-                        note = "the line has no time of its own: placed between the stamped lines around it"
-                    }
-                } else if e.time.wall != nil, input.zone == nil {
-                    notes.append("\(input.path):\(e.source.line): a wall-clock time without a zone; give --tz \(input.path)=ZONE")
-                }
-                var placed = TimelineEvent(event: e, sourceID: ids[i], time: time)
-                placed.timeNote = note
-                events.append(placed)
-            }
+            notes += placer.notes
         }
         events.sort { a, b in
             switch (a.time, b.time) {
@@ -172,6 +83,58 @@ public struct TimelineBuilder {
         }
         let clusters = Self.cluster(&events, window: window)
         return (TimelineDocument(sources: sources, events: events, clusters: clusters, diagnostics: notes), diagnostics)
+    }
+
+    /// How one source's clock maps onto UTC: boot-relative clocks get an
+    /// alignment from anchors, another log of the same kernel that printed
+    /// both clocks, or the host's facts about the guest's run; wall clocks
+    /// place each line themselves.
+    func clockModel(_ i: Int, id: String, events: [Event], extents: [ClockExtent?], facts: HostRunFacts)
+        -> (clock: String, segments: [ClockSegment], alignment: BootClockAlignment?, boots: [Int]) {
+        let input = inputs[i]
+        let extent = extents[i]
+        // Several boots in one log: the clock restarts at each banner,
+        // and the host's evidence and anchors describe the latest run.
+        let boots = events.filter { $0.kind == BootMarker.kind }.map(\.source.byteOffset).sorted()
+        let bootRelative = !(extent?.zonedWallClock ?? false) && events.allSatisfy { $0.time.wall == nil }
+            && (input.role == .guest || input.role == .host)
+        guard bootRelative else {
+            var clock = input.zone.map { "wall clock \($0.identifier)" } ?? "wall clock as printed (UTC or with its zone)"
+            var evidence = ["each line carries its own wall-clock time"]
+            if input.role == .guest {
+                // A guest's own wall clock is only as right as its RTC and NTP.
+                if let check = Self.bootCheck(events, facts: facts, zone: input.zone) {
+                    clock += ", the guest's own clock"
+                    evidence.append(check)
+                } else {
+                    clock += ", the guest's own clock: not checked against the host"
+                }
+            }
+            return (clock, [ClockSegment(offset: 0, offsetEarliest: 0, offsetLatest: 0, method: "printed", evidence: evidence)], nil, boots)
+        }
+        // Same kernel, both clocks on one line elsewhere: a log of the same
+        // role whose boot-relative range overlaps this one's.
+        let paired = extents.indices.first { j in
+            guard j != i, inputs[j].role == input.role, let o = extents[j]?.sameRecordOffset, o.samples > 0,
+                  let first = extents[j]?.firstMonotonic, let last = extents[j]?.lastMonotonic,
+                  let a = extent?.firstMonotonic, let b = extent?.lastMonotonic else { return false }
+            return a <= last + 1 && first <= b + 1
+        }
+        let sameRecord = paired.flatMap { j in
+            extents[j]?.sameRecordOffset.map { o in
+                (o.lo, o.hi, "\(inputs[j].path) printed both clocks on \(o.samples) lines: UTC − boot-relative within \(String(format: "%.3f", o.hi - o.lo)) s")
+            }
+        }
+        let lastBoot = boots.count > 1 ? boots.last : nil
+        let firstOfRun = lastBoot.map { b in events.first { $0.source.byteOffset == b }?.time.monotonic } ?? extent?.firstMonotonic
+        // Host facts describe the guest's run; a host kernel's clock only
+        // moves with an anchor or its own syslog.
+        let a = BootClockAlignment(firstMonotonic: firstOfRun, lastMonotonic: extent?.lastMonotonic,
+                                   panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic,
+                                   anchors: anchors.filter { $0.source == id || $0.source == input.path }, sameRecord: sameRecord,
+                                   facts: input.role == .guest ? facts : HostRunFacts())
+        let clock = "boot-relative" + (lastBoot != nil ? ", \(boots.count) boots: the last is aligned" : "")
+        return (clock, a.segments(), a, boots)
     }
 
     /// A guest that printed its boot time by its own clock (WinDbg's
@@ -265,5 +228,71 @@ public struct TimelineBuilder {
         }
         if !current.isEmpty { close() }
         return clusters
+    }
+}
+
+/// Places one source's events in file order, keeping what earlier lines
+/// showed: a stamp older than the line before it means later stamps can no
+/// longer be trusted tightly.
+struct EventPlacer {
+    let input: TimelineInput
+    let alignment: BootClockAlignment?
+    /// Byte offsets of the boot banners (several: only the last boot is aligned).
+    let boots: [Int]
+    private var stalled = false
+    private(set) var notes: [String] = []
+
+    init(input: TimelineInput, alignment: BootClockAlignment?, boots: [Int]) {
+        self.input = input
+        self.alignment = alignment
+        self.boots = boots
+    }
+
+    mutating func place(_ event: Event, sourceID: String) -> TimelineEvent {
+        var e = event
+        if e.time.isEmpty, let c = ClockExtent.clock(path: input.path, at: e.source.byteOffset) { e.time = c }
+        var time: EventTime?
+        var note: String?
+        if let w = e.time.wall, let t = WallClock.parse(w, zone: input.zone) {
+            time = EventTime(utc: t.utc, earliest: t.utc, latest: t.utc + t.resolution - (t.resolution < 1e-6 ? 0 : 1e-6), monotonic: e.time.monotonic)
+            if t.resolution >= 1 { time!.latest = t.utc + t.resolution }
+        } else if let m = e.time.monotonic, let a = alignment {
+            (time, note) = placeBootRelative(m, e, a)
+        } else if alignment == nil, e.time.isEmpty {
+            // No stamp on the line itself (a command line, a taint line): it
+            // was written between its stamped neighbours.
+            let around = ClockExtent.surroundingClocks(path: input.path, at: e.source.byteOffset)
+            if let b = around.before?.wall.flatMap({ WallClock.parse($0, zone: input.zone) }) {
+                let after = around.after?.wall.flatMap { WallClock.parse($0, zone: input.zone) }
+                time = EventTime(utc: b.utc, earliest: b.utc, latest: max(b.utc + b.resolution, after.map { $0.utc + $0.resolution } ?? b.utc + b.resolution))
+                note = "the line has no time of its own: placed between the stamped lines around it"
+            }
+        } else if e.time.wall != nil, input.zone == nil {
+            notes.append("\(input.path):\(e.source.line): a wall-clock time without a zone; give --tz \(input.path)=ZONE")
+        }
+        var placed = TimelineEvent(event: e, sourceID: sourceID, time: time)
+        placed.timeNote = note
+        return placed
+    }
+
+    private mutating func placeBootRelative(_ m: Double, _ e: Event, _ a: BootClockAlignment) -> (EventTime?, String?) {
+        if boots.count > 1, let last = boots.last, e.source.byteOffset < last {
+            let boot = boots.filter { $0 <= e.source.byteOffset }.count
+            return (nil, "from boot \(max(boot, 1)) of \(boots.count) in this log: its clock restarted since, and the evidence describes the last boot")
+        }
+        // Before the clocksource settles, stamps out of order are expected
+        // (and covered by the basis allowance).
+        if !stalled, m > (a.settledMonotonic ?? 0),
+           let previous = ClockExtent.previousMonotonic(path: input.path, before: e.source.byteOffset), previous > m + 1e-6 {
+            stalled = true
+            notes.append("\(input.path):\(e.source.line): stamped \(m) s after a line stamped \(previous) s: the guest clock stood still or the lines were logged late; from here on an event is only known to precede the VM's end")
+        }
+        guard let t = a.place(m) else { return (nil, nil) }
+        guard stalled else { return (t, nil) }
+        // Stale stamps (NMI backtraces printed during a lockup reach the
+        // console seconds after their stamp) and a clock that stood still
+        // leave only the VM's end as the upper bound.
+        return (a.runEnd.map { EventTime(utc: t.utc, earliest: t.earliest, latest: max(t.latest, $0), monotonic: m) },
+                "on or after a line stamped earlier than the one before it: only the VM's end bounds it")
     }
 }
