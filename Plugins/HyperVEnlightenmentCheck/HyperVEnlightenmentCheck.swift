@@ -19,7 +19,7 @@ public final class HyperVEnlightenmentCheck: Analyzer {
         title: "Hyper-V enlightenments missing on a guest that hung",
         explanation: explanation,
         eventKinds: ["hyperv_enlightenments_missing"],
-        triggers: ["starting up libvirt", "qemu-system-", "qemu-kvm ", "CLOCK_WATCHDOG_TIMEOUT (101)", "BUGCHECK_CODE:",
+        triggers: ["starting up libvirt", "qemu-system-", "/qemu-kvm", "CLOCK_WATCHDOG_TIMEOUT (101)", "BUGCHECK_CODE:",
                    "BugCheck 101,", "BUG: soft lockup"],
         examples: examples,
         scope: .run,
@@ -76,7 +76,7 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             afterHeader = true
             return .collecting
         }
-        if text.includes("qemu-system-") || text.includes("qemu-kvm "), text.includes(" -cpu ") {
+        if text.includes("qemu-system-") || text.includes("/qemu-kvm"), text.includes(" -cpu ") {
             // A command line pasted without its domain-log header.
             collector = QemuCommandLine.Collector()
             return consume(record, emit: emit)
