@@ -21,14 +21,14 @@ public final class HostVirtAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["qemu_start", "qemu_shutdown", "qemu_signal", "domain_tainted", "libvirt_monitor_eof",
                      "migration_failed", "libvirt_log_busy", "qmp_stop", "qmp_resume", "guest_panicked",
-                     "guest_reset", "guest_shutdown", "qmp_migration", "qmp_watchdog"],
+                     "guest_reset", "guest_shutdown", "qmp_migration", "qmp_watchdog", "nmi_injected"],
         // Each trigger holds a byte pair that is rare in kernel logs, so the
         // scan's prefilter stops on few dmesg lines: `log file: '` rather
         // than `Cannot open log file` (`nn`), `Domain id=` rather than
         // `is tainted: `, `"event":` with its colon (measured on the scan
         // benchmark: ~580,000 false stops per 200 MiB before, ~150,000 after).
         triggers: ["starting up libvirt", "shutting down", "terminating on signal", "End of file from monitor",
-                   "unexpectedly failed", "log file: '", "Domain id=", "\"event\":", " for domain "],
+                   "unexpectedly failed", "log file: '", "Domain id=", "\"event\":", " for domain ", "\"inject-nmi\""],
         examples: examples,
         make: { HostVirtAnalyzer() })
 
@@ -45,6 +45,7 @@ public final class HostVirtAnalyzer: Analyzer {
     private var start: Event?
     private var commandLine = QemuCommandLine.Collector()
     private var readingCommandLine = false
+    private var injectedNMIs: Set<String> = []
 
     public init() {}
 
@@ -56,6 +57,18 @@ public final class HostVirtAnalyzer: Analyzer {
         if start == nil, text.utf8.first == UInt8(ascii: "{") {
             guard let name = Self.qmpEventName(text), Self.reportedQMPEvents.contains(name) else { return .idle }
             if let q = QMPEvent.parse(text), let e = Self.qmp(q, record) { emit(e) }
+            return .idle
+        }
+        // libvirtd at debug level logs each monitor command, several times
+        // (Send command, QEMU_MONITOR_SEND_MSG, IO_WRITE): one event per
+        // command id. The guest's "NMI received" comes after it.
+        if text.includes("\"inject-nmi\"") {
+            let id = text.range(of: "\"id\":").map { String(text[$0.upperBound...].prefix { $0 != "}" && $0 != "," }) } ?? ""
+            if injectedNMIs.insert(id).inserted {
+                var e = event(record, kind: "nmi_injected", title: "host injected an NMI into the guest (inject-nmi)", severity: .info)
+                Self.libvirtDetails(text, into: &e)
+                emit(e)
+            }
             return .idle
         }
         if var e = start {
@@ -252,6 +265,12 @@ public final class HostVirtAnalyzer: Analyzer {
     }
 
     static let examples: [AnalyzerExample] = [
+        AnalyzerExample("libvirtd debug log: one inject-nmi command logged three times is one injection", """
+            2017-03-15 06:03:40.100+0000: 13914: debug : qemuMonitorJSONCommandWithFd:301 : Send command '{"execute":"inject-nmi","id":"libvirt-16"}' for write with FD -1
+            2017-03-15 06:03:40.100+0000: 13914: info : qemuMonitorSend:1033 : QEMU_MONITOR_SEND_MSG: mon=0x7f4c1c00e210 msg={"execute":"inject-nmi","id":"libvirt-16"} fd=-1
+            2017-03-15 06:03:40.101+0000: 13911: info : qemuMonitorIOWrite:543 : QEMU_MONITOR_IO_WRITE: mon=0x7f4c1c00e210 buf={"execute":"inject-nmi","id":"libvirt-16"} len=42 ret=42 errno=0
+            2017-03-15 06:05:00.000+0000: 13914: debug : qemuMonitorJSONCommandWithFd:301 : Send command '{"execute":"inject-nmi","id":"libvirt-17"}' for write with FD -1
+            """, expect: [.init(kind: "nmi_injected", severity: .info, line: 1), .init(kind: "nmi_injected", severity: .info, line: 4)]),
         AnalyzerExample("libvirt 1.3 domain log: header, one-line command line, shutdown", """
             2017-03-16 02:55:46.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0(Debian 1:2.5+dfsg-5ubuntu10.9), hostname: kvm-host-07
             LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin QEMU_AUDIO_DRV=none /usr/bin/qemu-system-x86_64 -name vm105 -S -machine pc-i440fx-xenial,accel=kvm,usb=off -cpu SandyBridge,+pdpe1gb,+vme -m 4096 -smp 2,sockets=1,cores=2,threads=1 -rtc base=localtime,driftfix=slew -no-hpet

@@ -13,13 +13,16 @@ public struct HostRunFacts: Sendable, Equatable {
     public var ends: [Double] = []
     /// QMP GUEST_PANICKED: the guest reported a panic it had already printed.
     public var panics: [Double] = []
+    /// inject-nmi sent to qemu (libvirtd's debug log): the guest's
+    /// "NMI received for unknown reason" comes after.
+    public var nmiInjections: [Double] = []
     /// The host lines each fact came from.
     public var evidence: [Double: String] = [:]
 
     public init() {}
 
     public static func == (a: HostRunFacts, b: HostRunFacts) -> Bool {
-        a.starts == b.starts && a.ends == b.ends && a.panics == b.panics
+        a.starts == b.starts && a.ends == b.ends && a.panics == b.panics && a.nmiInjections == b.nmiInjections
             && a.pauses.map(\.stop) == b.pauses.map(\.stop) && a.pauses.map(\.resume) == b.pauses.map(\.resume)
     }
 }
@@ -95,7 +98,7 @@ public struct BootClockAlignment: Sendable {
     ///     times the guest log printed.
     ///   - panicMonotonic: when the guest printed `Kernel panic`, if it did.
     public init(firstMonotonic: Double?, lastMonotonic: Double?, panicMonotonic: Double? = nil,
-                settledMonotonic: Double? = nil, anchors: [ClockAnchor],
+                settledMonotonic: Double? = nil, nmiMonotonics: [Double] = [], anchors: [ClockAnchor],
                 sameRecord: (lo: Double, hi: Double, evidence: String)? = nil, facts: HostRunFacts) {
         // The run this log belongs to: the last qemu start (a log normally
         // holds the latest boot), and what happened between it and its end.
@@ -137,6 +140,22 @@ public struct BootClockAlignment: Sendable {
             lo = start - first - firstSlack
             boundedByHost = true
             evidence.append("first guest line (\(first) s) came after qemu started at \(UTCFormat.string(start))")
+        }
+        // Host-injected NMIs, paired in order with the guest's reports of
+        // them: each report came after its injection. Pauses may lie in
+        // between, so the bound assumes all of them did (still a bound).
+        let injections = facts.nmiInjections.filter { t in (start.map { t >= $0 } ?? true) && (end.map { t <= $0 } ?? true) }.sorted()
+        if !injections.isEmpty || !nmiMonotonics.isEmpty {
+            if injections.count == nmiMonotonics.count {
+                let allPauses = pauses.reduce(0) { $0 + $1.resume - $1.stop + Self.pauseSlack }
+                for (t, m) in zip(injections, nmiMonotonics.sorted()) where t - m - allPauses > lo {
+                    lo = t - m - allPauses
+                    boundedByHost = true
+                    evidence.append("the guest's NMI report at \(m) s came after the host injected an NMI at \(UTCFormat.string(t))")
+                }
+            } else {
+                evidence.append("\(injections.count) host NMI injection(s) and \(nmiMonotonics.count) guest NMI report(s): not paired")
+            }
         }
         self.offsetEarliest = lo
         self.offsetLatest = hi

@@ -35,3 +35,37 @@ final class BootMarker: Analyzer {
 
     func finish(emit: (Event) -> Void) {}
 }
+
+/// The timeline's other marker: x86's `Uhhuh. NMI received for unknown
+/// reason 30 on CPU 0.`, what a guest prints when the host injects an NMI
+/// (virsh inject-nmi) and nothing in the guest claims it. It came after the
+/// host's command: a lower bound on the guest's clock offset.
+final class UnknownNMIMarker: Analyzer {
+    static let kind = "guest_unknown_nmi"
+
+    static let descriptor = AnalyzerDescriptor(
+        id: "unknown-nmi-marker",
+        title: "NMI of unknown reason received (timeline only)",
+        explanation: "The CPU received an NMI no handler claimed: on a VM, usually one the host injected.",
+        eventKinds: [kind],
+        triggers: ["NMI received for unknown reason"],
+        examples: [
+            AnalyzerExample("inject-nmi seen by the guest", "Uhhuh. NMI received for unknown reason 30 on CPU 1.",
+                            expect: [.init(kind: kind, title: "NMI received for unknown reason on CPU 1", cpu: 1, severity: .info, line: 1)]),
+        ],
+        make: { UnknownNMIMarker() })
+
+    func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
+        let text = record.text
+        guard let r = text.range(of: "NMI received for unknown reason") else { return .idle }
+        let cpu = text[r.upperBound...].range(of: "on CPU ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
+        var e = Event(analyzer: Self.descriptor.id, kind: Self.kind, title: "NMI received for unknown reason" + (cpu.map { " on CPU \($0)" } ?? ""),
+                      severity: .info, source: SourceLocation(record), time: record.clock, evidence: [text],
+                      explanation: Self.descriptor.explanation)
+        e.cpu = cpu
+        emit(e)
+        return .idle
+    }
+
+    func finish(emit: (Event) -> Void) {}
+}

@@ -46,7 +46,7 @@ public struct TimelineBuilder {
 
     public func build(analyzers: [AnalyzerDescriptor]) -> (TimelineDocument, [Diagnostic]) {
         let ids = Self.sourceIDs(inputs)
-        let engine = ScanEngine(analyzers: analyzers + [BootMarker.descriptor])
+        let engine = ScanEngine(analyzers: analyzers + [BootMarker.descriptor, UnknownNMIMarker.descriptor])
         var eventsByInput = Array(repeating: [Event](), count: inputs.count)
         var diagnostics: [Diagnostic] = []
         for (i, input) in inputs.enumerated() {
@@ -127,10 +127,16 @@ public struct TimelineBuilder {
         }
         let lastBoot = boots.count > 1 ? boots.last : nil
         let firstOfRun = lastBoot.map { b in events.first { $0.source.byteOffset == b }?.time.monotonic } ?? extent?.firstMonotonic
+        // One injected NMI reaches every vCPU: reports within a second are one.
+        var nmis: [Double] = []
+        for m in events.filter({ $0.kind == UnknownNMIMarker.kind && $0.source.byteOffset >= (lastBoot ?? 0) }).compactMap(\.time.monotonic).sorted()
+            where nmis.last.map({ m - $0 > 1 }) ?? true {
+            nmis.append(m)
+        }
         // Host facts describe the guest's run; a host kernel's clock only
         // moves with an anchor or its own syslog.
         let a = BootClockAlignment(firstMonotonic: firstOfRun, lastMonotonic: extent?.lastMonotonic,
-                                   panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic,
+                                   panicMonotonic: extent?.panicMonotonic, settledMonotonic: extent?.settledMonotonic, nmiMonotonics: nmis,
                                    anchors: anchors.filter { $0.source == id || $0.source == input.path }, sameRecord: sameRecord,
                                    facts: input.role == .guest ? facts : HostRunFacts())
         let clock = "boot-relative" + (lastBoot != nil ? ", \(boots.count) boots: the last is aligned" : "")
@@ -185,6 +191,8 @@ public struct TimelineBuilder {
                 facts.ends.append(t); facts.evidence[t] = line
             case "guest_panicked":
                 facts.panics.append(t); facts.evidence[t] = line
+            case "nmi_injected":
+                facts.nmiInjections.append(t); facts.evidence[t] = line
             case "guest_reset":
                 facts.starts.append(t); facts.evidence[t] = line
             default:
