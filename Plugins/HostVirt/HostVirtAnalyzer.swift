@@ -118,9 +118,14 @@ public final class HostVirtAnalyzer: Analyzer {
             }
             e.details["machine"] = c.machineType
             e.details["accelerator"] = c.accelerator
+            // `-incoming tcp:…` / `defer`: this qemu receives a running guest
+            // by migration; the guest does not boot here.
+            if let i = c.arguments.firstIndex(of: "-incoming") {
+                e.details["incomingMigration"] = i + 1 < c.arguments.count ? c.arguments[i + 1] : "yes"
+            }
             if !c.rtc.isEmpty { e.details["rtc"] = c.rtc.keys.sorted().map { "\($0)=\(c.rtc[$0]!)" }.joined(separator: ",") }
         }
-        var title = "qemu started"
+        var title = e.details["incomingMigration"] != nil ? "qemu started for an incoming migration" : "qemu started"
         if let g = e.details["guest"] { title += ": \(g)" }
         let versions = [e.details["qemuVersion"].map { "qemu \(Self.shortVersion($0))" },
                         e.details["libvirtVersion"].map { "libvirt \($0)" }].compactMap { $0 }

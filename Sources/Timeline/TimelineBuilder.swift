@@ -170,23 +170,42 @@ public struct TimelineBuilder {
         }
         timed.sort { $0.0 < $1.0 }
         var pendingStop: Double?
+        var awaitingMigration = false, migratedAway = false
+        var destinationFiles: Set<String> = []
         for (t, e) in timed {
             let line = "\(e.source.file):\(e.source.line) \(e.title)"
             switch e.kind {
+            case "qemu_start" where e.details["incomingMigration"] != nil:
+                destinationFiles.insert(e.source.file)
+                // A destination of a migration: the guest arrives running, it
+                // does not boot. With the source's QMP log given too, its
+                // STOP and this side's RESUME make the migration's downtime
+                // a pause; without it, the first RESUME here says nothing.
+                awaitingMigration = true
             case "qemu_start":
                 facts.starts.append(t); facts.evidence[t] = line
                 pendingStop = nil
+                migratedAway = false
             case "qmp_resume":
                 if let s = pendingStop {
                     facts.pauses.append((s, t)); facts.evidence[t] = line
                     pendingStop = nil
+                    if awaitingMigration || migratedAway { destinationFiles.insert(e.source.file) }
+                    awaitingMigration = false
+                } else if awaitingMigration {
+                    awaitingMigration = false
                 } else {
                     // libvirt starts qemu paused (-S) and resumes it: the guest boots now.
                     facts.starts.append(t); facts.evidence[t] = line
                 }
             case "qmp_stop":
                 pendingStop = t
+            case "qmp_migration":
+                // Completed: the source stops and ends, the guest runs on.
+                migratedAway = true
             case "guest_shutdown", "qemu_shutdown", "qemu_signal":
+                // After a migration only the destination's end is the guest's.
+                if migratedAway, !destinationFiles.contains(e.source.file) { continue }
                 if let s = pendingStop { facts.ends.append(s); pendingStop = nil }
                 facts.ends.append(t); facts.evidence[t] = line
             case "guest_panicked":

@@ -1,4 +1,5 @@
 import Foundation
+import LockscanKit
 @testable import Timeline
 import XCTest
 
@@ -66,5 +67,32 @@ final class ClockAlignmentTests: XCTestCase {
         let a = BootClockAlignment(firstMonotonic: 0, lastMonotonic: 30, anchors: [], facts: f)
         XCTAssertTrue(a.evidence.contains { $0.contains("contradicts") }, "\(a.evidence)")
         XCTAssertNil(a.place(3))
+    }
+}
+
+/// The host's run facts across a live migration: the source's STOP and the
+/// destination's RESUME are the downtime, a pause; neither the destination's
+/// start nor the source's shutdown is the guest's boot or end.
+final class HostRunFactsTests: XCTestCase {
+    func event(_ kind: String, _ t: String, file: String, details: [String: String] = [:]) -> Event {
+        var e = Event(analyzer: "host-vm-event", kind: kind, title: kind, severity: .info,
+                      source: SourceLocation(file: file, line: 1, endLine: 1, byteOffset: 0), time: Clock(wall: t))
+        e.details = details
+        return e
+    }
+
+    func testMigrationIsAPauseNotAnEnd() throws {
+        let source = [event("qemu_start", "2026-11-22T03:00:00Z", file: "src"), event("qmp_resume", "2026-11-22T03:00:01Z", file: "src"),
+                      event("qmp_migration", "2026-11-22T03:01:40Z", file: "src"), event("qmp_stop", "2026-11-22T03:01:40.100Z", file: "src"),
+                      event("qemu_shutdown", "2026-11-22T03:01:41Z", file: "src")]
+        let destination = [event("qemu_start", "2026-11-22T03:00:50Z", file: "dst", details: ["incomingMigration": "defer"]),
+                           event("qmp_resume", "2026-11-22T03:01:40.300Z", file: "dst"), event("guest_shutdown", "2026-11-22T03:03:20Z", file: "dst")]
+        let facts = TimelineBuilder.hostFacts(inputs: [TimelineInput(role: .qmp, path: "src"), TimelineInput(role: .qmp, path: "dst")],
+                                              events: [source, destination])
+        func t(_ s: String) throws -> Double { try XCTUnwrap(WallClock.parse(s)).utc }
+        XCTAssertEqual(facts.starts.max(), try t("2026-11-22T03:00:01Z"), "the incoming qemu is not a boot")
+        XCTAssertEqual(facts.pauses.map(\.stop), [try t("2026-11-22T03:01:40.100Z")])
+        XCTAssertEqual(facts.pauses.map(\.resume), [try t("2026-11-22T03:01:40.300Z")])
+        XCTAssertEqual(facts.ends, [try t("2026-11-22T03:03:20Z")], "the source's shutdown is not the guest's end")
     }
 }
