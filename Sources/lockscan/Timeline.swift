@@ -32,6 +32,10 @@ struct TimelineCommand: ParsableCommand {
 
     func validate() throws {
         if (guest + host + libvirt + qemu + qmp).isEmpty { throw ValidationError("no input: give at least one of --guest, --host, --libvirt, --qemu, --qmp") }
+        if (guest + host + libvirt + qemu + qmp).contains("-") {
+            throw ValidationError("'-' (standard input) cannot be a timeline source: each file is read twice (its events, then its first and last lines for the clock)")
+        }
+        if !(window >= 0) { throw ValidationError("--window must be a number of seconds, 0 or more") }
         for a in anchor where Self.parseAnchor(a) == nil {
             throw ValidationError("--anchor '\(a)': expected SOURCE:SECONDS=UTC, e.g. guest:123.456=2017-03-15T06:03:08Z")
         }
