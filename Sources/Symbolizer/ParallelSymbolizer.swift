@@ -14,21 +14,28 @@ public enum ParallelSymbolizer {
         let n = max(1, min(workers, tokens.count / 2000 + 1))
         let slots = Slots(count: tokens.count)
         let failure = Slots(count: 1)
-        // Each worker takes a contiguous stretch of addresses, so each CU is
-        // indexed by one worker only (random addresses dealt round-robin made
-        // both workers index nearly every CU, and doubled the memory).
+        // Workers take contiguous stretches of the sorted addresses, so a CU
+        // is indexed by one worker (random addresses dealt round-robin made
+        // both index nearly every CU, and doubled the memory). Stretches are
+        // handed out 8 per worker as workers free up: CUs differ in size, and
+        // halves fixed in advance left one core idle at the end; a CU split
+        // by a stretch boundary is indexed twice, ~16 of ~2,000.
         let keys = tokens.map(Self.sortKey)
         let order = tokens.indices.sorted { keys[$0] < keys[$1] }
-        let chunk = (order.count + n - 1) / n
-        DispatchQueue.concurrentPerform(iterations: n) { w in
+        let stretches = n == 1 ? 1 : n * 8
+        let size = (order.count + stretches - 1) / stretches
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: n) { _ in
             let kernel: KernelDebugInfo
             do { kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: modules) } catch {
                 failure.set(0, "\(error)")
                 return
             }
-            for i in order[min(w * chunk, order.count)..<min((w + 1) * chunk, order.count)] {
-                let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }
-                slots.set(i, render(s, tokens[i]))
+            while case let k = next.take(), k < stretches {
+                for i in order[min(k * size, order.count)..<min((k + 1) * size, order.count)] {
+                    let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }
+                    slots.set(i, render(s, tokens[i]))
+                }
             }
         }
         if let message = failure.get(0) { throw DWARFError(function: "open", message: message) }
@@ -39,6 +46,19 @@ public enum ParallelSymbolizer {
     static func sortKey(_ token: String) -> UInt64 {
         let hex = token.hasPrefix("0x") ? token.dropFirst(2) : Substring(token)
         return UInt64(hex, radix: 16) ?? .max
+    }
+
+    /// The next stretch to hand out.
+    final class Counter: @unchecked Sendable {
+        private var value = 0
+        private let lock = NSLock()
+
+        func take() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value - 1
+        }
     }
 
     /// Per-index result slots; each index is written by one worker only.
