@@ -151,14 +151,6 @@ public struct TimelineCluster: Sendable, Equatable {
 /// ISO 8601 UTC with microseconds, the form every time in the JSON takes.
 public enum UTCFormat {
     public static func string(_ t: Double) -> String {
-        let whole = t.rounded(.down)
-        var micros = Int(((t - whole) * 1_000_000).rounded())
-        var seconds = Int(whole)
-        if micros == 1_000_000 { micros = 0; seconds += 1 }
-        var tm = tm()
-        var time = time_t(seconds)
-        gmtime_r(&time, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), micros)
+        WallClock.iso(t, fractionDigits: 6, suffix: "Z")
     }
 }

@@ -19,22 +19,13 @@ enum JournalJSON {
         // dmesg shows; __MONOTONIC_TIMESTAMP is when journald received it.
         let mono = (obj["_SOURCE_MONOTONIC_TIMESTAMP"] as? String) ?? (obj["__MONOTONIC_TIMESTAMP"] as? String)
         if let mono = mono.flatMap(Double.init) { clock.monotonic = mono / 1_000_000 }
-        if let real = (obj["__REALTIME_TIMESTAMP"] as? String).flatMap(Int64.init) { clock.wall = isoUTC(microseconds: real) }
+        if let real = (obj["__REALTIME_TIMESTAMP"] as? String).flatMap(Int64.init) { clock.wall = WallClock.isoUTC(microseconds: real) }
         var level: Int?
         if let p = (obj["PRIORITY"] as? String).flatMap(Int.init) { level = p }
         // A record carries the message; a multi-line MESSAGE (rare for the
         // kernel) is kept as one record's text.
         return Record(inputIndex: input, line: line, byteOffset: offset, clock: clock, level: level,
                       host: obj["_HOSTNAME"] as? String, text: text)
-    }
-
-    static func isoUTC(microseconds: Int64) -> String {
-        var t = time_t(microseconds / 1_000_000)
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        let us = Int(microseconds % 1_000_000)
-        let frac = String(us).leftPadded(to: 6)
-        return "\(tmv.tm_year + 1900)-\(pad2(Int(tmv.tm_mon) + 1))-\(pad2(Int(tmv.tm_mday)))T\(pad2(Int(tmv.tm_hour))):\(pad2(Int(tmv.tm_min))):\(pad2(Int(tmv.tm_sec))).\(frac)Z"
     }
 }
 

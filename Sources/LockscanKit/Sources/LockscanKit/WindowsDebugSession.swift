@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The two clock lines WinDbg prints when it opens a Windows crash dump:
 /// `Debug session time: Wed Mar 15 13:11:54.777 2017 (GMT+8)` (the time of
 /// the crash, in the crashed machine's zone; newer WinDbg writes the zone as
@@ -42,22 +38,8 @@ public enum WindowsDebugSession {
     /// Session time minus uptime, in the session time's zone, to the millisecond.
     public static func bootTime(sessionTime iso: String, uptime: Double) -> String? {
         // "YYYY-MM-DDTHH:MM:SS[.fff]±HH:MM"
-        let u = Array(iso.utf8)
-        guard u.count >= 25 else { return nil }
-        func num(_ a: Int, _ b: Int) -> Int? { Int(String(decoding: u[a..<b], as: UTF8.self)) }
-        let zoneStart = u.count - 6
-        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let hh = num(11, 13), let mi = num(14, 16),
-              let ss = num(17, 19), num(zoneStart + 1, zoneStart + 3) != nil else { return nil }
-        let frac = zoneStart > 20 ? Double("0" + String(decoding: u[19..<zoneStart], as: UTF8.self)) ?? 0 : 0
-        var t = tm()
-        t.tm_year = Int32(y - 1900); t.tm_mon = Int32(mo - 1); t.tm_mday = Int32(d)
-        t.tm_hour = Int32(hh); t.tm_min = Int32(mi); t.tm_sec = Int32(ss)
-        let localEpoch = Double(timegm(&t)) + frac
-        let bootLocalMillis = Int64(((localEpoch - uptime) * 1000).rounded())
-        var secs = time_t(bootLocalMillis / 1000)
-        var out = tm()
-        gmtime_r(&secs, &out)
-        let ms = String(bootLocalMillis % 1000).leftPadded(to: 3)
-        return "\(out.tm_year + 1900)-\(pad2(Int(out.tm_mon) + 1))-\(pad2(Int(out.tm_mday)))T\(pad2(Int(out.tm_hour))):\(pad2(Int(out.tm_min))):\(pad2(Int(out.tm_sec))).\(ms)" + String(iso.suffix(6))
+        let zoneText = String(iso.suffix(6))
+        guard iso.utf8.count >= 25, let zone = WallClock.zone(zoneText), let t = WallClock.parse(iso) else { return nil }
+        return WallClock.iso(t.utc + Double(zone.secondsFromGMT()) - uptime, fractionDigits: 3, suffix: zoneText)
     }
 }

@@ -83,7 +83,7 @@ enum QMPEventLine {
         if wellFormedObject(bytes), let text = String(validating: bytes, as: UTF8.self) {
             var clock = Clock()
             if let sec = number(after: "\"seconds\"", in: bytes), let usec = number(after: "\"microseconds\"", in: bytes), sec >= 0, usec >= 0 {
-                clock.wall = JournalJSON.isoUTC(microseconds: sec * 1_000_000 + usec)
+                clock.wall = WallClock.isoUTC(microseconds: sec * 1_000_000 + usec)
             }
             return .success(Record(inputIndex: input, line: line, byteOffset: offset, clock: clock, text: text))
         }
@@ -96,7 +96,7 @@ enum QMPEventLine {
         if let ts = obj["timestamp"] as? [String: Any],
            let sec = (ts["seconds"] as? NSNumber)?.int64Value, let usec = (ts["microseconds"] as? NSNumber)?.int64Value,
            sec >= 0, usec >= 0 { // qemu writes -1/-1 when it could not read the clock
-            clock.wall = JournalJSON.isoUTC(microseconds: sec * 1_000_000 + usec)
+            clock.wall = WallClock.isoUTC(microseconds: sec * 1_000_000 + usec)
         }
         return .success(Record(inputIndex: input, line: line, byteOffset: offset, clock: clock,
                                text: String(decoding: bytes, as: UTF8.self)))
