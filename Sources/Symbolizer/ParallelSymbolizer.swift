@@ -7,8 +7,11 @@ import Foundation
 /// cost is one more set of indexes).
 public enum ParallelSymbolizer {
     /// Results in input order. `resolve` turns a token into an address with
-    /// the worker's own kernel (nil: unresolvable).
+    /// the worker's own kernel (nil: unresolvable). `keepUntilExit` hands
+    /// the workers' kernels to `KernelDebugInfo.keepUntilExit` instead of
+    /// closing them.
     public static func run(vmlinux: String, modules: [String], tokens: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                           keepUntilExit: Bool = false,
                            resolve: @escaping @Sendable (String, KernelDebugInfo) -> UInt64?,
                            render: @escaping @Sendable (Symbolization?, String) -> String) throws -> [String] {
         let n = max(1, min(workers, tokens.count / 2000 + 1))
@@ -31,6 +34,7 @@ public enum ParallelSymbolizer {
                 failure.set(0, "\(error)")
                 return
             }
+            if keepUntilExit { KernelDebugInfo.keepUntilExit(kernel) }
             while case let k = next.take(), k < stretches {
                 for i in order[min(k * size, order.count)..<min((k + 1) * size, order.count)] {
                     let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }

@@ -56,6 +56,7 @@ struct Symbolize: ParsableCommand {
             if endsWithNewline { lines.removeLast() }
             let release = KernelFinder.release(in: lines)
             guard let kernel = loadKernel(for: input, label: label, release: release, lines: lines) else { failed = true; continue }
+            KernelDebugInfo.keepUntilExit(kernel)
             if addresses {
                 do { try printAddresses(lines, kernel: kernel) } catch {
                     warn("\(kernel.path): \(error)")
@@ -147,7 +148,7 @@ struct Symbolize: ParsableCommand {
         let module = kernel.path
         let results = try ParallelSymbolizer.run(
             vmlinux: kernel.path, modules: kernel.modulePaths, tokens: tokens,
-            workers: max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount),
+            workers: max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount), keepUntilExit: true,
             resolve: { token, k in Symbolize.resolve(token, in: k) },
             render: { s, token in
                 guard let s else {

@@ -31,6 +31,23 @@ final class KernelDebugInfoTests: XCTestCase {
         }
     }
 
+    /// The unit list is built on another thread from the moment a kernel is
+    /// opened; releasing the kernel at once must wait for it, not unmap the
+    /// file under it (the failure would be a crash), and a kernel kept until
+    /// exit still answers.
+    func testReleasingAKernelWhileItsUnitsAreReadIsSafe() throws {
+        let path = try Fixtures.executable()
+        for _ in 0..<50 {
+            var info: KernelDebugInfo? = try KernelDebugInfo(vmlinux: path)
+            XCTAssertNotNil(info)
+            info = nil
+        }
+        let kept = try KernelDebugInfo(vmlinux: path)
+        KernelDebugInfo.keepUntilExit(kept)
+        let main = try XCTUnwrap(kept.address(symbol: "main", offset: 0, size: nil, module: nil))
+        XCTAssertTrue(kept.symbolize(main).hasDebugInfo)
+    }
+
     func testReleaseFromLinuxBanner() throws {
         let info = try KernelDebugInfo(vmlinux: try Fixtures.executable())
         XCTAssertEqual(info.release, "6.1.0-99-fixture")
