@@ -322,6 +322,12 @@ public final class KernelDebugInfo {
         return true
     }
 
+    /// Looks up many symbol names of `module` (vmlinux when nil) in one
+    /// pass, so that `address(symbol:…)` answers them from memory.
+    public func preloadSymbols(named names: Set<String>, module: String? = nil) {
+        symbolIndex(module ?? "vmlinux")?.preload(names)
+    }
+
     /// The address of `symbol+offset` in `module` (vmlinux when nil). Several
     /// symbols of one name (static functions) are told apart by the size the
     /// log printed; an ambiguous name without a size gives nil.

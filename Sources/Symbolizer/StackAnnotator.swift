@@ -30,6 +30,8 @@ public final class StackAnnotator {
     /// Annotates whole-input lines (without their "\n").
     public func annotate(_ lines: [String]) -> [String] {
         let parsed = lines.map(Self.parse)
+        let named = Dictionary(grouping: parsed.compactMap(\.frame).filter { $0.function != nil }, by: \.module)
+        for (module, frames) in named { kernel.preloadSymbols(named: Set(frames.compactMap(\.function)), module: module) }
         if let k = lines.lazy.compactMap(KaslrOffset.fromKernelOffsetLine).first {
             useKernelOffset(k)
         } else {

@@ -54,4 +54,23 @@ final class SymbolIndexTests: XCTestCase {
         XCTAssertEqual(index.named("__ia32_sys_getpid").map(\.address), [0x2000], "the hash table answers the same")
         XCTAssertEqual(index.named("nope").count, 0)
     }
+
+    /// Names answered in one pass give what one-by-one questions give:
+    /// duplicates (static functions) in address order, unknown names empty.
+    func testPreloadedNamesMatchSingleQuestions() {
+        var symbols: [SymbolIndex.Symbol] = []
+        for i in 0..<2000 {
+            symbols.append(.init(address: 0x10000 + UInt64(i) * 16, size: 16, cName: Self.name("fn_\(i % 700)"), rank: 0))
+        }
+        symbols.append(.init(address: 0x5000, size: 4, cName: Self.name("a"), rank: 2))
+        let wanted: Set<String> = ["fn_3", "fn_699", "fn_123", "a", "missing", "fn_"]
+        let preloaded = SymbolIndex(symbols)
+        preloaded.preload(wanted)
+        let asked = SymbolIndex(symbols)
+        for name in wanted {
+            XCTAssertEqual(preloaded.named(name).map(\.address), asked.named(name).map(\.address), name)
+        }
+        XCTAssertEqual(preloaded.named("fn_3").map(\.address), [0x10030, 0x10030 + 700 * 16, 0x10030 + 1400 * 16])
+        XCTAssertEqual(preloaded.named("missing").count, 0)
+    }
 }
