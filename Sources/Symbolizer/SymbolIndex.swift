@@ -111,10 +111,18 @@ final class SymbolIndex {
         let missing = wanted.filter { namedAnswers[$0] == nil }
         guard missing.count > Self.nameScansBeforeIndex else { return }
         var byHash: [UInt32: [(key: [CChar], name: String)]] = [:]
-        for name in missing { byHash[NameTable.hash(name), default: []].append((Array(name.utf8CString), name)) }
+        // A bit per 16-bit hash prefix turns away nearly every symbol
+        // before the dictionary (hashing a key there costs more than the name).
+        var bits = [UInt64](repeating: 0, count: 1024)
+        for name in missing {
+            let h = NameTable.hash(name)
+            byHash[h, default: []].append((Array(name.utf8CString), name))
+            bits[Int(h & 0xffff) >> 6] |= 1 << (h & 63)
+        }
         var found: [String: [Symbol]] = [:]
         for sym in table {
-            guard let candidates = byHash[NameTable.hash(sym.cName)] else { continue }
+            let h = NameTable.hash(sym.cName)
+            guard bits[Int(h & 0xffff) >> 6] & (1 << (h & 63)) != 0, let candidates = byHash[h] else { continue }
             for c in candidates where strcmp(sym.cName, c.key) == 0 { found[c.name, default: []].append(sym) }
         }
         for name in missing { namedAnswers[name] = (found[name] ?? []).sorted { $0.address < $1.address } }
