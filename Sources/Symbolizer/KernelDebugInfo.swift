@@ -215,13 +215,17 @@ public final class KernelDebugInfo {
     private func symbolIndex(_ name: String) -> SymbolIndex? {
         if let idx = symbols[name] { return idx }
         guard let mod = modules[name] else { return nil }
-        // Modules skip linkedSymbols: dwfl_module_getelf relocates a whole
+        // Modules skip linkedTable: dwfl_module_getelf relocates a whole
         // ET_REL file, resolving its undefined symbols by scanning vmlinux's
         // table (~5 ms a module), which the symbol list does not need.
-        let linked = mod == kernelModule ? Self.linkedSymbols(mod) : nil
-        guard var list = linked ?? Self.relocatedSymbols(mod) else { return nil }
-        list.reverse() // see SymbolIndex.Symbol.rank: later entries first
-        let idx = SymbolIndex(consume list)
+        let idx: SymbolIndex
+        if mod == kernelModule, let table = Self.linkedTable(mod) {
+            idx = SymbolIndex(count: table.count, forEach: table.forEach)
+        } else {
+            guard var list = Self.relocatedSymbols(mod) else { return nil }
+            list.reverse() // see SymbolIndex.Symbol.rank: later entries first
+            idx = SymbolIndex(consume list)
+        }
         symbols[name] = idx
         return idx
     }
@@ -241,7 +245,7 @@ public final class KernelDebugInfo {
     /// libelf: symbol values are already addresses, and this is ~8× cheaper
     /// than asking libdwfl symbol by symbol (which looks up each symbol's
     /// section), a third of a one-address run otherwise.
-    static func linkedSymbols(_ mod: OpaquePointer) -> [SymbolIndex.Symbol]? {
+    static func linkedTable(_ mod: OpaquePointer) -> (count: Int, forEach: ((SymbolIndex.Symbol) -> Void) -> Void)? {
         var bias: GElf_Addr = 0
         guard let elf = dwfl_module_getelf(mod, &bias) else { return nil }
         var ehdr = GElf_Ehdr()
@@ -252,16 +256,20 @@ public final class KernelDebugInfo {
             if gelf_getshdr(s, &shdr) != nil, shdr.sh_type == UInt32(SHT_SYMTAB), shdr.sh_entsize > 0,
                let data = elf_getdata(s, nil) {
                 let count = Int(shdr.sh_size / shdr.sh_entsize)
-                if let fast = nativeSymbols(elf, data: data, count: count, strings: Int(shdr.sh_link), bias: bias) { return fast }
-                var list: [SymbolIndex.Symbol] = []
-                list.reserveCapacity(count)
-                for i in 0..<Int32(count) {
-                    var sym = GElf_Sym()
-                    guard gelf_getsym(data, i, &sym) != nil,
-                          let name = elf_strptr(elf, Int(shdr.sh_link), Int(sym.st_name)) else { continue }
-                    if let entry = indexable(sym, name: name, address: sym.st_value &+ bias) { list.append(entry) }
+                if let fast = nativeTable(elf, data: data, count: count, strings: Int(shdr.sh_link), bias: bias) {
+                    return (count, fast)
                 }
-                return list
+                let strings = Int(shdr.sh_link)
+                let table = UncheckedPointer(elf)
+                let symbols = UnsafeMutablePointer(data)
+                return (count, { body in
+                    for i in 0..<Int32(count) {
+                        var sym = GElf_Sym()
+                        guard gelf_getsym(symbols, i, &sym) != nil,
+                              let name = elf_strptr(table.pointer, strings, Int(sym.st_name)) else { continue }
+                        if let entry = indexable(sym, name: name, address: sym.st_value &+ bias) { body(entry) }
+                    }
+                })
             }
             scn = elf_nextscn(elf, s)
         }
@@ -272,24 +280,23 @@ public final class KernelDebugInfo {
     /// read in place, ~10 instructions a symbol instead of ~300 through
     /// gelf_getsym and elf_strptr (a sixth of a 41-frame trace's run).
     /// nil (use gelf) for anything else or a string table without its final NUL.
-    static func nativeSymbols(_ elf: OpaquePointer, data: UnsafeMutablePointer<Elf_Data>, count: Int, strings: Int,
-                              bias: GElf_Addr) -> [SymbolIndex.Symbol]? {
+    static func nativeTable(_ elf: OpaquePointer, data: UnsafeMutablePointer<Elf_Data>, count: Int, strings: Int,
+                            bias: GElf_Addr) -> (((SymbolIndex.Symbol) -> Void) -> Void)? {
         guard gelf_getclass(elf) == ELFCLASS64, data.pointee.d_type == ELF_T_SYM,
               data.pointee.d_size >= count * MemoryLayout<GElf_Sym>.stride, let symbols = data.pointee.d_buf,
               let strScn = elf_getscn(elf, strings), let strData = elf_getdata(strScn, nil), let strBase = strData.pointee.d_buf,
               strData.pointee.d_size > 0 else { return nil }
-        let names = strBase.assumingMemoryBound(to: CChar.self)
+        let names = UnsafePointer(strBase.assumingMemoryBound(to: CChar.self))
         let namesSize = strData.pointee.d_size
         guard names[namesSize - 1] == 0 else { return nil }
-        let table = symbols.assumingMemoryBound(to: GElf_Sym.self)
-        var list: [SymbolIndex.Symbol] = []
-        list.reserveCapacity(count)
-        for i in 0..<count {
-            let sym = table[i]
-            guard Int(sym.st_name) < namesSize else { continue }
-            if let entry = indexable(sym, name: names + Int(sym.st_name), address: sym.st_value &+ bias) { list.append(entry) }
+        let table = UnsafePointer(symbols.assumingMemoryBound(to: GElf_Sym.self))
+        return { body in
+            for i in 0..<count {
+                let sym = table[i]
+                guard Int(sym.st_name) < namesSize else { continue }
+                if let entry = indexable(sym, name: names + Int(sym.st_name), address: sym.st_value &+ bias) { body(entry) }
+            }
         }
-        return list
     }
 
     /// A module (ET_REL): libdwfl places its sections, so it gives the addresses.

@@ -36,7 +36,27 @@ final class SymbolIndex {
     }
 
     /// In symbol-table order reversed (later entries first, see `rank`).
-    private let table: [Symbol]
+    /// Built on the first address question: name questions (a stack's
+    /// `func+0x18/0x90` frames, the banner) read the ELF table in place,
+    /// and copying ~120,000 symbols first cost more than answering them.
+    private var table: [Symbol] {
+        if let built { return built }
+        var list: [Symbol] = []
+        list.reserveCapacity(expectedCount)
+        forEachInTable { list.append($0) }
+        list.reverse()
+        built = list
+        return list
+    }
+
+    private var built: [Symbol]?
+    private let expectedCount: Int
+    /// Every symbol in table order, without a copy.
+    private let forEachInTable: ((Symbol) -> Void) -> Void
+
+    private func forEachSymbol(_ body: (Symbol) -> Void) {
+        if let built { built.forEach(body) } else { forEachInTable(body) }
+    }
     private var addressQuestions = 0
     private var nameQuestions = 0
     /// How many questions a scan answers before the index is built.
@@ -45,8 +65,17 @@ final class SymbolIndex {
     private lazy var sorted: [Symbol] = Self.radixSorted(table)
     private lazy var names = NameTable(table)
 
+    /// Symbols in the order the index keeps them (later table entries first).
     init(_ symbols: consuming [Symbol]) {
-        table = symbols
+        built = symbols
+        expectedCount = 0
+        forEachInTable = { _ in }
+    }
+
+    /// Symbols read from a table that outlives the index, in table order.
+    init(count: Int, forEach: @escaping ((Symbol) -> Void) -> Void) {
+        expectedCount = count
+        forEachInTable = forEach
     }
 
     /// The symbol containing `address`: among the symbols at the nearest
@@ -91,7 +120,9 @@ final class SymbolIndex {
         nameQuestions += 1
         let found: [Symbol]
         if nameQuestions <= Self.nameScansBeforeIndex {
-            found = name.withCString { key in table.filter { strcmp($0.cName, key) == 0 } }
+            var matches: [Symbol] = []
+            name.withCString { key in forEachSymbol { if strcmp($0.cName, key) == 0 { matches.append($0) } } }
+            found = matches
         } else {
             found = names.indexes(of: name).map { table[$0] }
         }
@@ -120,9 +151,9 @@ final class SymbolIndex {
             bits[Int(h & 0xffff) >> 6] |= 1 << (h & 63)
         }
         var found: [String: [Symbol]] = [:]
-        for sym in table {
+        forEachSymbol { sym in
             let h = NameTable.hash(sym.cName)
-            guard bits[Int(h & 0xffff) >> 6] & (1 << (h & 63)) != 0, let candidates = byHash[h] else { continue }
+            guard bits[Int(h & 0xffff) >> 6] & (1 << (h & 63)) != 0, let candidates = byHash[h] else { return }
             for c in candidates where strcmp(sym.cName, c.key) == 0 { found[c.name, default: []].append(sym) }
         }
         for name in missing { namedAnswers[name] = (found[name] ?? []).sorted { $0.address < $1.address } }

@@ -73,4 +73,31 @@ final class SymbolIndexTests: XCTestCase {
         XCTAssertEqual(preloaded.named("fn_3").map(\.address), [0x10030, 0x10030 + 700 * 16, 0x10030 + 1400 * 16])
         XCTAssertEqual(preloaded.named("missing").count, 0)
     }
+
+    /// An index reading the ELF table in place answers as one built from a
+    /// copy, and copies the table only for address questions.
+    func testInPlaceTableAnswersAsACopyAndCopiesOnlyForAddresses() {
+        var symbols: [SymbolIndex.Symbol] = []
+        for i in 0..<500 {
+            let address = 0x1000 + UInt64(i / 2) * 32 // pairs of aliases
+            symbols.append(.init(address: address, size: 32, cName: Self.name("s\(i % 300)"), rank: UInt8(i % 3)))
+        }
+        var passes = 0
+        let inPlace = SymbolIndex(count: symbols.count) { body in
+            passes += 1
+            symbols.forEach(body)
+        }
+        let copy = SymbolIndex(Array(symbols.reversed()))
+        for name in ["s0", "nope"] {
+            XCTAssertEqual(inPlace.named(name).map(\.address), copy.named(name).map(\.address), name)
+        }
+        inPlace.preload(["s1", "s2", "s3", "s299"])
+        XCTAssertEqual(inPlace.named("s299").map(\.address), copy.named("s299").map(\.address))
+        XCTAssertEqual(passes, 3, "two name scans and one preload pass, no copy")
+        for probe in stride(from: UInt64(0xff0), to: 0x1000 + 251 * 32, by: 7) {
+            XCTAssertEqual(inPlace.containing(probe)?.name, copy.containing(probe)?.name, "0x\(String(probe, radix: 16))")
+        }
+        XCTAssertEqual(inPlace.named("s150").map(\.address), copy.named("s150").map(\.address))
+        XCTAssertEqual(passes, 4, "address questions copy the table once; later names use the copy")
+    }
 }
