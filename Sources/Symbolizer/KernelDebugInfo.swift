@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Not thread-safe (a Dwfl is not): one instance per thread.
 public final class KernelDebugInfo {
-    /// A libdw handle passed to the thread that owns it for a while.
+    /// A libelf handle inside a closure that may be sent to another thread
+    /// (the handle itself is only read).
     struct UncheckedPointer: @unchecked Sendable {
         var pointer: OpaquePointer
         init(_ pointer: OpaquePointer) { self.pointer = pointer }
@@ -35,7 +36,7 @@ public final class KernelDebugInfo {
     private var modules: [String: OpaquePointer] = [:]
     /// The files this instance was opened from, so another thread can open its own.
     public private(set) var modulePaths: [String] = []
-    private var kernelModule: OpaquePointer?
+    private(set) var kernelModule: OpaquePointer?
     private var symbols: [String: SymbolIndex] = [:]
     private var cache: [CacheKey: [SourceFrame]] = [:]
     /// Per-CU function indexes, by the CU DIE's offset (and module).
@@ -89,38 +90,9 @@ public final class KernelDebugInfo {
             throw DWARFError(function: "dwfl_module_getsymtab",
                              message: "no symbol table and no DWARF (truncated, stripped, or not a kernel image)")
         }
-        startRangesWarmUp()
-    }
-
-    /// libdw finds no compilation unit without first reading the header of
-    /// every unit in the file (`dwarf_getaranges` interns them all): ~2,200
-    /// headers spread over 160 MiB of a distribution vmlinux, ~8 ms of page
-    /// faults and allocation. Another thread does it while this one reads
-    /// the input and the symbol table; until it is done, nothing here
-    /// touches the vmlinux's Dwarf (`waitForRanges`).
-    private func startRangesWarmUp() {
-        var bias: Dwarf_Addr = 0
-        guard let mod = kernelModule, let dwarf = dwfl_module_getdwarf(mod, &bias) else { return }
-        let handle = UncheckedPointer(dwarf)
-        DispatchQueue.global(qos: .userInitiated).async(group: rangesWarmUp) {
-            var aranges: OpaquePointer?
-            var count = 0
-            _ = dwarf_getaranges(handle.pointer, &aranges, &count)
-        }
-    }
-
-    private let rangesWarmUp = DispatchGroup()
-    private var rangesReady = false
-
-    func waitForRanges() {
-        guard !rangesReady else { return }
-        rangesWarmUp.wait()
-        rangesReady = true
     }
 
     deinit {
-        // It reads the vmlinux mapping that dwfl_end unmaps.
-        rangesWarmUp.wait()
         dwfl_end(dwfl)
         callbacks.deallocate()
     }
@@ -445,36 +417,99 @@ public final class KernelDebugInfo {
 
     /// Walks the DWARF scopes at an address, innermost first.
     private func dwarfFrames(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame] {
-        if mod == kernelModule { waitForRanges() }
+        if mod == kernelModule, let frames = kernelFramesByUnitRanges(mod, address) { return frames }
+        return libdwflFrames(mod, address)
+    }
+
+    func libdwflFrames(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame] {
         var bias: Dwarf_Addr = 0
         guard let cudie = dwfl_module_addrdie(mod, address, &bias) else { return [] }
-        var file: String?
-        var line: Int?
-        var column: Int?
+        var position = SourcePosition()
         if let src = dwfl_module_getsrc(mod, address) {
             var lineno: Int32 = 0
             var col: Int32 = 0
             if let f = dwfl_lineinfo(src, nil, &lineno, &col, nil, nil) {
-                file = Self.cleanPath(String(cString: f))
-                line = Int(lineno)
-                column = col > 0 ? Int(col) : nil
+                position = SourcePosition(file: f, line: lineno, column: col)
             }
         }
-        let key = CUKey(module: UnsafeMutableRawPointer(mod), offset: dwarf_dieoffset(cudie))
-        let index: CUIndex
-        if let cached = cuIndexes[key] {
-            index = cached
-        } else {
-            index = CUIndex(cu: cudie.pointee)
-            cuIndexes[key] = index
+        return Self.frames(cu: cudie, index: cuIndex(mod, cudie), pc: address - bias, position: position)
+    }
+
+    /// The vmlinux's unit table (see CompileUnitRanges), read on first use.
+    private lazy var kernelUnitRanges: CompileUnitRanges? = {
+        var bias: Dwarf_Addr = 0
+        var ehdr = GElf_Ehdr()
+        guard let mod = kernelModule, let dwarf = dwfl_module_getdwarf(mod, &bias), let elf = dwarf_getelf(dwarf),
+              gelf_getehdr(elf, &ehdr) != nil, ehdr.e_type != UInt16(ET_REL) else { return nil }
+        return CompileUnitRanges(dwarf: dwarf)
+    }()
+
+    /// The same answer as libdwfl's path for an address inside a unit's
+    /// ranges, without libdw reading every unit first; nil sends the
+    /// address to libdwfl (no table, an address between ranges, or a unit
+    /// offset that is not a compile unit).
+    func kernelFramesByUnitRanges(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame]? {
+        var bias: Dwarf_Addr = 0
+        guard let ranges = kernelUnitRanges, let dwarf = dwfl_module_getdwarf(mod, &bias) else { return nil }
+        let pc = address &- bias
+        guard let unit = ranges.unit(containing: pc) else { return nil }
+        var next: Dwarf_Off = 0
+        var headerSize = 0
+        var version: Dwarf_Half = 0
+        guard dwarf_next_unit(dwarf, unit, &next, &headerSize, &version, nil, nil, nil, nil, nil) == 0,
+              (2...5).contains(version) else { return nil }
+        var cu = Dwarf_Die()
+        guard dwarf_offdie(dwarf, unit + UInt64(headerSize), &cu) != nil else { return nil }
+        let tag = dwarf_tag(&cu)
+        guard tag == Int32(DW_TAG_compile_unit) || tag == Int32(DW_TAG_partial_unit) else { return nil }
+        var position = SourcePosition()
+        if let line = dwarf_getsrc_die(&cu, pc), let file = dwarf_linesrc(line, nil, nil) {
+            var lineno: Int32 = 0
+            var column: Int32 = 0
+            if dwarf_lineno(line, &lineno) == 0 {
+                _ = dwarf_linecol(line, &column)
+                position = SourcePosition(file: file, line: lineno, column: column)
+            }
         }
-        let chain = index.chain(at: address - bias)
+        return Self.frames(cu: &cu, index: cuIndex(mod, &cu), pc: pc, position: position)
+    }
+
+    private func cuIndex(_ mod: OpaquePointer, _ cudie: UnsafeMutablePointer<Dwarf_Die>) -> CUIndex {
+        let key = CUKey(module: UnsafeMutableRawPointer(mod), offset: dwarf_dieoffset(cudie))
+        if let cached = cuIndexes[key] { return cached }
+        let index = CUIndex(cu: cudie.pointee)
+        cuIndexes[key] = index
+        return index
+    }
+
+    /// Where the line table puts an address, as libdw gives it.
+    struct SourcePosition {
+        var file: String?
+        var line: Int?
+        var column: Int?
+
+        init() {}
+
+        init(file: UnsafePointer<CChar>, line: Int32, column: Int32) {
+            self.file = KernelDebugInfo.cleanPath(String(cString: file))
+            self.line = Int(line)
+            self.column = column > 0 ? Int(column) : nil
+        }
+    }
+
+    /// The inline chain at `pc` (an address in the CU's own terms) named
+    /// from its DIEs, each level placed where the level inside it was called.
+    static func frames(cu: UnsafeMutablePointer<Dwarf_Die>, index: CUIndex, pc: UInt64, position: SourcePosition) -> [SourceFrame] {
+        var file = position.file
+        var line = position.line
+        var column = position.column
+        let chain = index.chain(at: pc)
         guard !chain.isEmpty else {
             return file.map { [SourceFrame(function: "??", file: $0, line: line, column: column)] } ?? []
         }
         var files: OpaquePointer?
         var nfiles = 0
-        _ = dwarf_getsrcfiles(cudie, &files, &nfiles)
+        _ = dwarf_getsrcfiles(cu, &files, &nfiles)
         var frames: [SourceFrame] = []
         for var die in chain {
             let tag = dwarf_tag(&die)
