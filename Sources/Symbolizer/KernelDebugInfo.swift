@@ -6,13 +6,6 @@ import Foundation
 ///
 /// Not thread-safe (a Dwfl is not): one instance per thread.
 public final class KernelDebugInfo {
-    /// A libelf handle inside a closure that may be sent to another thread
-    /// (the handle itself is only read).
-    struct UncheckedPointer: @unchecked Sendable {
-        var pointer: OpaquePointer
-        init(_ pointer: OpaquePointer) { self.pointer = pointer }
-    }
-
     /// The `Dwfl_Callbacks` must outlive `dwfl_begin`, so they live on the
     /// heap for as long as this object.
     private let callbacks: UnsafeMutablePointer<Dwfl_Callbacks>
@@ -39,11 +32,12 @@ public final class KernelDebugInfo {
     private(set) var kernelModule: OpaquePointer?
     private var symbols: [String: SymbolIndex] = [:]
     private var cache: [CacheKey: [SourceFrame]] = [:]
-    /// Per-CU function indexes, by the CU DIE's offset (and module).
+    /// Per-CU function indexes, by the CU DIE's offset and the Dwarf
+    /// handle the DIEs belong to.
     private var cuIndexes: [CUKey: CUIndex] = [:]
 
     struct CUKey: Hashable {
-        var module: UnsafeMutableRawPointer
+        var dwarf: OpaquePointer
         var offset: UInt64
     }
 
@@ -93,15 +87,16 @@ public final class KernelDebugInfo {
     }
 
     deinit {
+        if let unitDwarf { dwarf_end(unitDwarf) }
         dwfl_end(dwfl)
         callbacks.deallocate()
     }
 
     /// Keeps `kernel` open until the process exits. dwfl_end frees libdw's
-    /// data one allocation at a time (every CU header, line table and
-    /// abbreviation: ~5 ms after a 41-frame trace, a tenth of the run),
-    /// while exit returns the heap and the vmlinux mapping at once. For a
-    /// command about to exit; a long-lived process should let kernels go.
+    /// data one allocation at a time (every unit header, line table and
+    /// abbreviation it read: a batch of 10,000 addresses reads most of a
+    /// vmlinux's), while exit returns the heap and the mapping at once. For
+    /// a command about to exit; a long-lived process should let kernels go.
     public static func keepUntilExit(_ kernel: KernelDebugInfo) {
         kept.append(kernel)
     }
@@ -232,13 +227,12 @@ public final class KernelDebugInfo {
                     return (count, fast)
                 }
                 let strings = Int(shdr.sh_link)
-                let table = UncheckedPointer(elf)
                 let symbols = UnsafeMutablePointer(data)
                 return (count, { body in
                     for i in 0..<Int32(count) {
                         var sym = GElf_Sym()
                         guard gelf_getsym(symbols, i, &sym) != nil,
-                              let name = elf_strptr(table.pointer, strings, Int(sym.st_name)) else { continue }
+                              let name = elf_strptr(elf, strings, Int(sym.st_name)) else { continue }
                         if let entry = indexable(sym, name: name, address: sym.st_value &+ bias) { body(entry) }
                     }
                 })
@@ -432,7 +426,7 @@ public final class KernelDebugInfo {
                 position = SourcePosition(file: f, line: lineno, column: col)
             }
         }
-        return Self.frames(cu: cudie, index: cuIndex(mod, cudie), pc: address - bias, position: position)
+        return Self.frames(cu: cudie, index: cuIndex(cudie), pc: address - bias, position: position)
     }
 
     /// The vmlinux's unit table (see CompileUnitRanges), read on first use.
@@ -444,13 +438,45 @@ public final class KernelDebugInfo {
         return CompileUnitRanges(dwarf: dwarf)
     }()
 
+    /// The handle the unit-table path reads the vmlinux's units with: made
+    /// over libdwfl's Elf (same mapping, same page tables, no relocation
+    /// for ET_EXEC/ET_DYN) so that `forgetUnits` can end it and give its
+    /// memory back without closing the kernel.
+    private var unitDwarf: OpaquePointer?
+
+    private func unitHandle() -> OpaquePointer? {
+        if let unitDwarf { return unitDwarf }
+        var bias: Dwarf_Addr = 0
+        guard let mod = kernelModule, let shared = dwfl_module_getdwarf(mod, &bias), let elf = dwarf_getelf(shared),
+              let own = dwarf_begin_elf(elf, DWARF_C_READ, nil) else { return nil }
+        // A dwz-compressed vmlinux keeps shared DIEs and strings in an alt file.
+        if let alt = dwarf_getalt(shared) { dwarf_setalt(own, alt) }
+        unitDwarf = own
+        return own
+    }
+
+    /// Frees the line tables and function indexes of every vmlinux unit
+    /// read so far; answers already given stay cached. A batch walking
+    /// sorted addresses never returns to a unit it left, and libdw keeps
+    /// each unit's line table for as long as its handle lives: forgetting
+    /// after each stretch keeps a 10,000-address run's memory from growing
+    /// with every unit, and fresh pages cost more to fault in and zero than
+    /// re-reading the few unit headers.
+    public func forgetUnits() {
+        guard let old = unitDwarf else { return }
+        cuIndexes = cuIndexes.filter { $0.key.dwarf != old }
+        dwarf_end(old)
+        unitDwarf = nil
+    }
+
     /// The same answer as libdwfl's path for an address inside a unit's
     /// ranges, without libdw reading every unit first; nil sends the
     /// address to libdwfl (no table, an address between ranges, or a unit
     /// offset that is not a compile unit).
     func kernelFramesByUnitRanges(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame]? {
         var bias: Dwarf_Addr = 0
-        guard let ranges = kernelUnitRanges, let dwarf = dwfl_module_getdwarf(mod, &bias) else { return nil }
+        guard let ranges = kernelUnitRanges, dwfl_module_getdwarf(mod, &bias) != nil,
+              let dwarf = unitHandle() else { return nil }
         let pc = address &- bias
         guard let unit = ranges.unit(containing: pc) else { return nil }
         var next: Dwarf_Off = 0
@@ -471,11 +497,12 @@ public final class KernelDebugInfo {
                 position = SourcePosition(file: file, line: lineno, column: column)
             }
         }
-        return Self.frames(cu: &cu, index: cuIndex(mod, &cu), pc: pc, position: position)
+        return Self.frames(cu: &cu, index: cuIndex(&cu), pc: pc, position: position)
     }
 
-    private func cuIndex(_ mod: OpaquePointer, _ cudie: UnsafeMutablePointer<Dwarf_Die>) -> CUIndex {
-        let key = CUKey(module: UnsafeMutableRawPointer(mod), offset: dwarf_dieoffset(cudie))
+    private func cuIndex(_ cudie: UnsafeMutablePointer<Dwarf_Die>) -> CUIndex {
+        guard let dwarf = dwarf_cu_getdwarf(cudie.pointee.cu) else { return CUIndex(cu: cudie.pointee) }
+        let key = CUKey(dwarf: dwarf, offset: dwarf_dieoffset(cudie))
         if let cached = cuIndexes[key] { return cached }
         let index = CUIndex(cu: cudie.pointee)
         cuIndexes[key] = index

@@ -40,6 +40,7 @@ public enum ParallelSymbolizer {
                     let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }
                     slots.set(i, render(s, tokens[i]))
                 }
+                kernel.forgetUnits()
             }
         }
         if let message = failure.get(0) { throw DWARFError(function: "open", message: message) }

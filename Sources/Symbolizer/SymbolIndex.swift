@@ -5,8 +5,9 @@ import Foundation
 ///
 /// libdwfl answers both with a scan of the whole table that also looks up
 /// each symbol's section, ~1.5 ms per question on a distribution kernel's
-/// ~120,000 symbols. Here the first few questions scan a compact copy of the
-/// table (~0.2 ms each); only a caller that keeps asking pays for the sorted
+/// ~120,000 symbols. Here name questions read the ELF table in place, all
+/// of a stack's names in one pass (`preload`); the first address questions
+/// scan a compact copy; only a caller that keeps asking pays for the sorted
 /// order (a radix sort, ~8 ms) or the name hash table, so a one-address run
 /// stays close to eu-addr2line's start-up while a batch gets O(log n).
 final class SymbolIndex {

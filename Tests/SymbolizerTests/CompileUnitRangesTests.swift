@@ -73,4 +73,22 @@ final class CompileUnitRangesTests: XCTestCase {
             XCTAssertEqual(answered, total, "\(path): the fixture's .debug_aranges covers its code")
         }
     }
+
+    /// A batch frees its units between stretches: answers after that, for
+    /// addresses new and old, are what a kernel that never forgot gives.
+    func testForgettingUnitsChangesNoAnswer() throws {
+        let path = try Fixtures.executable()
+        let forgetting = try KernelDebugInfo(vmlinux: path)
+        let reference = try KernelDebugInfo(vmlinux: path)
+        var addresses: [UInt64] = []
+        for fn in ["outer", "helper", "main"] {
+            let start = try XCTUnwrap(reference.address(symbol: fn, offset: 0, size: nil, module: nil), fn)
+            let size = try XCTUnwrap(reference.symbol(at: start)?.size)
+            addresses += Array(start..<(start + size))
+        }
+        for (i, a) in (addresses + addresses.reversed()).enumerated() {
+            if i % 7 == 0 { forgetting.forgetUnits() }
+            XCTAssertEqual(forgetting.symbolize(a), reference.symbolize(a), "0x\(String(a, radix: 16))")
+        }
+    }
 }
