@@ -10,7 +10,8 @@ public enum ParallelSymbolizer {
     /// the worker's own kernel (nil: unresolvable). `keepUntilExit` hands
     /// the workers' kernels to `KernelDebugInfo.keepUntilExit` instead of
     /// closing them.
-    public static func run(vmlinux: String, modules: [String], tokens: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+    /// `kernel` serves the first worker; the others open their own from its files.
+    public static func run(kernel first: KernelDebugInfo, tokens: [String], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                            keepUntilExit: Bool = false,
                            resolve: @escaping @Sendable (String, KernelDebugInfo) -> UInt64?,
                            render: @escaping @Sendable (Symbolization?, String) -> String) throws -> [String] {
@@ -22,19 +23,27 @@ public enum ParallelSymbolizer {
         // both index nearly every CU, and doubled the memory). Stretches are
         // handed out 8 per worker as workers free up: CUs differ in size, and
         // halves fixed in advance left one core idle at the end; a CU split
-        // by a stretch boundary is indexed twice, ~16 of ~2,000.
+        // by a stretch boundary is indexed twice, ~16 of ~2,000. A worker
+        // frees the units behind it after each stretch (forgetUnits), so
+        // stretches are also kept to ~1,000 addresses for one worker.
         let keys = tokens.map(Self.sortKey)
         let order = tokens.indices.sorted { keys[$0] < keys[$1] }
-        let stretches = n == 1 ? 1 : n * 8
+        let stretches = max(n == 1 ? 1 : n * 8, order.count / 1000)
         let size = (order.count + stretches - 1) / stretches
         let next = Counter()
-        DispatchQueue.concurrentPerform(iterations: n) { _ in
+        let shared = UncheckedKernel(first)
+        let vmlinux = first.path, modules = first.modulePaths
+        DispatchQueue.concurrentPerform(iterations: n) { worker in
             let kernel: KernelDebugInfo
-            do { kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: modules) } catch {
-                failure.set(0, "\(error)")
-                return
+            if worker == 0 {
+                kernel = shared.kernel
+            } else {
+                do { kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: modules) } catch {
+                    failure.set(0, "\(error)")
+                    return
+                }
+                if keepUntilExit { KernelDebugInfo.keepUntilExit(kernel) }
             }
-            if keepUntilExit { KernelDebugInfo.keepUntilExit(kernel) }
             while case let k = next.take(), k < stretches {
                 for i in order[min(k * size, order.count)..<min((k + 1) * size, order.count)] {
                     let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }
@@ -45,6 +54,12 @@ public enum ParallelSymbolizer {
         }
         if let message = failure.get(0) { throw DWARFError(function: "open", message: message) }
         return (0..<tokens.count).map { slots.get($0) ?? "" }
+    }
+
+    /// The caller's kernel, handed to exactly one worker while the caller waits.
+    struct UncheckedKernel: @unchecked Sendable {
+        let kernel: KernelDebugInfo
+        init(_ kernel: KernelDebugInfo) { self.kernel = kernel }
     }
 
     /// Hex addresses by value; symbol+offset tokens last (one worker resolves them).
