@@ -98,6 +98,25 @@ final class SymbolIndexTests: XCTestCase {
             XCTAssertEqual(inPlace.containing(probe)?.name, copy.containing(probe)?.name, "0x\(String(probe, radix: 16))")
         }
         XCTAssertEqual(inPlace.named("s150").map(\.address), copy.named("s150").map(\.address))
-        XCTAssertEqual(passes, 4, "address questions copy the table once; later names use the copy")
+        XCTAssertEqual(passes, 6, "two address scans in place, then one copy; later names use the copy")
+    }
+
+    /// Scanning the table in place (forward order) breaks ties between
+    /// aliases of equal rank as the copy (reversed) does: the later entry.
+    func testInPlaceScanPrefersTheLaterAliasLikeTheCopy() {
+        var symbols: [SymbolIndex.Symbol] = []
+        for i in 0..<400 {
+            let address = 0x1000 + UInt64(i / 2) * 32
+            let size: UInt64 = i % 10 == 0 ? 0 : 32
+            symbols.append(.init(address: address, size: size, cName: Self.name("t\(i)"), rank: UInt8((i / 2) % 3) + (size == 0 ? 3 : 0)))
+        }
+        let inPlace = SymbolIndex(count: symbols.count) { body in symbols.forEach(body) }
+        let copy = SymbolIndex(Array(symbols.reversed()))
+        for probe in stride(from: UInt64(0xff0), to: 0x1000 + 201 * 32, by: 5) {
+            XCTAssertEqual(inPlace.scanContaining(probe)?.name, copy.sortedContaining(probe)?.name, "0x\(String(probe, radix: 16))")
+            XCTAssertEqual(copy.scanContaining(probe)?.name, copy.sortedContaining(probe)?.name, "0x\(String(probe, radix: 16))")
+        }
+        XCTAssertEqual(inPlace.scanContaining(0x1024)?.name, "t3", "of two equal aliases the later entry")
+        XCTAssertEqual(copy.sortedContaining(0x1024)?.name, "t3")
     }
 }
