@@ -87,7 +87,7 @@ public final class KernelDebugInfo {
     }
 
     deinit {
-        if let unitDwarf { dwarf_end(unitDwarf) }
+        unitReader = nil
         dwfl_end(dwfl)
         callbacks.deallocate()
     }
@@ -411,7 +411,7 @@ public final class KernelDebugInfo {
 
     /// Walks the DWARF scopes at an address, innermost first.
     private func dwarfFrames(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame] {
-        if mod == kernelModule, let frames = kernelFramesByUnitRanges(mod, address) { return frames }
+        if mod == kernelModule, let frames = kernelFramesByUnitRanges(address) { return frames }
         return libdwflFrames(mod, address)
     }
 
@@ -438,21 +438,15 @@ public final class KernelDebugInfo {
         return CompileUnitRanges(dwarf: dwarf)
     }()
 
-    /// The handle the unit-table path reads the vmlinux's units with: made
-    /// over libdwfl's Elf (same mapping, same page tables, no relocation
-    /// for ET_EXEC/ET_DYN) so that `forgetUnits` can end it and give its
-    /// memory back without closing the kernel.
-    private var unitDwarf: OpaquePointer?
+    /// The vmlinux's units read by offset (see UnitReader), made on first
+    /// use and ended by `forgetUnits`.
+    private var unitReader: UnitReader?
 
-    private func unitHandle() -> OpaquePointer? {
-        if let unitDwarf { return unitDwarf }
+    private func makeUnitReader() -> UnitReader? {
         var bias: Dwarf_Addr = 0
-        guard let mod = kernelModule, let shared = dwfl_module_getdwarf(mod, &bias), let elf = dwarf_getelf(shared),
-              let own = dwarf_begin_elf(elf, DWARF_C_READ, nil) else { return nil }
-        // A dwz-compressed vmlinux keeps shared DIEs and strings in an alt file.
-        if let alt = dwarf_getalt(shared) { dwarf_setalt(own, alt) }
-        unitDwarf = own
-        return own
+        guard let ranges = kernelUnitRanges, let mod = kernelModule, let shared = dwfl_module_getdwarf(mod, &bias),
+              let elf = dwarf_getelf(shared) else { return nil }
+        return UnitReader(elf: elf, alt: dwarf_getalt(shared), bias: bias, ranges: ranges)
     }
 
     /// Frees the line tables and function indexes of every vmlinux unit
@@ -463,41 +457,13 @@ public final class KernelDebugInfo {
     /// with every unit, and fresh pages cost more to fault in and zero than
     /// re-reading the few unit headers.
     public func forgetUnits() {
-        guard let old = unitDwarf else { return }
-        cuIndexes = cuIndexes.filter { $0.key.dwarf != old }
-        dwarf_end(old)
-        unitDwarf = nil
+        unitReader = nil
     }
 
-    /// The same answer as libdwfl's path for an address inside a unit's
-    /// ranges, without libdw reading every unit first; nil sends the
-    /// address to libdwfl (no table, an address between ranges, or a unit
-    /// offset that is not a compile unit).
-    func kernelFramesByUnitRanges(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame]? {
-        var bias: Dwarf_Addr = 0
-        guard let ranges = kernelUnitRanges, dwfl_module_getdwarf(mod, &bias) != nil,
-              let dwarf = unitHandle() else { return nil }
-        let pc = address &- bias
-        guard let unit = ranges.unit(containing: pc) else { return nil }
-        var next: Dwarf_Off = 0
-        var headerSize = 0
-        var version: Dwarf_Half = 0
-        guard dwarf_next_unit(dwarf, unit, &next, &headerSize, &version, nil, nil, nil, nil, nil) == 0,
-              (2...5).contains(version) else { return nil }
-        var cu = Dwarf_Die()
-        guard dwarf_offdie(dwarf, unit + UInt64(headerSize), &cu) != nil else { return nil }
-        let tag = dwarf_tag(&cu)
-        guard tag == Int32(DW_TAG_compile_unit) || tag == Int32(DW_TAG_partial_unit) else { return nil }
-        var position = SourcePosition()
-        if let line = dwarf_getsrc_die(&cu, pc), let file = dwarf_linesrc(line, nil, nil) {
-            var lineno: Int32 = 0
-            var column: Int32 = 0
-            if dwarf_lineno(line, &lineno) == 0 {
-                _ = dwarf_linecol(line, &column)
-                position = SourcePosition(file: file, line: lineno, column: column)
-            }
-        }
-        return Self.frames(cu: &cu, index: cuIndex(&cu), pc: pc, position: position)
+    /// The unit-table path for a vmlinux address; nil sends it to libdwfl.
+    func kernelFramesByUnitRanges(_ address: UInt64) -> [SourceFrame]? {
+        if unitReader == nil { unitReader = makeUnitReader() }
+        return unitReader?.frames(at: address)
     }
 
     private func cuIndex(_ cudie: UnsafeMutablePointer<Dwarf_Die>) -> CUIndex {

@@ -65,7 +65,7 @@ final class CompileUnitRangesTests: XCTestCase {
                 let size = try XCTUnwrap(info.symbol(at: start)?.size)
                 for a in start..<(start + size) {
                     total += 1
-                    guard let ours = info.kernelFramesByUnitRanges(mod, a) else { continue }
+                    guard let ours = info.kernelFramesByUnitRanges(a) else { continue }
                     answered += 1
                     XCTAssertEqual(ours, info.libdwflFrames(mod, a), "\(path) 0x\(String(a, radix: 16))")
                 }
