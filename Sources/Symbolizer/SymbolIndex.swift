@@ -5,11 +5,12 @@ import Foundation
 ///
 /// libdwfl answers both with a scan of the whole table that also looks up
 /// each symbol's section, ~1.5 ms per question on a distribution kernel's
-/// ~120,000 symbols. Here name questions read the ELF table in place, all
-/// of a stack's names in one pass (`preload`); the first address questions
-/// scan a compact copy; only a caller that keeps asking pays for the sorted
-/// order (a radix sort, ~8 ms) or the name hash table, so a one-address run
-/// stays close to eu-addr2line's start-up while a batch gets O(log n).
+/// ~120,000 symbols. Here name questions and the first two address
+/// questions read the ELF table in place (a stack's names all in one pass,
+/// `preload`); the next few scan a compact copy; only a caller that keeps
+/// asking pays for the sorted order (a radix sort, ~8 ms) or the name hash
+/// table, so a one-address run stays close to eu-addr2line's start-up while
+/// a batch gets O(log n).
 final class SymbolIndex {
     /// One ELF symbol. The name points into libelf's string table, which
     /// lives as long as the Dwfl: no String is made until one is asked for.
@@ -37,9 +38,10 @@ final class SymbolIndex {
     }
 
     /// In symbol-table order reversed (later entries first, see `rank`).
-    /// Built on the first address question: name questions (a stack's
-    /// `func+0x18/0x90` frames, the banner) read the ELF table in place,
-    /// and copying ~120,000 symbols first cost more than answering them.
+    /// Built on the third address question or for the name hash table:
+    /// a stack's `func+0x18/0x90` frames, the banner and a one-address run
+    /// read the ELF table in place, and copying ~120,000 symbols first cost
+    /// more than answering them.
     private var table: [Symbol] {
         if let built { return built }
         var list: [Symbol] = []
@@ -84,7 +86,8 @@ final class SymbolIndex {
     /// 0 cover up to the next symbol).
     func containing(_ address: UInt64) -> Symbol? {
         addressQuestions += 1
-        // Past two questions a compact copy scans ~5x faster than the ELF table.
+        // Past two questions the copy pays: the ELF table's entries are
+        // filtered and converted again on every pass.
         if addressQuestions == 3, built == nil { _ = table }
         return addressQuestions <= Self.scansBeforeIndex ? scanContaining(address) : sortedContaining(address)
     }
