@@ -38,8 +38,10 @@ size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char 
 size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
     /* Eight bytes at a time: a byte of v is zero exactly where h had c; the
        high bit of t marks each zero byte without carries between bytes.
-       Marks are summed per byte lane (at most 255 rounds) and folded with a
-       multiply, so no popcount instruction is needed. */
+       Marks are summed per byte lane (at most 255 rounds, so no lane wraps),
+       then the eight lanes are added pairwise into 16-bit lanes (each at most
+       510) before the multiply folds them: folding the 8-bit lanes directly
+       would wrap once a block held more than 255 matches in all. */
     const unsigned long long ones7 = 0x7F7F7F7F7F7F7F7FULL;
     const unsigned long long lsb = 0x0101010101010101ULL;
     const unsigned long long pattern = lsb * c;
@@ -53,7 +55,9 @@ size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
             unsigned long long t = ~(((v & ones7) + ones7) | v | ones7);
             lanes += t >> 7;
         }
-        count += (size_t)((lanes * lsb) >> 56);
+        const unsigned long long even = 0x00FF00FF00FF00FFULL;
+        unsigned long long pairs = (lanes & even) + ((lanes >> 8) & even);
+        count += (size_t)((pairs * 0x0001000100010001ULL) >> 48);
     }
     for (; i < n; i++) count += h[i] == c;
     return count;

@@ -43,21 +43,3 @@ public enum InputFormat: String, Sendable, CaseIterable, Codable {
         return .log
     }
 }
-
-/// Compression detected by magic number; decompressed through the system's
-/// own tools so no codec is reimplemented here.
-enum Compression: String {
-    case gzip, xz, zstd
-
-    static func detect(_ head: UnsafeRawBufferPointer) -> Compression? {
-        func starts(_ magic: [UInt8]) -> Bool {
-            head.count >= magic.count && zip(head.prefix(magic.count), magic).allSatisfy { $0 == $1 }
-        }
-        if starts([0x1F, 0x8B]) { return .gzip }
-        if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
-        if starts([0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
-        return nil
-    }
-
-    var tool: String { rawValue }
-}

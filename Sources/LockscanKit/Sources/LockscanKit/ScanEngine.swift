@@ -4,25 +4,6 @@ import Glibc
 #endif
 import CByteSearch
 
-/// A problem with an input that the user must hear about. Any diagnostic
-/// makes `scan` exit 2 after everything readable was analysed.
-public struct Diagnostic: Codable, Sendable, Equatable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var message: String
-
-    public init(file: String, line: Int? = nil, message: String) {
-        self.file = file
-        self.line = line
-        self.message = message
-    }
-
-    public var description: String {
-        if let line { return "\(file):\(line): \(message)" }
-        return "\(file): \(message)"
-    }
-}
-
 /// What the scan learned about one input.
 public struct InputSummary: Codable, Sendable {
     public var file: String
@@ -34,30 +15,20 @@ public struct InputSummary: Codable, Sendable {
     public var diagnostics: [Diagnostic]
 }
 
-/// Where an input comes from.
-public enum InputSpec: Sendable {
-    case path(String)
-    case standardInput
-
-    public var displayName: String {
-        switch self {
-        case let .path(p): p
-        case .standardInput: "(standard input)"
-        }
-    }
-}
-
 public struct ScanOptions: Sendable {
     public var format: InputFormat?
-    /// Lines longer than this are cut: the first part is analysed, the rest
-    /// skipped with a diagnostic, so one runaway line cannot exhaust memory.
-    public var maxLineBytes: Int
-    public var readSize: Int
+    /// Line length, stream and read-size bounds of the input layer.
+    public var limits: InputLimits
 
-    public init(format: InputFormat? = nil, maxLineBytes: Int = 16 << 20, readSize: Int = 1 << 20) {
+    public init(format: InputFormat? = nil, limits: InputLimits = InputLimits()) {
         self.format = format
-        self.maxLineBytes = maxLineBytes
-        self.readSize = readSize
+        self.limits = limits
+    }
+
+    /// `readSize` bytes per read: tests use tiny reads to split every line
+    /// across chunk boundaries.
+    public init(format: InputFormat? = nil, readSize: Int) {
+        self.init(format: format, limits: InputLimits(chunkBytes: readSize))
     }
 }
 
@@ -116,31 +87,15 @@ public final class ScanEngine {
     public func scan(_ input: InputSpec, inputIndex: Int = 0, emit: (Event) -> Void) -> InputSummary {
         let name = input.displayName
         inputNames[inputIndex] = name
-        var summary = InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [])
-        let fd: Int32
-        switch input {
-        case .standardInput:
-            fd = 0
-        case let .path(path):
-            var st = stat()
-            if stat(path, &st) != 0 {
-                summary.diagnostics.append(Diagnostic(file: name, message: String(cString: strerror(errno))))
-                return summary
-            }
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                summary.diagnostics.append(Diagnostic(file: name, message: "is a directory"))
-                return summary
-            }
-            fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd < 0 {
-                summary.diagnostics.append(Diagnostic(file: name, message: String(cString: strerror(errno))))
-                return summary
-            }
+        let reader: LineReader
+        switch LineReader.open(input, limits: options.limits) {
+        case let .success(r): reader = r
+        case let .failure(d):
+            return InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [d])
         }
-        defer { if fd != 0 { close(fd) } }
         return withoutActuallyEscaping(emit) { emit in
-            let run = InputRun(engine: self, fd: fd, name: name, inputIndex: inputIndex, emit: emit)
-            run.start()
+            let run = InputRun(engine: self, name: name, inputIndex: inputIndex, emit: emit)
+            run.read(reader)
             return run.summary
         }
     }
@@ -152,7 +107,6 @@ final class InputRun {
     let name: String
     let inputIndex: Int
     let emit: (Event) -> Void
-    var fd: Int32
     var summary: InputSummary
     var analyzers: [any Analyzer] = []
     var collecting: [Bool] = []
@@ -165,13 +119,11 @@ final class InputRun {
     var format: InputFormat = .log
     var lineNumber = 0
     var byteBase = 0
-    var reportedInvalidUTF8 = false
     var reportedNUL = false
-    var decompressor: Process?
+    var sniffed = false
 
-    init(engine: ScanEngine, fd: Int32, name: String, inputIndex: Int, emit: @escaping (Event) -> Void) {
+    init(engine: ScanEngine, name: String, inputIndex: Int, emit: @escaping (Event) -> Void) {
         self.engine = engine
-        self.fd = fd
         self.name = name
         self.inputIndex = inputIndex
         self.emit = emit
@@ -192,9 +144,16 @@ final class InputRun {
 
     var triggerSearch = TriggerSearch([])
 
+    /// At most this many diagnostics are listed per input; the rest are
+    /// counted, and the count is a diagnostic of its own.
+    static let listedDiagnostics = 20
+    var unlistedDiagnostics = 0
+
     func diagnose(_ line: Int?, _ message: String) {
-        if summary.diagnostics.count < 20 {
+        if summary.diagnostics.count < Self.listedDiagnostics {
             summary.diagnostics.append(Diagnostic(file: name, line: line, message: message))
+        } else {
+            unlistedDiagnostics += 1
         }
     }
 
@@ -206,136 +165,56 @@ final class InputRun {
         emit(e)
     }
 
-    func start() {
-        let readSize = engine.options.readSize
-        var capacity = max(readSize * 2, 1 << 16)
-        var buf = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
-        defer { buf.deallocate() }
-        var start = 0
-        var end = 0
-        var first = true
-        var skippingOverlong = false
-        var eof = false
-
-        while !eof {
-            if start > 0 {
-                if end > start { memmove(buf, buf + start, end - start) }
-                byteBase += start
-                end -= start
-                start = 0
-            }
-            if end == capacity {
-                if capacity < engine.options.maxLineBytes + readSize {
-                    let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
-                    bigger.copyMemory(from: buf, byteCount: end)
-                    buf.deallocate()
-                    buf = bigger
-                    capacity *= 2
-                } else {
-                    // One line longer than the cap and still no newline.
-                    if !skippingOverlong {
-                        diagnose(lineNumber + 1, "line longer than \(engine.options.maxLineBytes >> 20) MiB; only its first \(engine.options.maxLineBytes >> 20) MiB were analysed")
-                        processLine(buf, 0, engine.options.maxLineBytes, countLine: false)
-                        skippingOverlong = true
-                    }
-                    start = end
-                    continue
-                }
-            }
-            let n = readFD(buf + end, capacity - end)
-            if n < 0 {
-                diagnose(nil, "read error: \(String(cString: strerror(errno)))")
+    /// Every chunk the input layer hands over: whole lines go through the
+    /// trigger search, the analysed part of an overlong line is one line, the
+    /// rest of it is not analysed.
+    func read(_ reader: LineReader) {
+        reader.read { chunk in
+            let base = UnsafeMutableRawPointer(mutating: chunk.bytes.baseAddress!)
+            byteBase = chunk.byteOffset
+            switch chunk.kind {
+            case .lines:
+                if !sniffed { sniff(chunk.bytes) }
+                lineNumber = chunk.firstLine - 1
+                processRegion(base, 0, chunk.bytes.count)
+            case .overlongLine:
+                if !sniffed { sniff(chunk.bytes) }
+                lineNumber = chunk.firstLine - 1
+                processLine(base, 0, chunk.bytes.count, countLine: true)
+            case .overlongRest:
                 break
             }
-            if n == 0 { eof = true }
-            if first && n > 0 {
-                first = false
-                let head = UnsafeRawBufferPointer(start: buf + end, count: n)
-                if let c = Compression.detect(head) {
-                    if startDecompressor(c) { first = true; continue }
-                    return finishAll()
-                }
-                format = engine.options.format ?? InputFormat.sniff(head)
-                summary.format = format.rawValue
-                if memchr(buf + end, 0, min(n, 1 << 16)) != nil {
-                    reportedNUL = true
-                    diagnose(nil, "contains NUL bytes (binary data?); text lines are still analysed")
-                }
-            }
-            summary.bytes += n
-            end += n
-            if skippingOverlong {
-                if let nl = memchr(buf + start, 0x0A, end - start) {
-                    start = (nl - UnsafeMutableRawPointer(buf)) + 1
-                    lineNumber += 1
-                    skippingOverlong = false
-                } else {
-                    start = end
-                    continue
-                }
-            }
-            let regionEnd: Int
-            if eof {
-                regionEnd = end
-            } else if let last = lockscan_memrchr(buf + start, 0x0A, end - start) {
-                regionEnd = (last - UnsafeRawPointer(buf)) + 1
-            } else {
-                continue
-            }
-            processRegion(buf, start, regionEnd)
-            start = regionEnd
         }
-        finishAll()
+        summary.compression = reader.compression?.rawValue
+        summary.bytes = reader.bytesRead
+        for d in reader.diagnostics { diagnose(d.line, d.message) }
+        finishAll(lines: reader.lineCount)
+        // In input order, whoever found them (a file-wide one first).
+        summary.diagnostics = summary.diagnostics.enumerated()
+            .sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(\.element)
+        if unlistedDiagnostics > 0 {
+            summary.diagnostics.append(Diagnostic(file: name, message: "\(unlistedDiagnostics) more problem\(unlistedDiagnostics == 1 ? "" : "s") in this input not listed"))
+        }
     }
 
-    func finishAll() {
+    /// The format, from the first bytes (or `--format`).
+    func sniff(_ head: UnsafeRawBufferPointer) {
+        sniffed = true
+        format = engine.options.format ?? InputFormat.sniff(head)
+        summary.format = format.rawValue
+        if memchr(head.baseAddress!, 0, min(head.count, 1 << 16)) != nil {
+            reportedNUL = true
+            diagnose(nil, "contains NUL bytes (binary data?); text lines are still analysed")
+        }
+    }
+
+    func finishAll(lines: Int) {
         for (a, own) in zip(analyzers, inputScoped) where own {
             a.finish(emit: emitEvent)
             for d in a.inputDiagnostics { diagnose(d.line, d.message) }
         }
-        summary.lines = lineNumber
-        if let p = decompressor {
-            p.waitUntilExit()
-            if p.terminationStatus != 0 {
-                diagnose(nil, "\(summary.compression ?? "decompressor") exited with status \(p.terminationStatus): input truncated or corrupt")
-            }
-        }
+        summary.lines = lines
     }
-
-    func readFD(_ p: UnsafeMutableRawPointer, _ count: Int) -> Int {
-        while true {
-            let n = read(fd, p, count)
-            if n < 0 && errno == EINTR { continue }
-            return n
-        }
-    }
-
-    /// Re-points `fd` at the output of `gzip -dc`/`xz -dc`/`zstd -dc` reading
-    /// this input. The original descriptor is handed to the child as stdin.
-    func startDecompressor(_ c: Compression) -> Bool {
-        if lseek(fd, 0, SEEK_SET) != 0 {
-            diagnose(nil, "\(c.rawValue)-compressed input must be a file, not a pipe; decompress it first")
-            return false
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [c.tool, "-dc"]
-        p.standardInput = FileHandle(fileDescriptor: dup(fd), closeOnDealloc: true)
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch {
-            diagnose(nil, "\(c.rawValue)-compressed, and `\(c.tool)` could not be run: \(error)")
-            return false
-        }
-        decompressor = p
-        summary.compression = c.rawValue
-        fd = pipe.fileHandleForReading.fileDescriptor
-        pipeHandle = pipe
-        return true
-    }
-
-    var pipeHandle: Pipe?
 
     /// Lines [from, to) of the buffer; `to` is just after a newline or at EOF.
     func processRegion(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
@@ -413,13 +292,10 @@ final class InputRun {
         }
     }
 
+    /// The input layer has already reported bytes that are not UTF-8 (with
+    /// their line numbers); analyzers see them as U+FFFD.
     func makeString(_ bytes: [UInt8]) -> String {
-        if let s = String(validating: bytes, as: UTF8.self) { return s }
-        if !reportedInvalidUTF8 {
-            reportedInvalidUTF8 = true
-            diagnose(lineNumber, "invalid UTF-8; bad bytes shown as U+FFFD")
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: bytes, as: UTF8.self)
     }
 
     func deliver(_ record: Record) {

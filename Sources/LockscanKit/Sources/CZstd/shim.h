@@ -1,0 +1,2 @@
+// libzstd's streaming decoder, for zstd input (LockscanInput's decompressor only).
+#include <zstd.h>
