@@ -27,35 +27,68 @@ public final class StackAnnotator {
     public static let open = "«"
     public static let close = "»"
 
-    /// Annotates whole-input lines (without their "\n").
-    public func annotate(_ lines: [String]) -> [String] {
+    /// What is added to one input line: lines inserted before it (the
+    /// inline chain, innermost first) and text appended to it (its own
+    /// position). The line itself is never changed.
+    public struct LineAnnotation: Equatable, Sendable {
+        /// Whole lines, without their line end (the input line's own, "\r\n"
+        /// or "\n", is used).
+        public var inserted: [[UInt8]]
+        /// Goes after the line's text, before its "\r" if it has one.
+        public var suffix: [UInt8]
+    }
+
+    /// Annotates a batch of lines (each without its "\n"). The KASLR slide
+    /// found in one batch serves the later ones, so an input can be
+    /// annotated as it arrives; a `Kernel Offset:` line replaces the slide
+    /// from the batch it is in.
+    public func annotate(bytes lines: [ArraySlice<UInt8>]) -> [LineAnnotation?] {
         let parsed = lines.map(Self.parse)
-        let named = Dictionary(grouping: parsed.compactMap(\.frame).filter { $0.function != nil }, by: \.module)
+        let frames = parsed.compactMap(\.frame)
+        let named = Dictionary(grouping: frames.filter { $0.function != nil }, by: \.module)
         for (module, frames) in named { kernel.preloadSymbols(named: Set(frames.compactMap(\.function)), module: module) }
-        if let k = lines.lazy.compactMap(KaslrOffset.fromKernelOffsetLine).first {
+        if let k = parsed.lazy.compactMap({ KaslrOffset.fromKernelOffsetLine($0.message) }).first {
             useKernelOffset(k)
-        } else {
-            findSlide(parsed.compactMap(\.frame))
+        } else if slide == nil, !frames.isEmpty {
+            findSlide(frames)
         }
-        findModuleBases(lines, parsed.compactMap(\.frame))
+        if !frames.isEmpty { findModuleBases(lines.map { String(decoding: $0, as: UTF8.self) }, frames) }
+        return zip(lines, parsed).map { line, p in
+            guard let frame = p.frame, let s = symbolize(frame), let last = s.frames.last else { return nil }
+            let body = line.last == 0x0D ? line.dropLast() : line
+            let prefix = Array(body.prefix(p.messageStart))
+            let indent = Array(p.message.utf8.prefix { $0 == 0x20 })
+            let inserted = s.frames.dropLast().map { inl in
+                prefix + indent + Array((Self.open + "inlined " + inl.function + " " + Self.position(inl) + Self.close).utf8)
+            }
+            return LineAnnotation(inserted: inserted, suffix: Array((" " + Self.open + Self.position(last) + Self.close).utf8))
+        }
+    }
+
+    /// Whether a batch holds frames printed only as raw addresses that need
+    /// a KASLR slide no earlier line gave: worth waiting for more lines (the
+    /// `Kernel Offset:` line, or enough frames to pin the slide down).
+    public func needsSlide(_ lines: [ArraySlice<UInt8>]) -> Bool {
+        guard slide == nil else { return false }
+        return lines.contains { line in
+            guard let f = Self.parse(line).frame else { return false }
+            return f.module == nil && f.offset == nil && f.address != nil
+        }
+    }
+
+    /// Annotates whole-input lines (without their "\n"), as one batch.
+    public func annotate(_ lines: [String]) -> [String] {
+        let bytes = lines.map { Array($0.utf8)[...] }
         var out: [String] = []
         out.reserveCapacity(lines.count)
-        for (line, p) in zip(lines, parsed) {
-            guard let frame = p.frame, let s = symbolize(frame) else {
-                out.append(line)
+        for (line, a) in zip(bytes, annotate(bytes: bytes)) {
+            guard let a else {
+                out.append(String(decoding: line, as: UTF8.self))
                 continue
             }
-            let (body, cr) = Self.splitCR(line)
-            let prefix = String(decoding: Array(body.utf8)[..<p.messageStart], as: UTF8.self)
-            let indent = String(p.message.prefix { $0 == " " })
-            for inl in s.frames.dropLast() {
-                out.append(prefix + indent + Self.open + "inlined " + inl.function + " " + Self.position(inl) + Self.close + cr)
-            }
-            if let last = s.frames.last {
-                out.append(body + " " + Self.open + Self.position(last) + Self.close + cr)
-            } else {
-                out.append(line)
-            }
+            let cr: [UInt8] = line.last == 0x0D ? [0x0D] : []
+            for inserted in a.inserted { out.append(String(decoding: inserted + cr, as: UTF8.self)) }
+            out.append(String(decoding: line.dropLast(cr.count) + a.suffix + cr, as: UTF8.self))
         }
         return out
     }
@@ -94,8 +127,11 @@ public final class StackAnnotator {
     }
 
     static func parse(_ line: String) -> ParsedLine {
-        let (body, _) = splitCR(line)
-        let bytes = Array(body.utf8)
+        parse(Array(line.utf8)[...])
+    }
+
+    static func parse(_ line: ArraySlice<UInt8>) -> ParsedLine {
+        let bytes = Array(line.last == 0x0D ? line.dropLast() : line)
         let p = LinePrefix.parse(bytes)
         let message = String(decoding: bytes[p.messageStart...], as: UTF8.self)
         var frame: Frame?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LockscanKit
 import Symbolizer
 
 /// `addr2line -e FILE -f -i -a ADDR…` with libdw underneath, for scripts.
@@ -20,20 +21,32 @@ struct Addr2line: ParsableCommand {
             warn("\(error)")
             throw ExitCode(2)
         }
-        var tokens = addresses
-        if tokens.isEmpty {
-            let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            tokens = input.split(whereSeparator: { $0 == "\n" || $0 == " " }).map(String.init)
-        }
-        var out = ""
-        for t in tokens {
-            let hex = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
-            guard let address = UInt64(hex, radix: 16) else {
-                out += (f ? "??\n" : "") + "??:0\n"
-                continue
+        func answer(_ tokens: [String]) -> String {
+            var out = ""
+            for t in tokens {
+                let hex = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
+                guard let address = UInt64(hex, radix: 16) else {
+                    out += (f ? "??\n" : "") + "??:0\n"
+                    continue
+                }
+                out += AddressOutput.render(kernel.symbolize(address), style: "gnu", module: e, functions: f, inlines: i, printAddress: a)
             }
-            out += AddressOutput.render(kernel.symbolize(address), style: "gnu", module: e, functions: f, inlines: i, printAddress: a)
+            return out
         }
-        print(out, terminator: "")
+        if !addresses.isEmpty {
+            StandardOutputWriter.write(Array(answer(addresses).utf8))
+            return
+        }
+        // Standard input is answered line by line as it arrives, as
+        // addr2line does, so a script can keep it open as a coprocess.
+        guard case let .success(reader) = LineReader.open(.standardInput) else { throw ExitCode(2) }
+        reader.read { chunk in
+            guard chunk.kind == .lines else { return }
+            let tokens = chunk.bytes.split(whereSeparator: { $0 == 0x0A || $0 == 0x20 || $0 == 0x09 || $0 == 0x0D })
+                .map { String(decoding: $0, as: UTF8.self) }
+            StandardOutputWriter.write(Array(answer(tokens).utf8))
+        }
+        for d in reader.diagnostics { warn(d.description) }
+        if !reader.diagnostics.isEmpty { throw ExitCode(2) }
     }
 }

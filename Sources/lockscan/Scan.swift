@@ -12,7 +12,7 @@ struct Scan: ParsableCommand {
             is still analysed).
             """)
 
-    @Argument(help: ArgumentHelp("Log files; '-' reads standard input.", valueName: "FILE"))
+    @Argument(help: ArgumentHelp("Log files; '-' or none reads standard input.", valueName: "FILE"))
     var files: [String] = []
 
     @Flag(help: "Print one JSON document.") var json = false
@@ -40,7 +40,9 @@ struct Scan: ParsableCommand {
         if [json, ndjson, markdown].filter({ $0 }).count > 1 {
             throw ValidationError("--json, --ndjson and --markdown exclude each other")
         }
-        if files.isEmpty { throw ValidationError("no input: name files, or '-' for standard input") }
+        // As grep: no file means standard input, unless that is a terminal
+        // (then the user most likely forgot the file).
+        if files.isEmpty && isatty(0) != 0 { throw ValidationError("no input: name files, or pipe a log into standard input") }
     }
 
     func run() throws {
@@ -64,8 +66,8 @@ struct Scan: ParsableCommand {
         var summaries: [InputSummary] = []
         var allEvents: [Event] = []
         var worst: Severity?
-        for (index, file) in files.enumerated() {
-            let input: InputSpec = file == "-" ? .standardInput : .path(file)
+        for (index, file) in (files.isEmpty ? ["-"] : files).enumerated() {
+            let input = InputSpec(argument: file)
             var events: [Event] = []
             let streaming = ndjson && !group
             let summary = engine.scan(input, inputIndex: index) { event in

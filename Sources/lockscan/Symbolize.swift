@@ -46,106 +46,110 @@ struct Symbolize: ParsableCommand {
         var inputs: [(path: String, label: String?)] = files.map { ($0, nil) } + guestFiles.map { ($0, "guest") }
             + hostFiles.map { ($0, "host") }
         if inputs.isEmpty { inputs = [("-", nil)] }
+        // Kernels named on the command line are opened first, so a wrong
+        // path is reported even for a log without frames.
+        var loaded: [(label: String?, kernel: KernelDebugInfo)] = []
+        for spec in vmlinuxSpecs {
+            do {
+                let k = try KernelDebugInfo(vmlinux: spec.path)
+                KernelDebugInfo.keepUntilExit(k)
+                loaded.append((spec.label, k))
+            } catch let e as DWARFError {
+                warn("\(spec.path): \(e.message)")
+                failed = true
+            } catch {
+                warn("\(spec.path): \(error)")
+                failed = true
+            }
+        }
+        if !vmlinuxSpecs.isEmpty && loaded.isEmpty { throw ExitCode(2) }
         for (input, label) in inputs {
-            guard let text = readInput(input) else { failed = true; continue }
-            // Split on the byte: in a Swift String "\r\n" is one Character, so
-            // splitting the String on "\n" would leave CRLF files in one piece.
-            var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-                .map { String(decoding: $0, as: UTF8.self) }
-            let endsWithNewline = lines.last == ""
-            if endsWithNewline { lines.removeLast() }
-            // An address list names no kernel and no module: scanning its
-            // lines as a log cost a twentieth of a 10,000-address run.
-            let release = addresses ? nil : KernelFinder.release(in: lines)
-            guard let kernel = loadKernel(for: input, label: label, release: release, lines: lines) else { failed = true; continue }
-            KernelDebugInfo.keepUntilExit(kernel)
-            if addresses {
-                do { try printAddresses(lines, kernel: kernel) } catch {
-                    warn("\(kernel.path): \(error)")
-                    failed = true
-                }
+            let reader: LineReader
+            switch LineReader.open(InputSpec(argument: input)) {
+            case let .success(r): reader = r
+            case let .failure(d):
+                warn(d.description)
+                failed = true
                 continue
             }
-            if let release, let own = kernel.release, release != own {
-                warn("\(input): the log is from \(release) but \(kernel.path) is \(own); wrong debug files give wrong lines" + (force ? " (--force: symbolizing anyway)" : ""))
-                if !force { failed = true; continue }
+            if addresses {
+                if !symbolizeAddresses(reader, loaded: loaded) { failed = true }
+            } else {
+                let stream = AnnotationStream(
+                    input: reader.name,
+                    chooseKernel: { release in chooseKernel(for: reader.name, label: label, release: release, loaded: loaded) },
+                    modules: KernelFinder.moduleSearch(in: modules, release: nil),
+                    force: force, warn: warn, write: StandardOutputWriter.write)
+                reader.read(stream.consume)
+                stream.finish()
+                if stream.failed { failed = true }
             }
-            let annotator = StackAnnotator(kernel: kernel)
-            let out = annotator.annotate(lines)
-            for n in annotator.notes { warn("\(input): \(n)") }
-            for e in annotator.errors { warn("\(input): \(e)"); failed = true }
-            print(out.joined(separator: "\n"), terminator: endsWithNewline ? "\n" : "")
+            for d in reader.diagnostics { warn(d.description) }
+            if !reader.diagnostics.isEmpty { failed = true }
         }
         if failed { throw ExitCode(2) }
     }
 
-    func readInput(_ input: String) -> String? {
-        let data: Data?
-        if input == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            data = FileManager.default.contents(atPath: input)
-        }
-        guard let data else {
-            warn("\(input): cannot be read")
-            return nil
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// The kernel for an input: a labelled --vmlinux, the one whose release
-    /// the log shows, the only one given, or the distribution's debug file
-    /// for the log's release.
-    func loadKernel(for input: String, label: String?, release: String?, lines: [String]) -> KernelDebugInfo? {
-        var specs = vmlinux.map { spec -> (label: String?, path: String) in
+    var vmlinuxSpecs: [(label: String?, path: String)] {
+        vmlinux.map { spec in
             if let eq = spec.firstIndex(of: "="), !spec[..<eq].contains("/") {
                 return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
             }
             return (nil, spec)
         }
-        // A label pairs the input with its kernel and overrides matching by release.
-        if let label, let labelled = specs.first(where: { $0.label == label }) {
-            specs = [labelled]
+    }
+
+    /// The kernel for an input: a labelled --vmlinux, the one whose release
+    /// the log shows, the only one given, or the distribution's debug file
+    /// for the log's release.
+    func chooseKernel(for input: String, label: String?, release: String?, loaded: [(label: String?, kernel: KernelDebugInfo)]) -> KernelDebugInfo? {
+        if let label, let labelled = loaded.first(where: { $0.label == label }) { return labelled.kernel }
+        if !loaded.isEmpty {
+            if let release, let match = loaded.first(where: { $0.kernel.release == release }) { return match.kernel }
+            return loaded[0].kernel
         }
-        if specs.isEmpty, let release {
-            if let found = KernelFinder.vmlinuxCandidates(release: release).first(where: FileManager.default.isReadableFile) {
-                specs = [(nil, found)]
-            } else {
-                warn("\(input): no --vmlinux given and no debug vmlinux for \(release) in \(KernelFinder.vmlinuxCandidates(release: release).joined(separator: ", ")) (install linux-image-\(release)-dbg)")
-                return nil
-            }
-        }
-        guard !specs.isEmpty else {
+        guard let release else {
             warn("\(input): no --vmlinux given and the log names no kernel release")
             return nil
         }
-        let wanted = addresses ? [] : KernelFinder.modulesMentioned(in: lines)
-        let search = KernelFinder.moduleSearch(in: modules, release: release)
-        let available = search.found
-        var loaded: [KernelDebugInfo] = []
-        for s in specs {
-            do {
-                let mods = wanted.compactMap { available[$0] }
-                loaded.append(try KernelDebugInfo(vmlinux: s.path, modules: mods))
-            } catch let e as DWARFError {
-                warn("\(s.path): \(e.message)")
-            } catch {
-                warn("\(s.path): \(error)")
-            }
+        guard let found = KernelFinder.vmlinuxCandidates(release: release).first(where: FileManager.default.isReadableFile) else {
+            warn("\(input): no --vmlinux given and no debug vmlinux for \(release) in \(KernelFinder.vmlinuxCandidates(release: release).joined(separator: ", ")) (install linux-image-\(release)-dbg)")
+            return nil
         }
-        for m in wanted.subtracting(available.keys).sorted() {
-            if let why = search.unreadable[m] {
-                warn("\(input): module \(m): \(why)")
-            } else {
-                warn("\(input): no debug file for module \(m) (give --modules DIR); its frames stay as printed")
-            }
+        do {
+            let k = try KernelDebugInfo(vmlinux: found)
+            KernelDebugInfo.keepUntilExit(k)
+            return k
+        } catch {
+            warn("\(found): \((error as? DWARFError)?.message ?? "\(error)")")
+            return nil
         }
-        if label == nil, let release, let match = loaded.first(where: { $0.release == release }) { return match }
-        return loaded.first
     }
 
-    func printAddresses(_ lines: [String], kernel: KernelDebugInfo) throws {
-        let tokens = lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// `--addresses`: every line of the input is one address to look up.
+    func symbolizeAddresses(_ reader: LineReader, loaded: [(label: String?, kernel: KernelDebugInfo)]) -> Bool {
+        var tokens: [String] = []
+        reader.read { chunk in
+            guard chunk.kind == .lines else { return }
+            for line in chunk.bytes.split(separator: 0x0A) {
+                let t = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !t.isEmpty { tokens.append(t) }
+            }
+        }
+        guard let kernel = loaded.first?.kernel else {
+            warn("\(reader.name): --addresses needs --vmlinux: an address list names no kernel")
+            return false
+        }
+        do {
+            try printAddresses(tokens, kernel: kernel)
+            return true
+        } catch {
+            warn("\(kernel.path): \(error)")
+            return false
+        }
+    }
+
+    func printAddresses(_ tokens: [String], kernel: KernelDebugInfo) throws {
         let style = outputStyle.rawValue
         let module = kernel.path
         let results = try ParallelSymbolizer.run(
@@ -158,7 +162,7 @@ struct Symbolize: ParsableCommand {
                 }
                 return AddressOutput.render(s, style: style, module: module, functions: true, inlines: true)
             })
-        print(results.joined(), terminator: "")
+        StandardOutputWriter.write(Array(results.joined().utf8))
     }
 
     /// `0xffffffff810c9658`, `ffffffff810c9658` or `tg_unthrottle_up+0x18`.
@@ -176,4 +180,22 @@ struct Symbolize: ParsableCommand {
 
 func warn(_ s: String) {
     FileHandle.standardError.write(Data("lockscan: \(s)\n".utf8))
+}
+
+/// Writes straight to file descriptor 1, unbuffered: each write is on its
+/// way when the call returns, which a follower of `dmesg -w` needs.
+enum StandardOutputWriter {
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        var off = 0
+        while off < bytes.count {
+            let n = Foundation.write(1, bytes.baseAddress! + off, bytes.count - off)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            off += n
+        }
+    }
+
+    static func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
 }

@@ -23,6 +23,8 @@ enum CLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// stdout as written, for byte-for-byte comparisons.
+        var stdoutData = Data()
     }
 
     static func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:]) throws -> Result {
@@ -49,8 +51,9 @@ enum CLI {
         p.standardInput = try FileHandle(forReadingFrom: inURL)
         try p.run()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let out = try Data(contentsOf: outURL)
+        return Result(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self), stdoutData: out)
     }
 
     static func json(_ s: String) throws -> [String: Any] {

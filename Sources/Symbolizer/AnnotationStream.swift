@@ -1,0 +1,157 @@
+import LockscanKit
+
+/// `lockscan symbolize` on one input, as the input arrives: each batch of
+/// lines the input layer completes is annotated and written at once, so
+/// `dmesg -w | lockscan symbolize` shows every line as it comes, memory does
+/// not grow with the input, and every input byte is written unchanged
+/// (annotations are only added, between `«` and `»`).
+///
+/// The kernel is chosen at the first frame, not at the start: by then the log
+/// has usually printed its release (`Linux version`, the `CPU: … Not tainted
+/// 6.1.0-18-amd64` task header), and an input without frames needs no kernel
+/// at all. Modules are added the first time a frame names them.
+public final class AnnotationStream {
+    /// Picks the kernel for the release the log showed so far (nil when the
+    /// log has not named one); nil when there is none, after saying why.
+    public typealias KernelChoice = (_ release: String?) -> KernelDebugInfo?
+
+    private let input: String
+    private let chooseKernel: KernelChoice
+    private let modules: [String: String]
+    private let unreadableModules: [String: String]
+    private let force: Bool
+    private let warn: (String) -> Void
+    private let write: (UnsafeRawBufferPointer) -> Void
+
+    private var window: [(line: ArraySlice<UInt8>, newline: Bool)] = []
+    private var windowBytes = 0
+    private var release: String?
+    private var kernel: KernelDebugInfo?
+    private var annotator: StackAnnotator?
+    /// Set once annotating is impossible or refused: the rest passes through.
+    private var passThrough = false
+    private var modulesTried: Set<String> = []
+    public private(set) var failed = false
+
+    /// Lines held back while waiting for a KASLR slide are bounded.
+    static let holdLimit = 8 << 20
+
+    public init(input: String, chooseKernel: @escaping KernelChoice, modules: (found: [String: String], unreadable: [String: String]),
+                force: Bool, warn: @escaping (String) -> Void, write: @escaping (UnsafeRawBufferPointer) -> Void) {
+        self.input = input
+        self.chooseKernel = chooseKernel
+        self.modules = modules.found
+        unreadableModules = modules.unreadable
+        self.force = force
+        self.warn = warn
+        self.write = write
+    }
+
+    /// One chunk from the input layer.
+    public func consume(_ chunk: LineChunk) {
+        switch chunk.kind {
+        case .lines:
+            var start = chunk.bytes.startIndex
+            let bytes = chunk.bytes
+            while start < bytes.endIndex {
+                var end = start
+                while end < bytes.endIndex, bytes[end] != 0x0A { end += 1 }
+                window.append((Array(bytes[start..<end])[...], end < bytes.endIndex))
+                windowBytes += end - start + 1
+                start = end + 1
+            }
+            flush(final: false)
+        case .overlongLine, .overlongRest:
+            // No frame is a megabyte long: what is over the line limit is
+            // written as it came, after everything before it.
+            flush(final: true)
+            write(chunk.bytes)
+        }
+    }
+
+    /// The end of the input: whatever was held back is written.
+    public func finish() {
+        flush(final: true)
+        if let annotator {
+            for n in annotator.notes { warn("\(input): \(n)") }
+            for e in annotator.errors {
+                warn("\(input): \(e)")
+                failed = true
+            }
+        }
+    }
+
+    private func flush(final: Bool) {
+        guard !window.isEmpty else { return }
+        let lines = window.map(\.line)
+        if release == nil { release = KernelFinder.release(in: lines.map { String(decoding: $0, as: UTF8.self) }) }
+        if !passThrough, let annotator = annotator ?? startAnnotating(lines) {
+            // Raw addresses with no slide yet: wait (boundedly) for the
+            // `Kernel Offset:` line or more frames.
+            if !final, windowBytes < Self.holdLimit, annotator.needsSlide(lines) { return }
+            addModules(lines)
+            writeAnnotated(annotator.annotate(bytes: lines))
+        } else {
+            writeAnnotated(nil)
+        }
+        window.removeAll(keepingCapacity: true)
+        windowBytes = 0
+    }
+
+    /// The annotator, once the window has a frame and a kernel can be had.
+    private func startAnnotating(_ lines: [ArraySlice<UInt8>]) -> StackAnnotator? {
+        guard lines.contains(where: { StackAnnotator.parse($0).frame != nil }) else { return nil }
+        guard let k = chooseKernel(release) else {
+            passThrough = true
+            failed = true
+            return nil
+        }
+        if let release, let own = k.release, release != own {
+            warn("\(input): the log is from \(release) but \(k.path) is \(own); wrong debug files give wrong lines"
+                 + (force ? " (--force: symbolizing anyway)" : "; give --force to symbolize anyway"))
+            if !force {
+                passThrough = true
+                failed = true
+                return nil
+            }
+        }
+        kernel = k
+        annotator = StackAnnotator(kernel: k)
+        return annotator
+    }
+
+    /// Loads the debug files of modules the window's frames name, once each.
+    private func addModules(_ lines: [ArraySlice<UInt8>]) {
+        guard let kernel else { return }
+        for line in lines {
+            guard let m = StackAnnotator.parse(line).frame?.module, modulesTried.insert(m).inserted else { continue }
+            if let path = modules[m] {
+                do { try kernel.addModule(path: path) } catch { warn("\(path): \(error)") }
+            } else if let why = unreadableModules[m] {
+                warn("\(input): module \(m): \(why)")
+            } else {
+                warn("\(input): no debug file for module \(m) (give --modules DIR); its frames stay as printed")
+            }
+        }
+    }
+
+    private func writeAnnotated(_ annotations: [StackAnnotator.LineAnnotation?]?) {
+        var out: [UInt8] = []
+        out.reserveCapacity(windowBytes + 256)
+        for (i, (line, newline)) in window.enumerated() {
+            guard let a = annotations?[i] else {
+                out += line
+                if newline { out.append(0x0A) }
+                continue
+            }
+            let cr = line.last == 0x0D
+            let end: [UInt8] = cr ? [0x0D, 0x0A] : [0x0A]
+            for inserted in a.inserted { out += inserted + end }
+            out += cr ? line.dropLast() : line
+            out += a.suffix
+            if cr { out.append(0x0D) }
+            if newline { out.append(0x0A) }
+        }
+        out.withUnsafeBytes(write)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+
+/// `symbolize` adds annotations and nothing else: whatever it cannot
+/// annotate comes out byte for byte, it streams, and memory stays bounded.
+final class SymbolizeStreamingTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    func vmlinux() throws -> String {
+        try CLI.compileC("e2e-kernel", SymbolizeCommandTests.source, flags: ["-g", "-O2", "-no-pie"], output: "vmlinux-e2e")
+    }
+
+    func testInputsWithNothingToAnnotateComeOutByteForByte() throws {
+        let v = try vmlinux()
+        var binary = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 >> 3) })
+        binary.append(contentsOf: [0, 0xFF, 0xFE, 0x0A, 0x0D])
+        let cases: [(String, Data)] = [
+            ("empty", Data()),
+            ("binary", binary),
+            ("latin1", Data([0x63, 0x61, 0x66, 0xE9, 0x0A, 0x5B, 0x20, 0x31, 0x5D, 0x20, 0xE9, 0x0A])),
+            ("crlf", Data("[    1.000000] one\r\n[    2.000000] two\r\n".utf8)),
+            ("no-final-newline", Data("[    1.000000] one\n[    2.000000] last".utf8)),
+            ("blank-lines", Data("\n\n\n".utf8)),
+        ]
+        for (name, data) in cases {
+            let path = try CLI.tempFile("pass-\(name).log", data)
+            let r = try CLI.run(["symbolize", "--vmlinux", v, path])
+            XCTAssertEqual(r.stdoutData, data, name)
+            XCTAssertNotEqual(r.status, 1, name)
+            let piped = try CLI.run(["symbolize", "--vmlinux", v], stdin: data)
+            XCTAssertEqual(piped.stdoutData, data, "\(name) on standard input, without '-'")
+        }
+    }
+
+    func testDeletingWhatWasAddedGivesTheInputBack() throws {
+        let v = try vmlinux()
+        let input = Data("""
+            [    0.000000] Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP
+            [   12.345678] Call Trace:
+            [   12.345680]  work+0x20/0x60
+            [   12.345681]  ? work+0x10/0x60\r
+            [   12.345682] caf\u{E9} ends here
+            """.utf8)
+        let path = try CLI.tempFile("trace.log", input)
+        let r = try CLI.run(["symbolize", "--vmlinux", v, path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("«"), r.stdout)
+        XCTAssertEqual(Self.strip(r.stdoutData), input)
+        // The same trace gzipped: decompressed, then annotated the same way.
+        let gz = try CLI.tempFile("trace.log.gz", Data())
+        try Self.shell("gzip -c '\(path)' > '\(gz)'")
+        XCTAssertEqual(try CLI.run(["symbolize", "--vmlinux", v, gz]).stdoutData, r.stdoutData)
+    }
+
+    /// Drops inserted `«inlined …»` lines and appended ` «…»` texts.
+    static func strip(_ data: Data) -> Data {
+        var out = Data()
+        var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+        let last = lines.removeLast()
+        func clean(_ line: Data.SubSequence) -> Data? {
+            let text = String(decoding: line, as: UTF8.self)
+            if text.contains("«inlined ") { return nil }
+            guard let open = line.lastRange(of: Data(" «".utf8)), let close = line.lastRange(of: Data("»".utf8)), close.lowerBound > open.lowerBound else {
+                return Data(line)
+            }
+            return Data(line[..<open.lowerBound]) + Data(line[close.upperBound...])
+        }
+        for line in lines { if let c = clean(line) { out += c + [0x0A] } }
+        if let c = clean(last) { out += c }
+        return out
+    }
+
+    static func shell(_ command: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, command)
+    }
+
+    func testALineOnAPipeIsEchoedBeforeThePipeCloses() throws {
+        let v = try vmlinux()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.lockscan)
+        p.arguments = ["symbolize", "--vmlinux", v]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer {
+            try? input.fileHandleForWriting.close()
+            p.waitUntilExit()
+        }
+        input.fileHandleForWriting.write(Data("[    1.000000] first line\n".utf8))
+        // If the line is not echoed, the process is ended after 30 s and
+        // the read below sees end of file instead of hanging.
+        let pid = p.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+        var echoed = Data()
+        while !echoed.contains(0x0A) {
+            let d = output.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            echoed += d
+        }
+        watchdog.cancel()
+        XCTAssertEqual(String(decoding: echoed, as: UTF8.self), "[    1.000000] first line\n")
+    }
+
+    /// A 256 MiB line is passed through without being held: peak memory
+    /// stays within 128 MiB of a one-line input's.
+    func testHugeSingleLineIsPassedThroughInBoundedMemory() throws {
+        let v = try vmlinux()
+        let small = try CLI.tempFile("one-line.log", Data("[    1.000000] short\n".utf8))
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-huge-\(getpid()).log").path
+        _ = FileManager.default.createFile(atPath: big, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: big) }
+        let fh = try XCTUnwrap(FileHandle(forWritingAtPath: big))
+        let chunk = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0..<256 { fh.write(chunk) }
+        fh.write(Data("\n".utf8))
+        try fh.close()
+        let smallPeak = try Self.peakKiB(["symbolize", "--vmlinux", v, small])
+        let bigPeak = try Self.peakKiB(["symbolize", "--vmlinux", v, big])
+        XCTAssertLessThan(bigPeak.peak - smallPeak.peak, 128 * 1024, "peak RSS \(bigPeak.peak) KiB vs \(smallPeak.peak) KiB")
+        XCTAssertEqual(bigPeak.bytes, (256 << 20) + 1, "every byte written")
+        XCTAssertEqual(bigPeak.status, 2, "the overlong line is a diagnostic")
+    }
+
+    /// Peak resident memory of one lockscan run (ru_maxrss of a fresh
+    /// parent's only child), with the byte count of its output.
+    static func peakKiB(_ args: [String]) throws -> (peak: Int, bytes: Int, status: Int32) {
+        let script = """
+            import resource, subprocess, sys
+            p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            n = 0
+            while True:
+                b = p.stdout.read(1 << 20)
+                if not b: break
+                n += len(b)
+            rc = p.wait()
+            print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, n, rc)
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", script, CLI.lockscan] + args
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let f = String(decoding: data, as: UTF8.self).split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        return (Int(f[0]) ?? 0, Int(f[1]) ?? 0, Int32(f[2]) ?? -1)
+    }
+}
