@@ -20,8 +20,8 @@ public struct TimelineInput: Sendable {
 /// about the guest's run, aligns each boot-relative clock, places every
 /// event with its interval, and clusters related events across sources.
 ///
-/// Memory is bounded by events: inputs are streamed by the scan engine and
-/// only their ends are read again for the clock extents.
+/// Memory is bounded by events: inputs are read once, by the scan engine,
+/// which shows them to a `ClockTrail` each for the clock extents.
 public struct TimelineBuilder {
     public var inputs: [TimelineInput]
     public var anchors: [ClockAnchor]
@@ -49,8 +49,17 @@ public struct TimelineBuilder {
         let engine = ScanEngine(analyzers: analyzers + [BootMarker.descriptor, UnknownNMIMarker.descriptor])
         var eventsByInput = Array(repeating: [Event](), count: inputs.count)
         var diagnostics: [Diagnostic] = []
+        var trails: [ClockTrail] = []
         for (i, input) in inputs.enumerated() {
-            let summary = engine.scan(.path(input.path), inputIndex: i) { eventsByInput[i].append($0) }
+            let trail = ClockTrail()
+            trails.append(trail)
+            let summary = engine.scan(.path(input.path), inputIndex: i, observer: trail) { e in
+                var e = e
+                // An analyzer that left the time empty: the line's own stamp.
+                if e.time.isEmpty, let c = trail.clock(at: e.source.byteOffset) { e.time = c }
+                eventsByInput[i].append(e)
+            }
+            trail.finish()
             diagnostics += summary.diagnostics
         }
         _ = engine.finishRun { e in
@@ -59,15 +68,22 @@ public struct TimelineBuilder {
             }
         }
         let facts = Self.hostFacts(inputs: inputs, events: eventsByInput)
-        let extents = inputs.map { ClockExtent.read(path: $0.path) }
+        let extents: [ClockExtent?] = trails.map { $0.bytesSeen > 0 ? $0.extent : nil }
         var notes: [String] = []
         var sources: [TimelineSource] = []
         var events: [TimelineEvent] = []
         for (i, input) in inputs.enumerated() {
             let model = clockModel(i, id: ids[i], events: eventsByInput[i], extents: extents, facts: facts)
-            sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: model.clock, segments: model.segments))
-            if let a = model.alignment, !a.aligned { notes.append("\(input.path): nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC") }
-            var placer = EventPlacer(input: input, alignment: model.alignment, boots: model.boots)
+            let unaligned = model.alignment.map { !$0.aligned } ?? false
+            let unread = extents[i] == nil
+            sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: model.clock, segments: model.segments,
+                                          placed: !unaligned && !unread))
+            if unread {
+                notes.append("\(input.path): not placed on the timeline: nothing could be read from it")
+            } else if unaligned {
+                notes.append("\(input.path): not placed on the timeline: nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC")
+            }
+            var placer = EventPlacer(input: input, trail: trails[i], alignment: model.alignment, boots: model.boots)
             for e in eventsByInput[i].sorted(by: { $0.source.byteOffset < $1.source.byteOffset }) {
                 events.append(placer.place(e, sourceID: ids[i]))
             }
@@ -82,6 +98,9 @@ public struct TimelineBuilder {
             }
         }
         let clusters = Self.cluster(&events, window: window)
+        // Input problems (unreadable, not UTF-8, cut lines) belong in the
+        // document too, not only on standard error.
+        notes = diagnostics.map(\.description) + notes
         return (TimelineDocument(sources: sources, events: events, clusters: clusters, diagnostics: notes), diagnostics)
     }
 
@@ -263,21 +282,23 @@ public struct TimelineBuilder {
 /// longer be trusted tightly.
 struct EventPlacer {
     let input: TimelineInput
+    let trail: ClockTrail
     let alignment: BootClockAlignment?
     /// Byte offsets of the boot banners (several: only the last boot is aligned).
     let boots: [Int]
     private var stalled = false
     private(set) var notes: [String] = []
 
-    init(input: TimelineInput, alignment: BootClockAlignment?, boots: [Int]) {
+    init(input: TimelineInput, trail: ClockTrail, alignment: BootClockAlignment?, boots: [Int]) {
         self.input = input
+        self.trail = trail
         self.alignment = alignment
         self.boots = boots
     }
 
     mutating func place(_ event: Event, sourceID: String) -> TimelineEvent {
         var e = event
-        if e.time.isEmpty, let c = ClockExtent.clock(path: input.path, at: e.source.byteOffset) { e.time = c }
+        if e.time.isEmpty, let c = trail.clock(at: e.source.byteOffset) { e.time = c }
         var time: EventTime?
         var note: String?
         if let w = e.time.wall, let t = WallClock.parse(w, zone: input.zone) {
@@ -288,9 +309,9 @@ struct EventPlacer {
         } else if alignment == nil, e.time.isEmpty {
             // No stamp on the line itself (a command line, a taint line): it
             // was written between its stamped neighbours.
-            let around = ClockExtent.surroundingClocks(path: input.path, at: e.source.byteOffset)
-            if let b = around.before?.wall.flatMap({ WallClock.parse($0, zone: input.zone) }) {
-                let after = around.after?.wall.flatMap { WallClock.parse($0, zone: input.zone) }
+            let around = trail.unstamped[e.source.byteOffset]
+            if let b = around?.before?.wall.flatMap({ WallClock.parse($0, zone: input.zone) }) {
+                let after = around?.after?.wall.flatMap { WallClock.parse($0, zone: input.zone) }
                 time = EventTime(utc: b.utc, earliest: b.utc, latest: max(b.utc + b.resolution, after.map { $0.utc + $0.resolution } ?? b.utc + b.resolution))
                 note = "the line has no time of its own: placed between the stamped lines around it"
             }
@@ -310,7 +331,7 @@ struct EventPlacer {
         // Before the clocksource settles, stamps out of order are expected
         // (and covered by the basis allowance).
         if !stalled, m > (a.settledMonotonic ?? 0),
-           let previous = ClockExtent.previousMonotonic(path: input.path, before: e.source.byteOffset), previous > m + 1e-6 {
+           let previous = trail.earlierThanPrevious[e.source.byteOffset], previous > m + 1e-6 {
             stalled = true
             notes.append("\(input.path):\(e.source.line): stamped \(m) s after a line stamped \(previous) s: the guest clock stood still or the lines were logged late; from here on an event is only known to precede the VM's end")
         }

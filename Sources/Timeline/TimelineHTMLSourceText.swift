@@ -4,6 +4,7 @@
 enum SourceText {
     /// `anchor ± 0.5 s; pause ± 2 ms` — one entry per segment.
     static func alignment(_ source: TimelineSource) -> String {
+        if !source.placed { return "not placed on UTC" }
         if source.segments.isEmpty { return "no clock model" }
         return source.segments.map { "\($0.method) within \(TimeText.duration($0.uncertainty))" }.joined(separator: "; ")
     }

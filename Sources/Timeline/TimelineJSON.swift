@@ -35,19 +35,25 @@ public enum TimelineJSON {
 
     static func timeObject(_ t: EventTime) -> [String: Any] {
         var o: [String: Any] = ["utc": UTCFormat.string(t.utc), "earliest": UTCFormat.string(t.earliest), "latest": UTCFormat.string(t.latest)]
-        if let m = t.monotonic { o["monotonic"] = m }
+        if let m = t.monotonic { o["monotonic"] = number(m) }
         return o
+    }
+
+    /// JSON has no NaN or infinity: an unaligned clock's offset (unknown,
+    /// unbounded) is null, and the source says `"placed": false`.
+    static func number(_ d: Double) -> Any {
+        d.isFinite ? d : NSNull()
     }
 
     static func sourceObject(_ s: TimelineSource) -> [String: Any] {
         [
-            "id": s.id, "role": s.role.rawValue, "file": s.file, "clock": s.clock,
+            "id": s.id, "role": s.role.rawValue, "file": s.file, "clock": s.clock, "placed": s.placed,
             "segments": s.segments.map { seg -> [String: Any] in
-                var o: [String: Any] = ["offsetSeconds": seg.offset, "offsetEarliest": seg.offsetEarliest,
-                                        "offsetLatest": seg.offsetLatest, "uncertaintySeconds": seg.uncertainty,
+                var o: [String: Any] = ["offsetSeconds": number(seg.offset), "offsetEarliest": number(seg.offsetEarliest),
+                                        "offsetLatest": number(seg.offsetLatest), "uncertaintySeconds": number(seg.uncertainty),
                                         "method": seg.method, "evidence": seg.evidence]
-                if let f = seg.from { o["from"] = f }
-                if let t = seg.to { o["to"] = t }
+                if let f = seg.from { o["from"] = number(f) }
+                if let t = seg.to { o["to"] = number(t) }
                 return o
             },
         ]

@@ -54,13 +54,19 @@ public struct TimelineSource: Sendable, Equatable {
     /// Piecewise mapping of the source's own clock onto UTC. A boot-relative
     /// clock has one segment per stretch the guest ran without a pause.
     public var segments: [ClockSegment]
+    /// False when nothing put the source's clock on UTC (a boot-relative log
+    /// without an anchor or host evidence) or nothing could be read from it:
+    /// its events are listed but not on the axis, and `timeline` says so in
+    /// every output and in its exit status.
+    public var placed: Bool
 
-    public init(id: String, role: SourceRole, file: String, clock: String, segments: [ClockSegment]) {
+    public init(id: String, role: SourceRole, file: String, clock: String, segments: [ClockSegment], placed: Bool = true) {
         self.id = id
         self.role = role
         self.file = file
         self.clock = clock
         self.segments = segments
+        self.placed = placed
     }
 }
 

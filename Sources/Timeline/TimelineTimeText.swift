@@ -26,10 +26,14 @@ enum TimeText {
     /// `0 s`, `250 µs`, `12.5 ms`, `1.25 s`, `3 min 20 s`, `2 h 5 min`, `3 d 4 h`.
     static func duration(_ seconds: Double) -> String {
         let s = abs(seconds)
+        // An unaligned clock's uncertainty is unbounded (or unknown).
+        if !s.isFinite { return s.isNaN ? "unknown" : "unbounded" }
         if s == 0 { return "0 s" }
         if s < 1e-3 { return trimmed(s * 1e6) + " µs" }
         if s < 1 { return trimmed(s * 1e3) + " ms" }
         if s < 60 { return trimmed(s) + " s" }
+        // Beyond a million years the exact figure says nothing more.
+        guard s < 3.2e13 else { return "more than a million years" }
         let whole = Int(s.rounded())
         if whole < 3600 { return "\(whole / 60) min" + (whole % 60 == 0 ? "" : " \(whole % 60) s") }
         if whole < 86400 { return "\(whole / 3600) h" + (whole % 3600 / 60 == 0 ? "" : " \(whole % 3600 / 60) min") }

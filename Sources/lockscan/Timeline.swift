@@ -11,7 +11,9 @@ struct TimelineCommand: ParsableCommand {
             Every source option is repeatable. Boot-relative guest clocks are placed from \
             --anchor, or bounded by the qemu/QMP logs of the same run (the guest printed after \
             qemu started and before the VM ended; its clock stands still while QMP says it \
-            was paused). Exit status 2 when an input could not be read (the rest is still used).
+            was paused). Exit status 2 when an input could not be read or used (the rest is \
+            still used), else 3 when a source could not be placed on UTC (its events are \
+            listed without a time), else 0.
             """)
 
     @Option(help: ArgumentHelp("A guest kernel log (dmesg, console, journal, WinDbg text).", valueName: "FILE")) var guest: [String] = []
@@ -64,7 +66,7 @@ struct TimelineCommand: ParsableCommand {
         let (descriptors, pluginFailures) = pluginOptions.analyzers()
         let builder = TimelineBuilder(inputs: inputs, anchors: anchor.compactMap(Self.parseAnchor), window: window)
         let (doc, diagnostics) = builder.build(analyzers: descriptors)
-        for d in diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+        // doc.diagnostics holds the input diagnostics first, then the notes.
         for d in doc.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
         if json {
             FileHandle.standardOutput.write(try TimelineJSON.data(doc))
@@ -76,5 +78,6 @@ struct TimelineCommand: ParsableCommand {
             try Data(TimelineHTML.render(doc).utf8).write(to: URL(fileURLWithPath: html))
         }
         if !diagnostics.isEmpty || !pluginFailures.isEmpty { throw ExitCode(2) }
+        if doc.sources.contains(where: { !$0.placed }) { throw ExitCode(3) }
     }
 }

@@ -82,3 +82,63 @@ final class TimelineCommandTests: XCTestCase {
         XCTAssertFalse(urls.contains("http://") || urls.contains("https://"), "no network fetch (the SVG namespace aside)")
     }
 }
+
+/// Every source the timeline reads is placed from what the one reading of it
+/// showed, compressed or not; one it cannot place is said in every output.
+final class TimelinePlacementTests: XCTestCase {
+    let dir = CLI.packageRoot.appendingPathComponent("corpora/generated/vm-pause")
+
+    func testCompressedGuestLogIsPlacedLikeThePlainOne() throws {
+        let guest = dir.appendingPathComponent("guest-console.log").path
+        let qemu = dir.appendingPathComponent("domain.log").path
+        let qmp = dir.appendingPathComponent("qmp-events.json").path
+        func placements(_ guestPath: String) throws -> [String] {
+            let r = try CLI.run(["timeline", "--json", "--guest", guestPath, "--qemu", qemu, "--qmp", qmp])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let doc = try CLI.json(r.stdout)
+            let events = try XCTUnwrap(doc["events"] as? [[String: Any]])
+            return events.filter { $0["sourceID"] as? String == "guest" }.map { e in
+                let t = e["time"] as? [String: Any]
+                return "\(e["kind"] ?? "") \(t?["earliest"] ?? "-") \(t?["latest"] ?? "-")"
+            }
+        }
+        let plain = try placements(guest)
+        XCTAssertFalse(plain.isEmpty)
+        XCTAssertFalse(plain.contains { $0.hasSuffix("- -") }, "the plain log is placed: \(plain)")
+        for (tool, ext) in [("gzip", "gz"), ("xz", "xz"), ("zstd", "zst")] {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("guest-\(getpid()).log.\(ext)").path
+            try SymbolizeStreamingTests.shell("\(tool) -c '\(guest)' > '\(out)'")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            XCTAssertEqual(try placements(out), plain, ext)
+        }
+    }
+
+    func testUnplacedSourceIsADiagnosticInEveryFormatAndExitThree() throws {
+        let guest = dir.appendingPathComponent("guest-console.log").path
+        let text = try CLI.run(["timeline", "--guest", guest])
+        XCTAssertEqual(text.status, 3, text.stderr)
+        XCTAssertTrue(text.stdout.contains("not placed on the timeline"), text.stdout)
+        XCTAssertTrue(text.stderr.contains("not placed on the timeline"), text.stderr)
+
+        let json = try CLI.run(["timeline", "--json", "--guest", guest])
+        XCTAssertEqual(json.status, 3)
+        let doc = try CLI.json(json.stdout)
+        let sources = try XCTUnwrap(doc["sources"] as? [[String: Any]])
+        XCTAssertEqual(sources.first?["placed"] as? Bool, false)
+        XCTAssertTrue((doc["diagnostics"] as? [String])?.contains { $0.contains("not placed") } == true)
+
+        let page = FileManager.default.temporaryDirectory.appendingPathComponent("unplaced-\(getpid()).html")
+        defer { try? FileManager.default.removeItem(at: page) }
+        let html = try CLI.run(["timeline", "--guest", guest, "--html", page.path])
+        XCTAssertEqual(html.status, 3, html.stderr)
+        XCTAssertTrue(try String(contentsOf: page, encoding: .utf8).contains("not placed on the timeline"))
+    }
+
+    func testInputProblemsAreInTheDocumentToo() throws {
+        let qmp = dir.appendingPathComponent("qmp-events.json").path
+        let r = try CLI.run(["timeline", "--json", "--qmp", qmp, "--host", "/nonexistent/host.log"])
+        XCTAssertEqual(r.status, 2)
+        let doc = try CLI.json(r.stdout)
+        XCTAssertTrue((doc["diagnostics"] as? [String])?.contains { $0.contains("/nonexistent/host.log") } == true, "\(doc["diagnostics"] ?? "")")
+    }
+}

@@ -32,6 +32,19 @@ public struct ScanOptions: Sendable {
     }
 }
 
+/// Sees an input as the scan reads it, beside the analyzers, for a consumer
+/// that needs more than events: the timeline measures each source's clock
+/// extents and the neighbours of event lines here, so that no input is read
+/// twice (and a compressed one is measured like a plain one).
+public protocol ScanObserver: AnyObject {
+    /// Every chunk, before its records reach the analyzers.
+    func beginChunk(_ chunk: LineChunk)
+    /// A record that reaches the analyzers, with the chunk it came from.
+    func sawRecord(_ record: Record, in chunk: LineChunk)
+    /// The chunk is done; its bytes are about to go away.
+    func endChunk(_ chunk: LineChunk)
+}
+
 /// Streams inputs through analyzers.
 ///
 /// Bytes are read in chunks and searched for the analyzers' trigger strings
@@ -84,7 +97,7 @@ public final class ScanEngine {
 
     /// Scans one input. Events go to `emit` as analyzers produce them; the
     /// summary carries the diagnostics.
-    public func scan(_ input: InputSpec, inputIndex: Int = 0, emit: (Event) -> Void) -> InputSummary {
+    public func scan(_ input: InputSpec, inputIndex: Int = 0, observer: ScanObserver? = nil, emit: (Event) -> Void) -> InputSummary {
         let name = input.displayName
         inputNames[inputIndex] = name
         let reader: LineReader
@@ -95,6 +108,7 @@ public final class ScanEngine {
         }
         return withoutActuallyEscaping(emit) { emit in
             let run = InputRun(engine: self, name: name, inputIndex: inputIndex, emit: emit)
+            run.observer = observer
             run.read(reader)
             return run.summary
         }
@@ -121,6 +135,9 @@ final class InputRun {
     var byteBase = 0
     var reportedNUL = false
     var sniffed = false
+    weak var observer: ScanObserver?
+    /// The chunk being read, for the observer.
+    var chunk: LineChunk?
 
     init(engine: ScanEngine, name: String, inputIndex: Int, emit: @escaping (Event) -> Void) {
         self.engine = engine
@@ -172,6 +189,16 @@ final class InputRun {
         reader.read { chunk in
             let base = UnsafeMutableRawPointer(mutating: chunk.bytes.baseAddress!)
             byteBase = chunk.byteOffset
+            if let observer {
+                self.chunk = chunk
+                observer.beginChunk(chunk)
+            }
+            defer {
+                if let observer {
+                    observer.endChunk(chunk)
+                    self.chunk = nil
+                }
+            }
             switch chunk.kind {
             case .lines:
                 if !sniffed { sniff(chunk.bytes) }
@@ -299,6 +326,7 @@ final class InputRun {
     }
 
     func deliver(_ record: Record) {
+        if let observer, let chunk { observer.sawRecord(record, in: chunk) }
         let utf8 = Array(record.text.utf8)
         for i in analyzers.indices {
             if !collecting[i] && !everyLine {

@@ -1,0 +1,162 @@
+import LockscanKit
+
+/// What the timeline needs to know about a source's clock besides its
+/// events, gathered while the scan reads it (a `ScanObserver`), so no input
+/// is opened twice and a compressed log is measured like a plain one:
+///
+/// - the clock extent: the head's and the tail's stamps (`ClockExtent`);
+/// - for each record whose line is stamped earlier than the stamped line
+///   before it, that earlier line's time (the clock stood still, or the line
+///   was logged late);
+/// - for each record whose line has no stamp (a qemu command line, libvirt's
+///   taint line), the stamped lines around it;
+/// - the clocks of recent records, for events an analyzer left without time.
+///
+/// Everything kept is bounded: the head and tail windows, the last chunk's
+/// end, and a ring of recent record clocks.
+final class ClockTrail: ScanObserver {
+    /// How much of each end of the log the extent is measured on.
+    static let window = 256 * 1024
+    /// How far a neighbour of an event line is looked for.
+    static let neighbourhood = 8192
+    /// Record clocks remembered for events that come later than their line.
+    static let rememberedClocks = 1 << 16
+
+    private(set) var extent = ClockExtent(zonedWallClock: false)
+    private(set) var bytesSeen = 0
+    private var headLines = 0, headZoned = 0
+    private var tail: [UInt8] = []
+    /// The end of the previous chunk: the lines before a chunk's first record.
+    private var previousEnd: [UInt8] = []
+    private(set) var earlierThanPrevious: [Int: Double] = [:]
+    private(set) var unstamped: [Int: (before: Clock?, after: Clock?)] = [:]
+    /// Unstamped records whose next stamped line is in a later chunk.
+    private var awaitingAfter: [Int] = []
+    private var recentClocks: [Int: Clock] = [:]
+    private var recentOrder: [Int] = []
+    private var recentNext = 0
+
+    // MARK: ScanObserver
+
+    func beginChunk(_ chunk: LineChunk) {
+        guard chunk.kind != .overlongRest else { return }
+        if !awaitingAfter.isEmpty, let after = Self.firstClock(in: chunk.bytes, from: 0) {
+            for offset in awaitingAfter { unstamped[offset]?.after = after }
+            awaitingAfter.removeAll()
+        }
+        if bytesSeen < Self.window { measureHead(chunk.bytes.prefix(Self.window - bytesSeen)) }
+    }
+
+    func sawRecord(_ record: Record, in chunk: LineChunk) {
+        let at = record.byteOffset - chunk.byteOffset
+        guard at >= 0, at <= chunk.bytes.count else { return }
+        let lineStart = Self.lineStart(chunk.bytes, before: at)
+        if !record.clock.isEmpty { remember(record.byteOffset, record.clock) }
+        let before = previousClock(chunk.bytes, before: lineStart)
+        if let m = record.clock.monotonic, let p = before?.monotonic, p > m + 1e-6 {
+            earlierThanPrevious[record.byteOffset] = p
+        }
+        if record.clock.isEmpty {
+            let lineEnd = chunk.bytes[at...].firstIndex(of: 0x0A).map { $0 + 1 } ?? chunk.bytes.count
+            let after = Self.firstClock(in: chunk.bytes, from: lineEnd)
+            unstamped[record.byteOffset] = (before, after)
+            if after == nil { awaitingAfter.append(record.byteOffset) }
+        }
+    }
+
+    func endChunk(_ chunk: LineChunk) {
+        guard chunk.kind != .overlongRest else { return }
+        bytesSeen += chunk.bytes.count
+        tail += chunk.bytes.suffix(Self.window)
+        if tail.count > Self.window { tail.removeFirst(tail.count - Self.window) }
+        previousEnd = Array(chunk.bytes.suffix(Self.neighbourhood))
+    }
+
+    /// After the scan: the tail's stamps.
+    func finish() {
+        extent.zonedWallClock = headLines > 0 && headZoned * 2 > headLines
+        let tailIsHead = bytesSeen <= Self.window
+        var lines = tail.split(separator: 0x0A, omittingEmptySubsequences: true)
+        // The first line of a cut tail is likely cut.
+        if !tailIsHead, !lines.isEmpty { lines.removeFirst() }
+        for raw in lines {
+            let line = Array(raw.last == 0x0D ? raw.dropLast() : raw)
+            let p = LinePrefix.parse(line)
+            if !tailIsHead { extent.sample(p.clock) }
+            guard let m = p.clock.monotonic else { continue }
+            extent.lastMonotonic = max(extent.lastMonotonic ?? m, m)
+            if extent.panicMonotonic == nil, Self.contains(line, "Kernel panic - not syncing") { extent.panicMonotonic = m }
+        }
+        tail = []
+        previousEnd = []
+    }
+
+    /// The clock printed on the line of a record the scan saw lately.
+    func clock(at byteOffset: Int) -> Clock? { recentClocks[byteOffset] }
+
+    // MARK: Helpers
+
+    private func measureHead(_ bytes: Slice<UnsafeRawBufferPointer>) {
+        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            let line = Array(raw.last == 0x0D ? raw.dropLast() : raw)
+            let p = LinePrefix.parse(line)
+            headLines += 1
+            if let w = p.clock.wall, WallClock.hasZone(w) { headZoned += 1 }
+            extent.sample(p.clock)
+            guard let m = p.clock.monotonic else { continue }
+            extent.firstMonotonic = min(extent.firstMonotonic ?? m, m)
+            if Self.contains(line, "clocksource: Switched to clocksource") { extent.settledMonotonic = m }
+        }
+    }
+
+    private func remember(_ offset: Int, _ clock: Clock) {
+        if recentOrder.count < Self.rememberedClocks {
+            recentOrder.append(offset)
+        } else {
+            recentClocks.removeValue(forKey: recentOrder[recentNext])
+            recentOrder[recentNext] = offset
+            recentNext = (recentNext + 1) % Self.rememberedClocks
+        }
+        recentClocks[offset] = clock
+    }
+
+    /// The nearest stamped line before `lineStart` within the neighbourhood,
+    /// continuing into the end of the previous chunk.
+    private func previousClock(_ bytes: UnsafeRawBufferPointer, before lineStart: Int) -> Clock? {
+        let from = max(0, lineStart - Self.neighbourhood)
+        if let c = Self.lastClock(in: Array(bytes[from..<lineStart])) { return c }
+        guard lineStart - from < Self.neighbourhood, !previousEnd.isEmpty else { return nil }
+        return Self.lastClock(in: previousEnd.suffix(Self.neighbourhood - (lineStart - from)))
+    }
+
+    static func lineStart(_ bytes: UnsafeRawBufferPointer, before at: Int) -> Int {
+        var i = at
+        while i > 0, bytes[i - 1] != 0x0A { i -= 1 }
+        return i
+    }
+
+    static func lastClock<C: BidirectionalCollection>(in bytes: C) -> Clock? where C.Element == UInt8 {
+        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true).reversed() {
+            let line = Array(raw.last == 0x0D ? raw.dropLast() : raw)
+            let c = LinePrefix.parse(line).clock
+            if !c.isEmpty { return c }
+        }
+        return nil
+    }
+
+    /// The first stamped line at or after `from`, within the neighbourhood.
+    static func firstClock(in bytes: UnsafeRawBufferPointer, from: Int) -> Clock? {
+        guard from < bytes.count else { return nil }
+        let window = bytes[from..<min(bytes.count, from + neighbourhood)]
+        for raw in window.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            let line = Array(raw.last == 0x0D ? raw.dropLast() : raw)
+            let c = LinePrefix.parse(line).clock
+            if !c.isEmpty { return c }
+        }
+        return nil
+    }
+
+    static func contains(_ line: [UInt8], _ needle: String) -> Bool {
+        line.count >= needle.utf8.count && String(decoding: line, as: UTF8.self).contains(needle)
+    }
+}
