@@ -42,10 +42,16 @@ public struct ScanOptions: Sendable {
 public final class ScanEngine {
     public let descriptors: [AnalyzerDescriptor]
     public let options: ScanOptions
+    /// Marks the records that start a report (`Record.startsReport`).
+    public let reportHeaders: ReportHeaders
 
-    public init(analyzers: [AnalyzerDescriptor], options: ScanOptions = ScanOptions()) {
+    /// `reportHeaders` defaults to those of `analyzers`. An engine running
+    /// only some analyzers passes those of every analyzer a full scan would
+    /// load, so a report the others would own still ends its collection.
+    public init(analyzers: [AnalyzerDescriptor], reportHeaders: ReportHeaders? = nil, options: ScanOptions = ScanOptions()) {
         self.descriptors = analyzers
         self.options = options
+        self.reportHeaders = reportHeaders ?? ReportHeaders(analyzers)
     }
 
     /// Instances of `AnalyzerScope.run` analyzers, by descriptor index: one
@@ -132,7 +138,8 @@ final class InputRun {
             analyzers.append(d.scope == .run ? engine.runAnalyzer(i) : d.make())
             inputScoped.append(d.scope == .input)
             collecting.append(false)
-            let t = d.triggers.map { Array($0.utf8) }.filter { !$0.isEmpty }
+            let wanted = d.triggeredByReportHeaders && !d.triggers.isEmpty ? d.triggers + engine.reportHeaders.all : d.triggers
+            let t = wanted.map { Array($0.utf8) }.filter { !$0.isEmpty }
             triggers.append(t)
             if t.isEmpty { everyLine = true }
             allTriggers.append(contentsOf: t)
@@ -299,6 +306,8 @@ final class InputRun {
     }
 
     func deliver(_ record: Record) {
+        var record = record
+        record.startsReport = engine.reportHeaders.matches(record.text)
         let utf8 = Array(record.text.utf8)
         for i in analyzers.indices {
             if !collecting[i] && !everyLine {
