@@ -18,6 +18,19 @@ final class AnalyzerExamplesTests: XCTestCase {
         }
     }
 
+    /// Roles name the analyzer's own kinds, and headers are real wordings:
+    /// an empty or blank header would match every line and cut every stack.
+    func testRolesAndReportHeadersAreWellFormed() {
+        for d in BuiltinAnalyzers.all {
+            for kind in d.roles.keys.sorted() {
+                XCTAssertTrue(d.eventKinds.contains(kind), "\(d.id) gives a role to undeclared kind \(kind)")
+            }
+            for h in d.reportHeaders {
+                XCTAssertGreaterThanOrEqual(h.trimmingCharacters(in: .whitespaces).count, 8, "\(d.id): report header '\(h)' is too short to be a wording")
+            }
+        }
+    }
+
     func testIdsAreUnique() {
         let ids = BuiltinAnalyzers.all.map(\.id)
         XCTAssertEqual(ids.count, Set(ids).count)
