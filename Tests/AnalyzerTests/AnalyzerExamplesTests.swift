@@ -9,6 +9,7 @@ import XCTest
 final class AnalyzerExamplesTests: XCTestCase {
     func testEveryBuiltinAnalyzerHasExamplesBothWays() {
         for d in BuiltinAnalyzers.all {
+            XCTAssertFalse(d.examples.isEmpty, "\(d.id) is registered but carries no examples: nothing tests it")
             XCTAssertTrue(d.examples.contains { !$0.expect.isEmpty }, "\(d.id) has no triggering example")
             XCTAssertTrue(d.examples.contains { $0.expect.isEmpty }, "\(d.id) has no non-triggering example")
             XCTAssertFalse(d.triggers.isEmpty, "\(d.id) declares no triggers: it would slow every scan")
