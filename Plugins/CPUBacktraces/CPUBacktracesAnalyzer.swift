@@ -2,18 +2,21 @@ import LockscanKit
 
 /// All-CPU backtraces that no lockup report triggered: sysrq `l`
 /// (`sysrq: Show backtrace of all active CPUs`), an all-CPU dump before a
-/// panic, a crash `bt -a`. Backtraces that follow a lockup-class header
-/// belong to that report's incident (its analyzer attaches them); this one
-/// only speaks for the rest, as one informational `cpu_backtraces` event
-/// carrying the classified incident — which can still show a deadlock.
+/// panic, a crash `bt -a`. Backtraces that follow a report header (any
+/// loaded analyzer's, as `Record.startsReport` says) belong to that report's
+/// incident (its analyzer attaches them); this one only speaks for the
+/// rest, as one informational `cpu_backtraces` event carrying the
+/// classified incident — which can still show a deadlock.
 public final class CPUBacktracesAnalyzer: Analyzer {
     public static let descriptor = AnalyzerDescriptor(
         id: "cpu-backtraces",
         title: "CPU backtraces (sysrq-l, NMI, crash bt -a)",
         explanation: explanation,
         eventKinds: ["cpu_backtraces"],
-        triggers: ["NMI backtrace for cpu", "Sending NMI from CPU", "Show backtrace of all active CPUs", " TASK: "]
-            + LockupHeaders.markers,
+        triggers: ["NMI backtrace for cpu", "Sending NMI from CPU", "Show backtrace of all active CPUs", " TASK: "],
+        // Every analyzer's report header must reach it: backtraces printed
+        // after one belong to that report, whichever analyzer owns it.
+        triggeredByReportHeaders: true,
         examples: examples,
         make: { CPUBacktracesAnalyzer() })
 
@@ -25,7 +28,7 @@ public final class CPUBacktracesAnalyzer: Analyzer {
         is listed: two CPUs spinning on each other's locks is an ABBA deadlock.
         """
 
-    /// Line of the last lockup header, or of the last backtrace that followed one.
+    /// Line of the last report header, or of the last backtrace that followed one.
     private var ownedUntil: Int?
     private var group: ReportDumps?
     private var groupStart: Record?
@@ -36,21 +39,20 @@ public final class CPUBacktracesAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
-        let isLockupHeader = LockupHeaders.isHeader(text)
         if var g = group {
-            if !isLockupHeader, g.feed(record) {
+            if !record.startsReport, g.feed(record) {
                 group = g
                 return .collecting
             }
             close(g, emit)
         }
-        if isLockupHeader {
+        if record.startsReport {
             ownedUntil = record.line
             return .idle
         }
         guard let kind = Self.start(text) else { return .idle }
         if let owned = ownedUntil, record.line - owned <= Self.ownership {
-            // Part of the lockup report just printed: keep its ownership going.
+            // Part of the report just printed: keep its ownership going.
             ownedUntil = record.line
             return .idle
         }

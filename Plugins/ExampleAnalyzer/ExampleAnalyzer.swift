@@ -18,6 +18,9 @@ public final class TaskCantDieExample: Analyzer {
             """,
         eventKinds: ["task_cant_die"],
         triggers: ["can't die for more than"],
+        // Declared, its header also ends a stack another analyzer (built in
+        // or not) is collecting when the report follows it.
+        reportHeaders: ["can't die for more than"],
         examples: [
             AnalyzerExample("killed task still alive", """
                 INFO: task syz-executor.1:12632 can't die for more than 143 seconds.

@@ -16,6 +16,8 @@ public final class HardLockupAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["hard_lockup"],
         triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: "],
+        // The detection line, and the panic when the lockup ends in one.
+        reportHeaders: ["Watchdog detected hard LOCKUP", "not syncing: Hard LOCKUP", "not syncing: hardlockup"],
         examples: examples,
         make: { HardLockupAnalyzer() })
 
@@ -44,7 +46,9 @@ public final class HardLockupAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         if var d = incidentDumps {
-            let otherReport = LockupHeaders.isHeader(record.text) && !record.text.includes("hard LOCKUP")
+            // Another report ends the incident; a later detection line of
+            // this lockup ("… hard LOCKUP on cpu N" again) does not.
+            let otherReport = record.startsReport && !record.text.includes("hard LOCKUP")
             if !otherReport, d.feed(record) { incidentDumps = d } else { closeIncident(d) }
         }
         switch collector.step(record) {

@@ -22,6 +22,11 @@ public final class HostVirtAnalyzer: Analyzer {
         eventKinds: ["qemu_start", "qemu_shutdown", "qemu_signal", "domain_tainted", "libvirt_monitor_eof",
                      "migration_failed", "libvirt_log_busy", "qmp_stop", "qmp_resume", "guest_panicked",
                      "guest_reset", "guest_shutdown", "qmp_migration", "qmp_watchdog", "nmi_injected"],
+        // What the timeline aligns a guest's clock with: the VM's run as the
+        // host saw it.
+        roles: ["qemu_start": .vmStart, "qmp_stop": .vmPause, "qmp_resume": .vmResume, "qmp_migration": .vmMigratedAway,
+                "guest_shutdown": .vmEnd, "qemu_shutdown": .vmEnd, "qemu_signal": .vmEnd, "guest_panicked": .guestPanic,
+                "guest_reset": .guestReset, "nmi_injected": .nmiInjected],
         // Each trigger holds a byte pair that is rare in kernel logs, so the
         // scan's prefilter stops on few dmesg lines: `log file: '` rather
         // than `Cannot open log file` (`nn`), `Domain id=` rather than
@@ -121,11 +126,11 @@ public final class HostVirtAnalyzer: Analyzer {
             // `-incoming tcp:…` / `defer`: this qemu receives a running guest
             // by migration; the guest does not boot here.
             if let i = c.arguments.firstIndex(of: "-incoming") {
-                e.details["incomingMigration"] = i + 1 < c.arguments.count ? c.arguments[i + 1] : "yes"
+                e.details[EventRole.incomingMigrationDetail] = i + 1 < c.arguments.count ? c.arguments[i + 1] : "yes"
             }
             if !c.rtc.isEmpty { e.details["rtc"] = c.rtc.keys.sorted().map { "\($0)=\(c.rtc[$0]!)" }.joined(separator: ",") }
         }
-        var title = e.details["incomingMigration"] != nil ? "qemu started for an incoming migration" : "qemu started"
+        var title = e.details[EventRole.incomingMigrationDetail] != nil ? "qemu started for an incoming migration" : "qemu started"
         if let g = e.details["guest"] { title += ": \(g)" }
         let versions = [e.details["qemuVersion"].map { "qemu \(Self.shortVersion($0))" },
                         e.details["libvirtVersion"].map { "libvirt \($0)" }].compactMap { $0 }

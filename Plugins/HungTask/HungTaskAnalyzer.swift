@@ -16,6 +16,9 @@ public final class HungTaskAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["hung_task"],
         triggers: ["blocked for more than", "blocked in I/O wait for more than", "hung_task: blocked tasks"],
+        // Each task's INFO line starts a report, and so does the panic of
+        // kernel.hung_task_panic.
+        reportHeaders: ["blocked for more than", "blocked in I/O wait for more than", "not syncing: hung_task"],
         examples: examples,
         make: { HungTaskAnalyzer() })
 

@@ -18,6 +18,9 @@ public final class RCUStallAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["rcu_stall"],
         triggers: ["detected stall", "detected expedited stall", "kthread starved for"],
+        // Every wording above, and the panic of rcupdate.rcu_cpu_stall_panic.
+        reportHeaders: ["detected stall", "self-detected stall", "detected stalls", "detected expedited stalls",
+                        "kthread starved for", "not syncing: RCU Stall"],
         examples: examples,
         make: { RCUStallAnalyzer() })
 

@@ -14,6 +14,7 @@ public final class SoftLockupAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["soft_lockup"],
         triggers: ["soft lockup"],
+        reportHeaders: ["BUG: soft lockup", "not syncing: softlockup"],
         examples: examples,
         make: { SoftLockupAnalyzer() })
 

@@ -13,6 +13,7 @@ public final class SpinlockLockupAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["spinlock_lockup"],
         triggers: ["BUG: spinlock lockup"],
+        reportHeaders: ["BUG: spinlock lockup"],
         examples: examples,
         make: { SpinlockLockupAnalyzer() })
 

@@ -13,6 +13,7 @@ public final class WorkqueueLockupAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["workqueue_lockup"],
         triggers: ["BUG: workqueue lockup"],
+        reportHeaders: ["BUG: workqueue lockup"],
         examples: examples,
         make: { WorkqueueLockupAnalyzer() })
 

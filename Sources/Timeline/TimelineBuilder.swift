@@ -46,7 +46,11 @@ public struct TimelineBuilder {
 
     public func build(analyzers: [AnalyzerDescriptor]) -> (TimelineDocument, [Diagnostic]) {
         let ids = Self.sourceIDs(inputs)
-        let engine = ScanEngine(analyzers: analyzers + [BootMarker.descriptor, UnknownNMIMarker.descriptor])
+        let descriptors = analyzers + [BootMarker.descriptor, UnknownNMIMarker.descriptor]
+        let engine = ScanEngine(analyzers: descriptors)
+        // What the events mean to the alignment (a boot, the VM's pause, …),
+        // as the analyzers that emitted them declare it.
+        let roles = EventRoles(descriptors)
         var eventsByInput = Array(repeating: [Event](), count: inputs.count)
         var diagnostics: [Diagnostic] = []
         var trails: [ClockTrail] = []
@@ -67,13 +71,13 @@ public struct TimelineBuilder {
                 eventsByInput[i].append(e)
             }
         }
-        let facts = Self.hostFacts(inputs: inputs, events: eventsByInput)
+        let facts = Self.hostFacts(inputs: inputs, events: eventsByInput, roles: roles)
         let extents: [ClockExtent?] = trails.map { $0.bytesSeen > 0 ? $0.extent : nil }
         var notes: [String] = []
         var sources: [TimelineSource] = []
         var events: [TimelineEvent] = []
         for (i, input) in inputs.enumerated() {
-            let model = clockModel(i, id: ids[i], events: eventsByInput[i], extents: extents, facts: facts)
+            let model = clockModel(i, id: ids[i], events: eventsByInput[i], roles: roles, extents: extents, facts: facts)
             let unaligned = model.alignment.map { !$0.aligned } ?? false
             let unread = extents[i] == nil
             sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: model.clock, segments: model.segments,
@@ -108,13 +112,13 @@ public struct TimelineBuilder {
     /// alignment from anchors, another log of the same kernel that printed
     /// both clocks, or the host's facts about the guest's run; wall clocks
     /// place each line themselves.
-    func clockModel(_ i: Int, id: String, events: [Event], extents: [ClockExtent?], facts: HostRunFacts)
+    func clockModel(_ i: Int, id: String, events: [Event], roles: EventRoles, extents: [ClockExtent?], facts: HostRunFacts)
         -> (clock: String, segments: [ClockSegment], alignment: BootClockAlignment?, boots: [Int]) {
         let input = inputs[i]
         let extent = extents[i]
         // Several boots in one log: the clock restarts at each banner,
         // and the host's evidence and anchors describe the latest run.
-        let boots = events.filter { $0.kind == BootMarker.kind }.map(\.source.byteOffset).sorted()
+        let boots = events.filter { roles.role(of: $0) == .guestBoot }.map(\.source.byteOffset).sorted()
         let bootRelative = !(extent?.zonedWallClock ?? false) && events.allSatisfy { $0.time.wall == nil }
             && (input.role == .guest || input.role == .host)
         guard bootRelative else {
@@ -148,7 +152,7 @@ public struct TimelineBuilder {
         let firstOfRun = lastBoot.map { b in events.first { $0.source.byteOffset == b }?.time.monotonic } ?? extent?.firstMonotonic
         // One injected NMI reaches every vCPU: reports within a second are one.
         var nmis: [Double] = []
-        for m in events.filter({ $0.kind == UnknownNMIMarker.kind && $0.source.byteOffset >= (lastBoot ?? 0) }).compactMap(\.time.monotonic).sorted()
+        for m in events.filter({ roles.role(of: $0) == .guestUnclaimedNMI && $0.source.byteOffset >= (lastBoot ?? 0) }).compactMap(\.time.monotonic).sorted()
             where nmis.last.map({ m - $0 > 1 }) ?? true {
             nmis.append(m)
         }
@@ -178,8 +182,9 @@ public struct TimelineBuilder {
         return "booted at \(UTCFormat.string(boot)) by the guest's clock, \(TimelineText.duration(-d)) before \(started): the guest's clock is behind the host's by at least that"
     }
 
-    /// The guest's run as the host saw it, from the host-side events.
-    static func hostFacts(inputs: [TimelineInput], events: [[Event]]) -> HostRunFacts {
+    /// The guest's run as the host saw it, from the host-side events whose
+    /// analyzers declared a role for them (`AnalyzerDescriptor.roles`).
+    static func hostFacts(inputs: [TimelineInput], events: [[Event]], roles: EventRoles) -> HostRunFacts {
         var facts = HostRunFacts()
         var timed: [(Double, Event)] = []
         for (i, input) in inputs.enumerated() where input.role != .guest {
@@ -192,20 +197,21 @@ public struct TimelineBuilder {
         var awaitingMigration = false, migratedAway = false
         var destinationFiles: Set<String> = []
         for (t, e) in timed {
+            guard let role = roles.role(of: e) else { continue }
             let line = "\(e.source.file):\(e.source.line) \(e.title)"
-            switch e.kind {
-            case "qemu_start" where e.details["incomingMigration"] != nil:
+            switch role {
+            case .vmStart where e.details[EventRole.incomingMigrationDetail] != nil:
                 destinationFiles.insert(e.source.file)
                 // A destination of a migration: the guest arrives running, it
                 // does not boot. With the source's QMP log given too, its
                 // STOP and this side's RESUME make the migration's downtime
                 // a pause; without it, the first RESUME here says nothing.
                 awaitingMigration = true
-            case "qemu_start":
+            case .vmStart:
                 facts.starts.append(t); facts.evidence[t] = line
                 pendingStop = nil
                 migratedAway = false
-            case "qmp_resume":
+            case .vmResume:
                 if let s = pendingStop {
                     facts.pauses.append((s, t)); facts.evidence[t] = line
                     pendingStop = nil
@@ -217,21 +223,21 @@ public struct TimelineBuilder {
                     // libvirt starts qemu paused (-S) and resumes it: the guest boots now.
                     facts.starts.append(t); facts.evidence[t] = line
                 }
-            case "qmp_stop":
+            case .vmPause:
                 pendingStop = t
-            case "qmp_migration":
+            case .vmMigratedAway:
                 // Completed: the source stops and ends, the guest runs on.
                 migratedAway = true
-            case "guest_shutdown", "qemu_shutdown", "qemu_signal":
+            case .vmEnd:
                 // After a migration only the destination's end is the guest's.
                 if migratedAway, !destinationFiles.contains(e.source.file) { continue }
                 if let s = pendingStop { facts.ends.append(s); pendingStop = nil }
                 facts.ends.append(t); facts.evidence[t] = line
-            case "guest_panicked":
+            case .guestPanic:
                 facts.panics.append(t); facts.evidence[t] = line
-            case "nmi_injected":
+            case .nmiInjected:
                 facts.nmiInjections.append(t); facts.evidence[t] = line
-            case "guest_reset":
+            case .guestReset:
                 facts.starts.append(t); facts.evidence[t] = line
             default:
                 break

@@ -14,6 +14,7 @@ final class BootMarker: Analyzer {
         title: "Kernel boot banner (timeline only)",
         explanation: "The kernel printed its version banner: a boot, where the boot-relative clock starts at 0.",
         eventKinds: [kind],
+        roles: [kind: .guestBoot],
         triggers: ["Linux version "],
         examples: [
             AnalyzerExample("banner", "Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)",
@@ -48,6 +49,7 @@ final class UnknownNMIMarker: Analyzer {
         title: "NMI of unknown reason received (timeline only)",
         explanation: "The CPU received an NMI no handler claimed: on a VM, usually one the host injected.",
         eventKinds: [kind],
+        roles: [kind: .guestUnclaimedNMI],
         triggers: ["NMI received for unknown reason"],
         examples: [
             AnalyzerExample("inject-nmi seen by the guest", "Uhhuh. NMI received for unknown reason 30 on CPU 1.",

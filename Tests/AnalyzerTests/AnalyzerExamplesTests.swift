@@ -9,11 +9,25 @@ import XCTest
 final class AnalyzerExamplesTests: XCTestCase {
     func testEveryBuiltinAnalyzerHasExamplesBothWays() {
         for d in BuiltinAnalyzers.all {
+            XCTAssertFalse(d.examples.isEmpty, "\(d.id) is registered but carries no examples: nothing tests it")
             XCTAssertTrue(d.examples.contains { !$0.expect.isEmpty }, "\(d.id) has no triggering example")
             XCTAssertTrue(d.examples.contains { $0.expect.isEmpty }, "\(d.id) has no non-triggering example")
             XCTAssertFalse(d.triggers.isEmpty, "\(d.id) declares no triggers: it would slow every scan")
             for e in d.examples.flatMap(\.expect) {
                 XCTAssertTrue(d.eventKinds.contains(e.kind), "\(d.id) example expects undeclared kind \(e.kind)")
+            }
+        }
+    }
+
+    /// Roles name the analyzer's own kinds, and headers are real wordings:
+    /// an empty or blank header would match every line and cut every stack.
+    func testRolesAndReportHeadersAreWellFormed() {
+        for d in BuiltinAnalyzers.all {
+            for kind in d.roles.keys.sorted() {
+                XCTAssertTrue(d.eventKinds.contains(kind), "\(d.id) gives a role to undeclared kind \(kind)")
+            }
+            for h in d.reportHeaders {
+                XCTAssertGreaterThanOrEqual(h.trimmingCharacters(in: .whitespaces).count, 8, "\(d.id): report header '\(h)' is too short to be a wording")
             }
         }
     }
@@ -79,7 +93,9 @@ enum ExampleHarness {
         try Data(text.utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         var events: [Event] = []
-        let engine = ScanEngine(analyzers: [d], options: ScanOptions(readSize: readSize))
+        // Report headers as a full scan knows them: an example may show
+        // another analyzer's report ending this one's (or owning its lines).
+        let engine = ScanEngine(analyzers: [d], reportHeaders: ReportHeaders(BuiltinAnalyzers.all), options: ScanOptions(readSize: readSize))
         let summary = engine.scan(.path(url.path)) { events.append($0) }
         let runDiagnostics = engine.finishRun { events.append($0) }
         XCTAssertEqual(summary.diagnostics + runDiagnostics, [], "\(d.id): clean example text gave diagnostics")

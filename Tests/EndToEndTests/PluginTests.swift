@@ -1,4 +1,5 @@
 import Foundation
+import LockscanKit
 import XCTest
 
 /// Loads plugins into the real binary at run time: the shipped example, and
@@ -43,7 +44,7 @@ final class PluginTests: XCTestCase {
     func testMissingEntryPointAndWrongABIAreRefused() throws {
         let noEntry = try compile("noentry", "int unrelated(void) { return 1; }\n")
         let wrongABI = try compile("wrongabi", "int lockscan_plugin_abi_version(void) { return 999; }\nvoid *lockscan_plugin_entry(void) { return 0; }\n")
-        let noManifest = try compile("nomanifest", "int lockscan_plugin_abi_version(void) { return 2; }\n")
+        let noManifest = try compile("nomanifest", "int lockscan_plugin_abi_version(void) { return \(lockscanPluginABIVersion); }\n")
         let log = try CLI.tempFile("wq3.log", workqueueLog)
         let r = try CLI.run(["scan", "--json", "--plugin", noEntry, "--plugin", wrongABI, "--plugin", noManifest,
                              "--plugin", CLI.examplePlugin, log])

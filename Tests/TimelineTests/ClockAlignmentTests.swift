@@ -1,5 +1,6 @@
 import Foundation
 import LockscanKit
+import PluginHost
 @testable import Timeline
 import XCTest
 
@@ -88,7 +89,7 @@ final class HostRunFactsTests: XCTestCase {
         let destination = [event("qemu_start", "2026-11-22T03:00:50Z", file: "dst", details: ["incomingMigration": "defer"]),
                            event("qmp_resume", "2026-11-22T03:01:40.300Z", file: "dst"), event("guest_shutdown", "2026-11-22T03:03:20Z", file: "dst")]
         let facts = TimelineBuilder.hostFacts(inputs: [TimelineInput(role: .qmp, path: "src"), TimelineInput(role: .qmp, path: "dst")],
-                                              events: [source, destination])
+                                              events: [source, destination], roles: EventRoles(BuiltinAnalyzers.all))
         func t(_ s: String) throws -> Double { try XCTUnwrap(WallClock.parse(s)).utc }
         XCTAssertEqual(facts.starts.max(), try t("2026-11-22T03:00:01Z"), "the incoming qemu is not a boot")
         XCTAssertEqual(facts.pauses.map(\.stop), [try t("2026-11-22T03:01:40.100Z")])

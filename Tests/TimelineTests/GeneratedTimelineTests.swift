@@ -106,7 +106,8 @@ final class GeneratedTimelineTests: XCTestCase {
         XCTAssertEqual(guest.segments[1].offset - guest.segments[0].offset, 15.047215, accuracy: 0.001)
         // Every tick line, not only events, placed against the host's column.
         let builder = try BootClockAlignment(firstMonotonic: 0, lastMonotonic: 32.765908, anchors: [ClockAnchor(source: "guest", monotonic: XCTUnwrap(anchor.mono), utc: anchor.utc)],
-                                             facts: TimelineBuilder.hostFacts(inputs: [TimelineInput(role: .qmp, path: "q")], events: [qmpEvents(s)]))
+                                             facts: TimelineBuilder.hostFacts(inputs: [TimelineInput(role: .qmp, path: "q")], events: [qmpEvents(s)],
+                                                                                       roles: EventRoles(BuiltinAnalyzers.all)))
         var ticks = 0
         for (_, truth) in s.truth {
             guard let m = truth.mono, m > 2 else { continue }

@@ -44,29 +44,58 @@ public struct AnalyzerExample: Sendable {
 }
 
 /// How an analyzer introduces itself: to `lockscan analyzers`, to the engine
-/// (its triggers), and to the test suite (its examples).
+/// (its triggers and report headers), to the rest of lockscan (what its
+/// event kinds mean) and to the test suite (its examples). Everything an
+/// analyzer knows about the wording of its reports is here or in its own
+/// module, never in the core.
 public struct AnalyzerDescriptor: Sendable {
     public var id: String
     public var title: String
     /// One paragraph a user reads to understand what the finding means.
     public var explanation: String
     public var eventKinds: [String]
+    /// What some of the event kinds mean to the rest of lockscan, by kind:
+    /// the timeline aligns a guest's clock with the VM's start, pauses and
+    /// end, and asks for those roles instead of knowing each analyzer's kind
+    /// strings. Kinds without a role are only shown.
+    public var roles: [String: EventRole]
     /// Byte strings whose presence in a line makes it worth handing to the
     /// analyzer while it is idle. Empty means "every line" (slow; external
     /// analyzers that cannot say better may do it).
     public var triggers: [String]
+    /// Wordings that start one of this analyzer's reports, matched as
+    /// substrings of a record's message (such as `BUG: soft lockup`). The
+    /// engine gathers them from every loaded analyzer into `ReportHeaders`
+    /// and marks each record holding one (`Record.startsReport`), so a stack
+    /// or report another analyzer is collecting ends where this report
+    /// begins. Without them the lines of a new kind of report would be read
+    /// as more of the stack printed before it.
+    public var reportHeaders: [String]
+    /// Also hand this analyzer, while idle, every line that starts any
+    /// loaded analyzer's report (its triggers grow by `ReportHeaders.all`).
+    /// For analyzers whose findings depend on whether a report surrounds
+    /// them, such as CPU backtraces that belong to a lockup report; ignored
+    /// when `triggers` is empty (every line reaches it anyway).
+    public var triggeredByReportHeaders: Bool
     public var examples: [AnalyzerExample]
     public var scope: AnalyzerScope
     public var make: @Sendable () -> any Analyzer
 
-    public init(id: String, title: String, explanation: String, eventKinds: [String], triggers: [String],
+    /// `roles`, `reportHeaders` and `triggeredByReportHeaders` (plugin ABI 3)
+    /// default to none, so an analyzer written before them still compiles
+    /// and, rebuilt, behaves as it did.
+    public init(id: String, title: String, explanation: String, eventKinds: [String], roles: [String: EventRole] = [:],
+                triggers: [String], reportHeaders: [String] = [], triggeredByReportHeaders: Bool = false,
                 examples: [AnalyzerExample], scope: AnalyzerScope = .input,
                 make: @escaping @Sendable () -> any Analyzer) {
         self.id = id
         self.title = title
         self.explanation = explanation
         self.eventKinds = eventKinds
+        self.roles = roles
         self.triggers = triggers
+        self.reportHeaders = reportHeaders
+        self.triggeredByReportHeaders = triggeredByReportHeaders
         self.examples = examples
         self.scope = scope
         self.make = make
@@ -127,7 +156,10 @@ extension SourceLocation {
 /// `lockscan_plugin_abi_version`. Bumped whenever `Analyzer`, `Record`,
 /// `Event` or `PluginManifest` change in a way a compiled plugin would notice.
 /// 2: `Record.thread`, `AnalyzerDescriptor.scope`, `Analyzer.inputDiagnostics`.
-public let lockscanPluginABIVersion: Int32 = 2
+/// 3: `AnalyzerDescriptor.reportHeaders`, `.roles`, `.triggeredByReportHeaders`,
+///    `Record.startsReport`, `EventRole` (the core no longer knows any
+///    analyzer's header wording or kind strings).
+public let lockscanPluginABIVersion: Int32 = 3
 
 /// What a plugin's `lockscan_plugin_entry` returns (retained).
 public final class PluginManifest {

@@ -275,7 +275,7 @@ extension Event {
 }
 
 /// The bookkeeping every report-shaped analyzer repeats: an event waiting for
-/// the dumps after its header, finished at the next header of the family,
+/// the dumps after its header, finished at the next report header,
 /// when the window closes, or at the end of input.
 public struct PendingReport {
     public var event: Event
@@ -287,9 +287,10 @@ public struct PendingReport {
     }
 
     /// Feeds a record; false when the report is complete (the record is not
-    /// consumed and must be looked at as a fresh line).
+    /// consumed and must be looked at as a fresh line). Any analyzer's
+    /// report header after this one's completes it.
     public mutating func feed(_ record: Record) -> Bool {
-        if record.line != dumps.headerLine, LockupHeaders.isHeader(record.text) { return false }
+        if record.line != dumps.headerLine, record.startsReport { return false }
         return dumps.feed(record)
     }
 

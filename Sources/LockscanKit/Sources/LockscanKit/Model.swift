@@ -59,10 +59,16 @@ public struct Record: Sendable, Equatable {
     public var thread: Int?
     /// The message without any prefix.
     public var text: String
+    /// The message holds a header some loaded analyzer declared
+    /// (`AnalyzerDescriptor.reportHeaders`): a new report starts here, so a
+    /// stack or report collected from the lines before ends. Set by the
+    /// engine (`ReportHeaders`) before any analyzer sees the record, so that
+    /// analyzers and the collectors ask this instead of knowing wordings.
+    public var startsReport: Bool
 
     public init(inputIndex: Int = 0, line: Int, byteOffset: Int = 0, clock: Clock = Clock(),
                 callerID: String? = nil, callerCPU: Int? = nil, level: Int? = nil,
-                host: String? = nil, thread: Int? = nil, text: String) {
+                host: String? = nil, thread: Int? = nil, text: String, startsReport: Bool = false) {
         self.inputIndex = inputIndex
         self.line = line
         self.byteOffset = byteOffset
@@ -73,6 +79,7 @@ public struct Record: Sendable, Equatable {
         self.host = host
         self.thread = thread
         self.text = text
+        self.startsReport = startsReport
     }
 }
 

@@ -55,10 +55,16 @@ public protocol ScanObserver: AnyObject {
 public final class ScanEngine {
     public let descriptors: [AnalyzerDescriptor]
     public let options: ScanOptions
+    /// Marks the records that start a report (`Record.startsReport`).
+    public let reportHeaders: ReportHeaders
 
-    public init(analyzers: [AnalyzerDescriptor], options: ScanOptions = ScanOptions()) {
+    /// `reportHeaders` defaults to those of `analyzers`. An engine running
+    /// only some analyzers passes those of every analyzer a full scan would
+    /// load, so a report the others would own still ends its collection.
+    public init(analyzers: [AnalyzerDescriptor], reportHeaders: ReportHeaders? = nil, options: ScanOptions = ScanOptions()) {
         self.descriptors = analyzers
         self.options = options
+        self.reportHeaders = reportHeaders ?? ReportHeaders(analyzers)
     }
 
     /// Instances of `AnalyzerScope.run` analyzers, by descriptor index: one
@@ -149,7 +155,8 @@ final class InputRun {
             analyzers.append(d.scope == .run ? engine.runAnalyzer(i) : d.make())
             inputScoped.append(d.scope == .input)
             collecting.append(false)
-            let t = d.triggers.map { Array($0.utf8) }.filter { !$0.isEmpty }
+            let wanted = d.triggeredByReportHeaders && !d.triggers.isEmpty ? d.triggers + engine.reportHeaders.all : d.triggers
+            let t = wanted.map { Array($0.utf8) }.filter { !$0.isEmpty }
             triggers.append(t)
             if t.isEmpty { everyLine = true }
             allTriggers.append(contentsOf: t)
@@ -326,6 +333,8 @@ final class InputRun {
     }
 
     func deliver(_ record: Record) {
+        var record = record
+        record.startsReport = engine.reportHeaders.matches(record.text)
         if let observer, let chunk { observer.sawRecord(record, in: chunk) }
         let utf8 = Array(record.text.utf8)
         for i in analyzers.indices {

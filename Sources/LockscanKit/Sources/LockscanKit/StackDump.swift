@@ -218,8 +218,9 @@ public struct StackDumpCollector: Sendable {
             if building.fromCrash {
                 if trimmed.isEmpty { return .ended }
             } else if sawFrames {
-                // A new report or a panic always ends the dump.
-                if LockupHeaders.endsDump(record.text) { return .ended }
+                // A new report (any loaded analyzer's header) or a panic
+                // always ends the dump.
+                if record.startsReport || DumpBoundaries.matches(record.text) { return .ended }
                 // Without caller ids, another CPU's message can land between
                 // two frames ("audit: …", "unregister_netdevice: waiting …"):
                 // step over up to two such lines; a third ends the dump.
@@ -356,20 +357,13 @@ public struct ReportDumps {
     }
 }
 
-/// Headers of the lockup family, so one report's collection stops where the
-/// next report starts.
-public enum LockupHeaders {
-    public static let markers = ["BUG: soft lockup", "detected stall", "self-detected stall", "detected stalls",
-                                 "detected expedited stalls", "blocked for more than", "blocked in I/O wait for more than",
-                                 "Watchdog detected hard LOCKUP", "BUG: workqueue lockup", "BUG: spinlock lockup",
-                                 "kthread starved for", "not syncing: Hard LOCKUP", "not syncing: hardlockup",
-                                 "not syncing: softlockup", "not syncing: hung_task", "not syncing: RCU Stall"]
+/// Kernel lines after which nothing belongs to the dump before, whoever's
+/// report it is: a panic, and the `cut here` / `end trace` frame of a WARN
+/// or BUG block. They are the kernel's printing machinery, not any
+/// analyzer's report; report headers are the analyzers' own and reach the
+/// collector as `Record.startsReport`.
+enum DumpBoundaries {
+    static let search = TriggerSearch(["Kernel panic - not syncing", "---[ end trace", "cut here ]"].map { Array($0.utf8) })
 
-    static let search = TriggerSearch(markers.map { Array($0.utf8) })
-    static let endSearch = TriggerSearch((markers + ["Kernel panic - not syncing", "---[ end trace", "cut here ]"]).map { Array($0.utf8) })
-
-    public static func isHeader(_ text: String) -> Bool { search.matches(text) }
-
-    /// A header, a panic, or the end/start marker of a WARN block: nothing after it belongs to the dump before.
-    public static func endsDump(_ text: String) -> Bool { endSearch.matches(text) }
+    static func matches(_ text: String) -> Bool { search.matches(text) }
 }
