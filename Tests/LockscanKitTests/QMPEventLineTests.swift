@@ -1,4 +1,5 @@
-@testable import LockscanKit
+@testable import LockscanInput
+import LockscanKit
 import XCTest
 
 /// The byte-level fast path of the QMP reader must accept exactly the lines

@@ -294,42 +294,9 @@ final class InputRun {
             if !reportedNUL { reportedNUL = true; diagnose(lineNumber, "NUL bytes in line; they were dropped") }
             bytes.removeAll { $0 == 0 }
         }
-        switch format {
-        case .journalJSON:
-            if let r = JournalJSON.record(bytes, line: lineNumber, offset: offset, input: inputIndex) { deliver(r) }
-            return
-        case .qmp:
-            switch QMPEventLine.record(bytes, line: lineNumber, offset: offset, input: inputIndex) {
-            case let .success(r): if let r { deliver(r) }
-            case let .failure(e): diagnose(lineNumber, e.message + "; line skipped")
-            }
-            return
-        case .kmsg:
-            if bytes.first == 0x20 { return } // ` KEY=val` dictionary continuation
-        case .log, .raw:
-            break
+        if let problem = LineRecords.parse(bytes, format: format, line: lineNumber, offset: offset, input: inputIndex, deliver) {
+            diagnose(lineNumber, problem + "; line skipped")
         }
-        for piece in CollapsedLineSplitter.pieces(bytes, splitting: format != .raw) {
-            let text: String
-            var record: Record
-            if format == .raw {
-                text = makeString(piece.bytes)
-                record = Record(inputIndex: inputIndex, line: lineNumber, byteOffset: offset + piece.offset, text: text)
-            } else {
-                let prefix = LinePrefix.parse(piece.bytes)
-                text = makeString(Array(piece.bytes[prefix.messageStart...]))
-                record = Record(inputIndex: inputIndex, line: lineNumber, byteOffset: offset + piece.offset,
-                                clock: prefix.clock, callerID: prefix.callerID, callerCPU: prefix.callerCPU,
-                                level: prefix.level, host: prefix.host, thread: prefix.thread, text: text)
-            }
-            deliver(record)
-        }
-    }
-
-    /// The input layer has already reported bytes that are not UTF-8 (with
-    /// their line numbers); analyzers see them as U+FFFD.
-    func makeString(_ bytes: [UInt8]) -> String {
-        String(decoding: bytes, as: UTF8.self)
     }
 
     func deliver(_ record: Record) {

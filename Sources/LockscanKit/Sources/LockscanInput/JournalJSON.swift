@@ -2,8 +2,8 @@ import Foundation
 
 /// `journalctl -o json` lines. `MESSAGE` may be a string or, when not valid
 /// UTF-8, an array of byte values (journald's own convention).
-enum JournalJSON {
-    static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Record? {
+package enum JournalJSON {
+    package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Record? {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             return bytes.isEmpty ? nil : Record(inputIndex: input, line: line, byteOffset: offset,
                                                 text: String(decoding: bytes, as: UTF8.self))

@@ -282,7 +282,7 @@ public struct LinePrefix: Sendable, Equatable {
     }
 
     /// `Thu Oct 30 06:21:23 2025` (ctime) → ISO 8601 without zone.
-    static func parseCtime(_ s: inout ByteScanner) -> String? {
+    package static func parseCtime(_ s: inout ByteScanner) -> String? {
         var t = s
         guard weekdays.contains(where: { t.hasPrefix($0) }) else { return nil }
         t.pos += 3
@@ -344,4 +344,4 @@ public struct LinePrefix: Sendable, Equatable {
     }
 }
 
-@inline(__always) func pad2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+@inline(__always) package func pad2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }

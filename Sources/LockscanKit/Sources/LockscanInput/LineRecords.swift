@@ -1,0 +1,45 @@
+/// One physical line of an input as the records analyzers see: its prefix
+/// (timestamps, caller ids, levels, hosts, ticket artifacts) parsed off, a
+/// line that is several messages pasted onto one split into them, and the
+/// framing of the input's format (journal JSON, QMP JSON, kmsg) undone.
+///
+/// Every command reads lines this way, so a prefix or a pasted log is
+/// understood the same in `scan`, `timeline` and `symbolize`.
+public enum LineRecords {
+    /// The records of one line (without its line end), in order; a line its
+    /// format cannot hold (a broken QMP object) gives the reason instead.
+    /// A kmsg dictionary continuation (` KEY=val`) gives nothing.
+    public static func parse(_ bytes: [UInt8], format: InputFormat, line: Int, offset: Int, input: Int,
+                             _ record: (Record) -> Void) -> String? {
+        switch format {
+        case .journalJSON:
+            if let r = JournalJSON.record(bytes, line: line, offset: offset, input: input) { record(r) }
+            return nil
+        case .qmp:
+            switch QMPEventLine.record(bytes, line: line, offset: offset, input: input) {
+            case let .success(r): if let r { record(r) }
+            case let .failure(e): return e.message
+            }
+            return nil
+        case .kmsg:
+            if bytes.first == 0x20 { return nil }
+        case .log, .raw:
+            break
+        }
+        for piece in CollapsedLineSplitter.pieces(bytes, splitting: format != .raw) {
+            // Bytes that are not UTF-8 were reported by the reader with their
+            // line; analyzers see them as U+FFFD.
+            if format == .raw {
+                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset,
+                              text: String(decoding: piece.bytes, as: UTF8.self)))
+            } else {
+                let prefix = LinePrefix.parse(piece.bytes)
+                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset,
+                              clock: prefix.clock, callerID: prefix.callerID, callerCPU: prefix.callerCPU,
+                              level: prefix.level, host: prefix.host, thread: prefix.thread,
+                              text: String(decoding: piece.bytes[prefix.messageStart...], as: UTF8.self)))
+            }
+        }
+        return nil
+    }
+}

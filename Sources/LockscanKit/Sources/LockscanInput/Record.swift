@@ -1,0 +1,68 @@
+/// The time of a record exactly as the log printed it. Logs carry boot-relative
+/// seconds, wall clocks with or without a zone, or both; nothing here converts
+/// one into the other (that is the timeline's job, with stated uncertainty).
+public struct Clock: Codable, Sendable, Equatable {
+    /// Seconds since boot (`[ 4474426.249700]`, kmsg microseconds, journal monotonic).
+    public var monotonic: Double?
+    /// ISO 8601 wall-clock time, only when the printed stamp had a full date.
+    /// Carries the zone when one was printed (`Z`, `+08:00`); none means local
+    /// time of an unknown zone.
+    public var wall: String?
+    /// The wall-clock stamp as printed, when it could not be made ISO 8601
+    /// (a syslog stamp without a year).
+    public var wallPrinted: String?
+
+    public init(monotonic: Double? = nil, wall: String? = nil, wallPrinted: String? = nil) {
+        self.monotonic = monotonic
+        self.wall = wall
+        self.wallPrinted = wallPrinted
+    }
+
+    public var isEmpty: Bool { monotonic == nil && wall == nil && wallPrinted == nil }
+}
+
+/// One message of a log, its prefix removed and described.
+public struct Record: Sendable, Equatable {
+    /// Index of the input in the scan (stable across renderers).
+    public var inputIndex: Int
+    /// 1-based line number in the input as the user sees it (before any splitting
+    /// of a collapsed line; pieces of one line share its number).
+    public var line: Int
+    /// Byte offset of the message's line (or piece) in the input.
+    public var byteOffset: Int
+    public var clock: Clock
+    /// printk caller id as printed, `T123` or `C3`.
+    public var callerID: String?
+    /// CPU from a `[  C3]` caller id (printed from interrupt context on that CPU).
+    public var callerCPU: Int?
+    /// Console log level from `<4>`, kmsg or `dmesg -x` prefixes.
+    public var level: Int?
+    /// Host name from syslog/journal prefixes.
+    public var host: String?
+    /// Thread id of the writer, from libvirtd.log's `2017-03-15 06:03:48.180+0000: 13914: error : …`.
+    public var thread: Int?
+    /// The message without any prefix.
+    public var text: String
+    /// The message holds a header some loaded analyzer declared
+    /// (`AnalyzerDescriptor.reportHeaders`): a new report starts here, so a
+    /// stack or report collected from the lines before ends. Set by the
+    /// engine (`ReportHeaders`) before any analyzer sees the record, so that
+    /// analyzers and the collectors ask this instead of knowing wordings.
+    public var startsReport: Bool
+
+    public init(inputIndex: Int = 0, line: Int, byteOffset: Int = 0, clock: Clock = Clock(),
+                callerID: String? = nil, callerCPU: Int? = nil, level: Int? = nil,
+                host: String? = nil, thread: Int? = nil, text: String, startsReport: Bool = false) {
+        self.inputIndex = inputIndex
+        self.line = line
+        self.byteOffset = byteOffset
+        self.clock = clock
+        self.callerID = callerID
+        self.callerCPU = callerCPU
+        self.level = level
+        self.host = host
+        self.thread = thread
+        self.text = text
+        self.startsReport = startsReport
+    }
+}
