@@ -24,12 +24,12 @@ struct Addr2line: ParsableCommand {
         func answer(_ tokens: [String]) -> String {
             var out = ""
             for t in tokens {
-                let hex = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
-                guard let address = UInt64(hex, radix: 16) else {
+                // Hex only, looked up as given, as GNU addr2line does.
+                guard let l = FrameAddressPolicy.asGiven(t, in: kernel, symbols: false) else {
                     out += (f ? "??\n" : "") + "??:0\n"
                     continue
                 }
-                out += AddressOutput.render(kernel.symbolize(address), style: "gnu", module: e, functions: f, inlines: i, printAddress: a)
+                out += AddressOutput.render(kernel.symbolize(l.address), style: "gnu", module: e, functions: f, inlines: i, printAddress: a)
             }
             return out
         }

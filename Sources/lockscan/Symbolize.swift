@@ -155,7 +155,7 @@ struct Symbolize: ParsableCommand {
         let results = try ParallelSymbolizer.run(
             kernel: kernel, tokens: tokens,
             workers: max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount), keepUntilExit: true,
-            resolve: { token, k in Symbolize.resolve(token, in: k) },
+            resolve: { token, k in FrameAddressPolicy.asGiven(token, in: k)?.address },
             render: { s, token in
                 guard let s else {
                     return style == "json" ? "{\"Address\":\"\(token)\",\"Error\":{\"Message\":\"cannot resolve\"}}\n" : "??\n??:0\n"
@@ -163,18 +163,6 @@ struct Symbolize: ParsableCommand {
                 return AddressOutput.render(s, style: style, module: module, functions: true, inlines: true)
             })
         StandardOutputWriter.write(Array(results.joined().utf8))
-    }
-
-    /// `0xffffffff810c9658`, `ffffffff810c9658` or `tg_unthrottle_up+0x18`.
-    static func resolve(_ token: String, in kernel: KernelDebugInfo) -> UInt64? {
-        if let plus = token.firstIndex(of: "+") {
-            let name = String(token[..<plus])
-            let offText = token[token.index(after: plus)...].split(separator: "/").first ?? ""
-            let off = offText.hasPrefix("0x") ? UInt64(offText.dropFirst(2), radix: 16) : UInt64(offText)
-            return off.flatMap { kernel.address(symbol: name, offset: $0, size: nil, module: nil) }
-        }
-        let hex = token.hasPrefix("0x") ? String(token.dropFirst(2)) : token
-        return UInt64(hex, radix: 16) ?? kernel.address(symbol: token, offset: 0, size: nil, module: nil)
     }
 }
 
