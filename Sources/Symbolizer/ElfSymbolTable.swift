@@ -66,6 +66,11 @@ final class ElfSymbolTable {
         index(module)?.named(name).map { ($0.address, $0.size) }
     }
 
+    /// Whether `module` has a symbol called `name` (one name scan at most).
+    func has(_ name: String, module: String) -> Bool {
+        index(module).map { !$0.named(name).isEmpty } ?? false
+    }
+
     /// A module function's offset from the start of the module's code as
     /// the kernel lays it out, and its size: code sections (allocated and
     /// executable, `.init*` excluded, which go to a separate area) in file

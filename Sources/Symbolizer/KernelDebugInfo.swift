@@ -8,9 +8,11 @@ import Foundation
 /// - `ElfSymbolTable`: symbols by address and by name, module code layout;
 /// - `DwarfLines`: file:line and inline chains (with CUIndex,
 ///   CompileUnitRanges and UnitReader underneath);
-/// - `KernelIdentity`: build ID, `Linux version` banner and release;
+/// - `KernelIdentity`: build ID, `Linux version` banner and release, and
+///   whether the file is a Linux kernel at all;
 /// - KASLR slides and module load bases are the log's side (`KaslrOffset`,
-///   `ModuleLoadBase`).
+///   `ModuleLoadBase`), and which address a printed frame stands for is
+///   `FrameAddressPolicy`'s.
 ///
 /// Not thread-safe (a Dwfl is not): one instance per thread.
 public final class KernelDebugInfo {
@@ -49,8 +51,9 @@ public final class KernelDebugInfo {
         // From here on every stored property is set: a throw runs deinit,
         // which ends the Dwfl and frees the callbacks.
         guard let mod = dwfl_report_elf(dwfl, "vmlinux", vmlinux, -1, 0, true) else {
+            // Not ELF (a text file, a compressed bzImage): not a kernel image, and nothing --force could read.
             let err = DWARFError.last("dwfl_report_elf")
-            throw DWARFError(function: err.function, message: "\(vmlinux): \(err.message)")
+            throw DWARFError(function: err.function, message: "\(err.message), so not a Linux kernel image (not even --force can use it)")
         }
         kernelModule = mod
         register(mod, named: "vmlinux", isKernel: true)
@@ -136,6 +139,8 @@ public final class KernelDebugInfo {
     public var release: String? { identity.release }
     public var banner: String? { identity.banner }
     public var buildID: String? { identity.buildID }
+    /// Whether the file is a Linux kernel image (see `KernelImageKind`).
+    public var imageKind: KernelImageKind { identity.kind }
 
     // MARK: - symbols (ElfSymbolTable)
 
@@ -176,6 +181,9 @@ public final class KernelDebugInfo {
     /// True when the vmlinux carries DWARF (else only function names are available).
     public var hasDWARF: Bool { lines.hasDWARF("vmlinux") }
 
+    /// True when `module` (vmlinux when nil) carries DWARF.
+    public func hasDWARF(module: String?) -> Bool { lines.hasDWARF(module ?? "vmlinux") }
+
     /// Frees the line tables and function indexes of every vmlinux unit
     /// read so far; answers already given stay cached. A batch walking
     /// sorted addresses never returns to a unit it left, and libdw keeps
@@ -199,8 +207,8 @@ public final class KernelDebugInfo {
     // MARK: - symbolization
 
     /// Function, file:line and the inline chain at `address` of `module`
-    /// (vmlinux when nil), looked up exactly there (callers subtract 1 for
-    /// return addresses). `symbolName`, when
+    /// (vmlinux when nil), looked up exactly there: which address a printed
+    /// frame stands for is `FrameAddressPolicy`'s to say. `symbolName`, when
     /// the log printed the function (`func+0x18/0x90`), names the outermost
     /// frame without a symbol-table lookup; the DWARF part is cached per
     /// address.

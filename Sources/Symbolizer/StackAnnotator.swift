@@ -21,6 +21,8 @@ public final class StackAnnotator {
     public var moduleBases: ModuleLoadBase { policy.moduleBases }
     public private(set) var notes: [String] = []
     public private(set) var errors: [String] = []
+    /// Objects already said to have no DWARF (batches come one by one).
+    private var notedWithoutDWARF: Set<String> = []
 
     public init(kernel: KernelDebugInfo) {
         self.kernel = kernel
@@ -56,6 +58,7 @@ public final class StackAnnotator {
         }
         if !frames.isEmpty { findModuleBases(lines.map { String(decoding: $0, as: UTF8.self) }, frames) }
         findExceptionRIPs(parsed)
+        noteMissingDebugInfo(frames)
         return zip(lines, parsed).map { line, p in
             guard let frame = p.frame, let s = symbolize(frame), let last = s.frames.last else { return nil }
             let body = line.last == 0x0D ? line.dropLast() : line
@@ -203,9 +206,21 @@ public final class StackAnnotator {
         }
     }
 
+    /// Objects without DWARF: said once here instead of `??:0` on each of their frames.
+    private func noteMissingDebugInfo(_ frames: [Frame]) {
+        guard !frames.isEmpty else { return }
+        if notedWithoutDWARF.insert("vmlinux").inserted, let note = KernelCheck.noDebugInfo(kernel) { notes.append(note) }
+        let loaded = Set(kernel.moduleNames)
+        for module in Set(frames.compactMap(\.module)).intersection(loaded).sorted()
+        where notedWithoutDWARF.insert(module).inserted && !kernel.hasDWARF(module: module) {
+            notes.append("module \(module): its debug file has no DWARF: its frames keep their names, without file:line")
+        }
+    }
+
     /// The frame under the policy; nil (the line stays as printed) when
-    /// nothing places it.
+    /// nothing places it or its object has no DWARF.
     private func symbolize(_ f: Frame) -> Symbolization? {
-        policy.symbolize(f, in: kernel)
+        guard let l = policy.lookup(f, in: kernel), kernel.hasDWARF(module: l.module) else { return nil }
+        return kernel.symbolize(l.address, module: l.module, symbolName: l.symbolName)
     }
 }

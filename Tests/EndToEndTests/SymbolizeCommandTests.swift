@@ -118,10 +118,43 @@ final class SymbolizeCommandTests: XCTestCase {
             XCTAssertEqual(r.status, 2, "\(bad): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(bad), r.stderr)
         }
+        // A kernel without DWARF is still a kernel: its frames stay as
+        // printed, and that is said once instead of a «??:0» on each.
         let nodebug = try CLI.compileC("nodebug", Self.source, flags: ["-g0", "-O2", "-no-pie"], output: "vmlinux-nodebug")
-        let r = try CLI.run(["symbolize", "--force", "--vmlinux", nodebug, log])
+        let twoFrames = try CLI.tempFile("nodebug.log", Data("[   1.0]  work+0x20/0x60\n[   1.1]  main+0x10/0x30\n".utf8))
+        let r = try CLI.run(["symbolize", "--vmlinux", nodebug, twoFrames])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("work+0x20/0x60 «??:0»"), r.stdout)
+        XCTAssertEqual(r.stdout, "[   1.0]  work+0x20/0x60\n[   1.1]  main+0x10/0x30\n")
+        XCTAssertEqual(r.stderr.components(separatedBy: "no DWARF").count - 1, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(nodebug), r.stderr)
+    }
+
+    /// A --vmlinux that is not a Linux kernel (a user-space program or
+    /// library, a text file) is refused by every command that takes one,
+    /// naming the file and --force; with --force they go on.
+    func testNotAKernelIsRefusedUnlessForced() throws {
+        let log = try CLI.tempFile("ls.log", Data("[    0.000000] Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP\n[   12.345680]  work+0x20/0x60\n".utf8))
+        let lib = try CLI.compileC("userlib", Self.source, flags: ["-g", "-O2", "-shared", "-fPIC"], output: "libuser.so")
+        for bad in ["/bin/ls", lib] {
+            for args in [["symbolize", "--vmlinux", bad, log], ["symbolize", "--addresses", "--vmlinux", bad, "-"],
+                         ["scan", "--vmlinux", bad, log], ["addr2line", "-e", bad, "0x1000"]] {
+                let r = try CLI.run(args, stdin: Data("0x1000\n".utf8))
+                XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("\(bad) is not a Linux kernel image") && r.stderr.contains("--force"), "\(args): \(r.stderr)")
+            }
+        }
+        let forced = try CLI.run(["symbolize", "--force", "--vmlinux", "/bin/ls", log])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertEqual(forced.stdout, try String(contentsOfFile: log, encoding: .utf8), "nothing of /bin/ls matches: the log comes back as it was")
+        XCTAssertNotEqual(try CLI.run(["scan", "--force", "--vmlinux", "/bin/ls", log]).status, 2)
+        let a2l = try CLI.run(["addr2line", "--force", "-e", "/bin/ls", "-f", "0x1000"])
+        XCTAssertEqual(a2l.status, 0, a2l.stderr)
+        XCTAssertEqual(a2l.stdout, "??\n??:0\n")
+        // Not ELF at all: refused, and --force cannot help.
+        let text = try CLI.tempFile("notes.txt", Data("not a kernel\n".utf8))
+        let t = try CLI.run(["symbolize", "--force", "--vmlinux", text, log])
+        XCTAssertEqual(t.status, 2)
+        XCTAssertTrue(t.stderr.contains(text) && t.stderr.contains("not a Linux kernel image"), t.stderr)
     }
 }
 
