@@ -176,4 +176,20 @@ public enum KernelCheck {
         let which = kernel.release.map { " (linux-image-\($0)-dbg on Debian)" } ?? ""
         return "\(kernel.path) has no DWARF debug info: frames keep their function names but get no file:line; give the debug vmlinux\(which)"
     }
+
+    /// The log's kernel against the vmlinux: a release or build ID that
+    /// differs means wrong debug files, which give wrong lines.
+    public static func mismatches(logRelease: String?, logBuildID: String?, kernel: KernelDebugInfo, force: Bool) -> [Problem] {
+        let tail = force ? " (--force: symbolizing anyway)" : "; give the matching vmlinux, or --force to symbolize anyway"
+        var out: [Problem] = []
+        if let logRelease, let own = kernel.release, logRelease != own {
+            out.append(Problem(message: "the log is from \(logRelease) but \(kernel.path) is \(own); wrong debug files give wrong lines" + tail,
+                               refused: !force))
+        }
+        if let logBuildID, let own = kernel.buildID, logBuildID.lowercased() != own.lowercased() {
+            out.append(Problem(message: "the log's kernel has build ID \(logBuildID) but \(kernel.path) has \(own); wrong debug files give wrong lines" + tail,
+                               refused: !force))
+        }
+        return out
+    }
 }

@@ -18,7 +18,7 @@ struct Symbolize: ParsableCommand {
     @Option(name: .customLong("modules"), help: ArgumentHelp("A directory with module debug files (.ko, .ko.debug), searched recursively (repeatable).", valueName: "DIR"))
     var modules: [String] = []
 
-    @Flag(help: "Use the --vmlinux even when it does not look like a Linux kernel image, or its release differs from the log's.") var force = false
+    @Flag(help: "Use the --vmlinux even when it does not look like a Linux kernel image, or its release or build ID differs from the log's.") var force = false
     @Flag(help: "The input is a list of addresses or symbol+offset, one per line.") var addresses = false
     @Option(help: ArgumentHelp("With --addresses: worker threads (default: every core). Each maps the vmlinux and keeps its own indexes: on Debian's 6.1 kernel, 10,000 addresses take 0.6 s and ~600 MiB with 2, 0.9 s and ~460 MiB with 1.", valueName: "N"))
     var jobs: Int?

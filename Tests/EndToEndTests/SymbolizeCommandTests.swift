@@ -33,6 +33,7 @@ final class SymbolizeCommandTests: XCTestCase {
         let refused = try CLI.run(["symbolize", "--vmlinux", v, wrong])
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.contains("5.10.0-1-amd64") && refused.stderr.contains("6.1.0-77-e2e"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--force"), refused.stderr)
         let forced = try CLI.run(["symbolize", "--force", "--vmlinux", v, wrong])
         XCTAssertEqual(forced.status, 0, forced.stderr)
         XCTAssertTrue(forced.stdout.contains("«"))
@@ -155,6 +156,38 @@ final class SymbolizeCommandTests: XCTestCase {
         let t = try CLI.run(["symbolize", "--force", "--vmlinux", text, log])
         XCTAssertEqual(t.status, 2)
         XCTAssertTrue(t.stderr.contains(text) && t.stderr.contains("not a Linux kernel image"), t.stderr)
+    }
+
+    /// CONFIG_STACKTRACE_BUILD_ID kernels print their build ID on the task
+    /// header: a vmlinux with another one is refused unless --force.
+    func testBuildIDMismatchIsRefusedUnlessForced() throws {
+        let v = try vmlinux()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["readelf", "-n", v]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let notes = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let own = try XCTUnwrap(notes.components(separatedBy: "Build ID: ").dropFirst().first?.prefix(40), notes)
+        func log(_ id: String) throws -> String {
+            try CLI.tempFile("bid-\(id.prefix(4)).log", Data("""
+                [  100.000001] CPU: 1 PID: 115 Comm: spin Not tainted 6.1.0-77-e2e #1 \(id)
+                [  100.000002]  work+0x20/0x60
+
+                """.utf8))
+        }
+        let same = try CLI.run(["symbolize", "--vmlinux", v, try log(String(own))])
+        XCTAssertEqual(same.status, 0, same.stderr)
+        XCTAssertTrue(same.stdout.contains("work+0x20/0x60 «"), same.stdout)
+        let other = String(repeating: "0f", count: 20)
+        let wrong = try CLI.run(["symbolize", "--vmlinux", v, try log(other)])
+        XCTAssertEqual(wrong.status, 2, wrong.stdout)
+        XCTAssertTrue(wrong.stderr.contains(other) && wrong.stderr.contains(String(own)) && wrong.stderr.contains("--force"), wrong.stderr)
+        let forced = try CLI.run(["symbolize", "--force", "--vmlinux", v, try log(other)])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertTrue(forced.stdout.contains("work+0x20/0x60 «"), forced.stdout)
     }
 }
 
