@@ -18,6 +18,7 @@ final class DwarfLines {
     private var cuIndexes: [CUKey: CUIndex] = [:]
     /// Whether each module carries DWARF, asked once each.
     private var dwarfPresent: [String: Bool] = [:]
+    private var kernelHasDWARF: Bool?
 
     struct CUKey: Hashable {
         var dwarf: OpaquePointer
@@ -38,10 +39,12 @@ final class DwarfLines {
     /// available). libdwfl looks for separate debug files (build-id
     /// directories, debuginfod) on this first question.
     func hasDWARF(_ name: String) -> Bool {
-        if let known = dwarfPresent[name] { return known }
+        // Asked for every frame: vmlinux's answer skips the dictionary.
+        if let known = name == "vmlinux" ? kernelHasDWARF : dwarfPresent[name] { return known }
         var bias: Dwarf_Addr = 0
         let present = modules[name].map { dwfl_module_getdwarf($0, &bias) != nil } ?? false
         dwarfPresent[name] = present
+        if name == "vmlinux" { kernelHasDWARF = present }
         return present
     }
 

@@ -21,7 +21,7 @@ public final class StackAnnotator {
     public var moduleBases: ModuleLoadBase { policy.moduleBases }
     public private(set) var notes: [String] = []
     public private(set) var errors: [String] = []
-    /// Objects already said to have no DWARF (batches come one by one).
+    /// Objects whose DWARF was checked for the note (batches come one by one).
     private var notedWithoutDWARF: Set<String> = []
 
     public init(kernel: KernelDebugInfo) {
@@ -197,23 +197,26 @@ public final class StackAnnotator {
         notes.append("KASLR slide 0x\(String(offset.slide, radix: 16)) from \(offset.method.rawValue)")
     }
 
-    /// Interrupted instructions anywhere in the input (RIP frames with a
-    /// raw address, crash's RIP register lines): a raw frame at one of them
-    /// is looked up exactly (see FrameAddressPolicy).
+    /// Interrupted instructions in this batch (RIP frames with a raw
+    /// address, crash's RIP register lines), kept for the later batches: a
+    /// raw frame at one of them is looked up exactly (see FrameAddressPolicy).
     private func findExceptionRIPs(_ parsed: [ParsedLine]) {
         for p in parsed {
             if let rip = p.registerRIP ?? p.frame.flatMap(FrameAddressPolicy.exceptionRIP(of:)) { policy.exceptionRIPs.insert(rip) }
         }
     }
 
-    /// Objects without DWARF: said once here instead of `??:0` on each of their frames.
+    /// Objects without DWARF: said once here instead of `??:0` on each of
+    /// their frames (a module without a debug file was reported when loading).
     private func noteMissingDebugInfo(_ frames: [Frame]) {
-        guard !frames.isEmpty else { return }
-        if notedWithoutDWARF.insert("vmlinux").inserted, let note = KernelCheck.noDebugInfo(kernel) { notes.append(note) }
-        let loaded = Set(kernel.moduleNames)
-        for module in Set(frames.compactMap(\.module)).intersection(loaded).sorted()
-        where notedWithoutDWARF.insert(module).inserted && !kernel.hasDWARF(module: module) {
-            notes.append("module \(module): its debug file has no DWARF: its frames keep their names, without file:line")
+        for f in frames {
+            let object = f.module ?? "vmlinux"
+            guard notedWithoutDWARF.insert(object).inserted else { continue }
+            if f.module == nil {
+                if let note = KernelCheck.noDebugInfo(kernel) { notes.append(note) }
+            } else if kernel.moduleNames.contains(object), !kernel.hasDWARF(module: object) {
+                notes.append("module \(object): its debug file has no DWARF: its frames keep their names, without file:line")
+            }
         }
     }
 
