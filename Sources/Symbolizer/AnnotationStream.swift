@@ -26,6 +26,9 @@ public final class AnnotationStream {
     private var window: [(line: ArraySlice<UInt8>, newline: Bool)] = []
     private var windowBytes = 0
     private var release: String?
+    /// The build ID on the log's first task header, looked for until one is seen.
+    private var buildID: String?
+    private var sawTaskHeader = false
     private var kernel: KernelDebugInfo?
     private var annotator: StackAnnotator?
     /// Set once annotating is impossible or refused: the rest passes through.
@@ -85,6 +88,7 @@ public final class AnnotationStream {
         guard !window.isEmpty else { return }
         let lines = window.map(\.line)
         if release == nil { release = KernelFinder.release(in: lines.map { String(decoding: $0, as: UTF8.self) }) }
+        if annotator == nil, !sawTaskHeader { (sawTaskHeader, buildID) = KernelFinder.taskHeaderBuildID(in: lines) }
         if !passThrough, let annotator = annotator ?? startAnnotating(lines) {
             // Raw addresses with no slide yet: wait (boundedly) for the
             // `Kernel Offset:` line or more frames.
@@ -106,14 +110,12 @@ public final class AnnotationStream {
             failed = true
             return nil
         }
-        if let release, let own = k.release, release != own {
-            warn("\(input): the log is from \(release) but \(k.path) is \(own); wrong debug files give wrong lines"
-                 + (force ? " (--force: symbolizing anyway)" : "; give --force to symbolize anyway"))
-            if !force {
-                passThrough = true
-                failed = true
-                return nil
-            }
+        let mismatches = KernelCheck.mismatches(logRelease: release, logBuildID: buildID, kernel: k, force: force)
+        for p in mismatches { warn("\(input): \(p.message)") }
+        if mismatches.contains(where: \.refused) {
+            passThrough = true
+            failed = true
+            return nil
         }
         kernel = k
         annotator = StackAnnotator(kernel: k)

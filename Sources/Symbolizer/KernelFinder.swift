@@ -26,6 +26,35 @@ public enum KernelFinder {
         return nil
     }
 
+    /// The kernel's build ID as the log shows it: kernels built with
+    /// CONFIG_STACKTRACE_BUILD_ID end the task header with it
+    /// (`CPU: 1 PID: 115 Comm: spin Not tainted 6.1.0-18-amd64 #1 <40 hex digits>`).
+    /// Only the first task header is read: a kernel that prints the ID
+    /// prints it on every one.
+    public static func buildID(in lines: [String]) -> String? {
+        taskHeaderBuildID(in: lines.map { Array($0.utf8)[...] }).buildID
+    }
+
+    /// The same for a stretch of an input read as it arrives: whether it
+    /// held a task header (after which there is nothing more to learn) and
+    /// the build ID on the first one. A byte search per line; only a task
+    /// header becomes a String.
+    public static func taskHeaderBuildID(in lines: [ArraySlice<UInt8>]) -> (sawTaskHeader: Bool, buildID: String?) {
+        for line in lines {
+            let hit = line.withUnsafeBytes { b in b.baseAddress.flatMap { taskHeader.firstHit($0, from: 0, to: b.count) } }
+            guard hit != nil else { continue }
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.contains(" PID: ") else { continue }
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\r" })
+            guard words.count >= 2, let last = words.last, last.count == 40, last.allSatisfy(\.isHexDigit),
+                  words[words.count - 2].hasPrefix("#") else { return (true, nil) }
+            return (true, String(last))
+        }
+        return (false, nil)
+    }
+
+    private static let taskHeader = TriggerSearch([Array(" Comm: ".utf8)])
+
     /// Distribution locations of a release's debug vmlinux.
     public static func vmlinuxCandidates(release: String) -> [String] {
         ["/usr/lib/debug/boot/vmlinux-\(release)", "/usr/lib/debug/lib/modules/\(release)/vmlinux",

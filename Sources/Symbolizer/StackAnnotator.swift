@@ -14,11 +14,15 @@ import LockscanKit
 /// prints them; the frame line ends with the position of its own function.
 public final class StackAnnotator {
     public let kernel: KernelDebugInfo
-    public private(set) var slide: KaslrOffset?
-    public private(set) var moduleBases = ModuleLoadBase()
+    /// Which address each frame stands for; its slide, module bases and
+    /// exception RIPs are found in the input by `annotate`.
+    public private(set) var policy = FrameAddressPolicy()
+    public var slide: KaslrOffset? { policy.slide }
+    public var moduleBases: ModuleLoadBase { policy.moduleBases }
     public private(set) var notes: [String] = []
     public private(set) var errors: [String] = []
-    private var exceptionRIPs: Set<UInt64> = []
+    /// Objects whose DWARF was checked for the note (batches come one by one).
+    private var notedWithoutDWARF: Set<String> = []
 
     public init(kernel: KernelDebugInfo) {
         self.kernel = kernel
@@ -53,6 +57,8 @@ public final class StackAnnotator {
             findSlide(frames)
         }
         if !frames.isEmpty { findModuleBases(lines.map { String(decoding: $0, as: UTF8.self) }, frames) }
+        findExceptionRIPs(parsed)
+        noteMissingDebugInfo(frames)
         return zip(lines, parsed).map { line, p in
             guard let frame = p.frame, let s = symbolize(frame), let last = s.frames.last else { return nil }
             let body = line.last == 0x0D ? line.dropLast() : line
@@ -124,6 +130,8 @@ public final class StackAnnotator {
         var frame: Frame?
         var messageStart: Int
         var message: String
+        /// crash's `RIP: ffffffff810c9658  RSP: …` register line under an `[exception RIP:]`.
+        var registerRIP: UInt64?
     }
 
     static func parse(_ line: String) -> ParsedLine {
@@ -135,6 +143,7 @@ public final class StackAnnotator {
         let p = LinePrefix.parse(bytes)
         let message = String(decoding: bytes[p.messageStart...], as: UTF8.self)
         var frame: Frame?
+        var registerRIP: UInt64?
         switch TraceLineParser.parse(message) {
         case let .frames(_, f?): frame = f
         case let .instructionPointer(f): frame = f
@@ -142,10 +151,11 @@ public final class StackAnnotator {
         case let .armFrame(f, _): frame = f
         case let .crashExceptionRIP(f): frame = f
         case let .crashFrameThenExceptionRIP(_, ip): frame = ip
+        case let .registers(regs): registerRIP = regs["RIP"].flatMap { UInt64($0, radix: 16) }
         default: break
         }
         if frame?.file != nil { frame = nil } // already symbolized
-        return ParsedLine(frame: frame, messageStart: p.messageStart, message: message)
+        return ParsedLine(frame: frame, messageStart: p.messageStart, message: message, registerRIP: registerRIP)
     }
 
     /// KASLR: a `Kernel Offset:` line wins; else frames printed raw and as
@@ -153,13 +163,13 @@ public final class StackAnnotator {
     private func findSlide(_ frames: [Frame]) {
         switch KaslrOffset.fromFrames(frames.filter { $0.offset != nil && $0.address != nil }, in: kernel) {
         case let .success(s?):
-            slide = s
+            policy.slide = s
         case let .failure(e):
             errors.append(e.description)
         case .success(nil):
             let absolute = frames.filter { $0.offset == nil && $0.address != nil && $0.function != nil }
             switch KaslrOffset.intersecting(absolute, in: kernel) {
-            case let .success(s): slide = s
+            case let .success(s): policy.slide = s
             case let .failure(e): errors.append(e.description)
             }
         }
@@ -170,7 +180,7 @@ public final class StackAnnotator {
     private func findModuleBases(_ lines: [String], _ frames: [Frame]) {
         let moduleFrames = frames.filter { $0.module != nil && $0.offset == nil && $0.address != nil }
         guard !moduleFrames.isEmpty else { return }
-        moduleBases = ModuleLoadBase(lines: lines, frames: moduleFrames, kernel: kernel)
+        policy.moduleBases = ModuleLoadBase(lines: lines, frames: moduleFrames, kernel: kernel)
         notes += moduleBases.notes
         for module in Set(moduleFrames.compactMap(\.module)).sorted() {
             if moduleBases.listed[module] != nil {
@@ -183,31 +193,37 @@ public final class StackAnnotator {
 
     /// Uses a `Kernel Offset:` line seen in the input.
     public func useKernelOffset(_ offset: KaslrOffset) {
-        slide = offset
+        policy.slide = offset
         notes.append("KASLR slide 0x\(String(offset.slide, radix: 16)) from \(offset.method.rawValue)")
     }
 
+    /// Interrupted instructions in this batch (RIP frames with a raw
+    /// address, crash's RIP register lines), kept for the later batches: a
+    /// raw frame at one of them is looked up exactly (see FrameAddressPolicy).
+    private func findExceptionRIPs(_ parsed: [ParsedLine]) {
+        for p in parsed {
+            if let rip = p.registerRIP ?? p.frame.flatMap(FrameAddressPolicy.exceptionRIP(of:)) { policy.exceptionRIPs.insert(rip) }
+        }
+    }
+
+    /// Objects without DWARF: said once here instead of `??:0` on each of
+    /// their frames (a module without a debug file was reported when loading).
+    private func noteMissingDebugInfo(_ frames: [Frame]) {
+        for f in frames {
+            let object = f.module ?? "vmlinux"
+            guard notedWithoutDWARF.insert(object).inserted else { continue }
+            if f.module == nil {
+                if let note = KernelCheck.noDebugInfo(kernel) { notes.append(note) }
+            } else if kernel.moduleNames.contains(object), !kernel.hasDWARF(module: object) {
+                notes.append("module \(object): its debug file has no DWARF: its frames keep their names, without file:line")
+            }
+        }
+    }
+
+    /// The frame under the policy; nil (the line stays as printed) when
+    /// nothing places it or its object has no DWARF.
     private func symbolize(_ f: Frame) -> Symbolization? {
-        var link: UInt64?
-        if let name = f.function, let off = f.offset {
-            link = kernel.address(symbol: name, offset: off, size: f.size, module: f.module)
-        }
-        if link == nil, let name = f.function, let off = moduleBases.offset(of: f, kernel: kernel) {
-            link = kernel.address(symbol: name, offset: off, size: nil, module: f.module)
-        }
-        if link == nil, f.module == nil, let raw = f.address.flatMap({ UInt64($0.dropFirst(2), radix: 16) }), let s = slide {
-            link = UInt64(bitPattern: Int64(bitPattern: raw) &- s.slide)
-            if f.isInstructionPointer { exceptionRIPs.insert(raw) }
-        }
-        guard let address = link else { return nil }
-        // Call-trace entries are return addresses: the call is the byte before.
-        let rawAddress = f.address.flatMap { UInt64($0.dropFirst(2), radix: 16) }
-        let isIP = f.isInstructionPointer || rawAddress.map(exceptionRIPs.contains) == true
-        // A return address at offset 0 has no call before it in this function
-        // (entry points such as ret_from_fork+0x0): look it up where it is.
-        let lookup = isIP || address == 0 || f.offset == 0 ? address : address - 1
-        // The printed name is the one to keep when the lookup stays inside it.
-        let printed = f.offset.map { $0 > 0 || isIP } == true ? f.function : nil
-        return kernel.symbolize(lookup, module: f.module, symbolName: printed)
+        guard let l = policy.lookup(f, in: kernel), kernel.hasDWARF(module: l.module) else { return nil }
+        return kernel.symbolize(l.address, module: l.module, symbolName: l.symbolName)
     }
 }

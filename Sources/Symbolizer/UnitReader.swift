@@ -43,13 +43,13 @@ final class UnitReader {
         guard dwarf_offdie(dwarf, unit + UInt64(headerSize), &cu) != nil else { return nil }
         let tag = dwarf_tag(&cu)
         guard tag == Int32(DW_TAG_compile_unit) || tag == Int32(DW_TAG_partial_unit) else { return nil }
-        var position = KernelDebugInfo.SourcePosition()
+        var position = DwarfLines.SourcePosition()
         if let line = dwarf_getsrc_die(&cu, pc), let file = dwarf_linesrc(line, nil, nil) {
             var lineno: Int32 = 0
             var column: Int32 = 0
             if dwarf_lineno(line, &lineno) == 0 {
                 _ = dwarf_linecol(line, &column)
-                position = KernelDebugInfo.SourcePosition(file: file, line: lineno, column: column)
+                position = DwarfLines.SourcePosition(file: file, line: lineno, column: column)
             }
         }
         let offset = dwarf_dieoffset(&cu)
@@ -60,6 +60,6 @@ final class UnitReader {
             index = CUIndex(cu: cu)
             cuIndexes[offset] = index
         }
-        return KernelDebugInfo.frames(cu: &cu, index: index, pc: pc, position: position)
+        return DwarfLines.frames(cu: &cu, index: index, pc: pc, position: position)
     }
 }

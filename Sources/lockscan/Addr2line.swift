@@ -11,6 +11,7 @@ struct Addr2line: ParsableCommand {
     @Flag(name: .short, help: "Print function names.") var f = false
     @Flag(name: .short, help: "Print the inline chain.") var i = false
     @Flag(name: .short, help: "Print each address first.") var a = false
+    @Flag(name: .long, help: "Use FILE even when it does not look like a Linux kernel image.") var force = false
 
     @Argument(help: ArgumentHelp("Addresses (hex); standard input when none.", valueName: "ADDRESS"))
     var addresses: [String] = []
@@ -18,18 +19,23 @@ struct Addr2line: ParsableCommand {
     func run() throws {
         let kernel: KernelDebugInfo
         do { kernel = try KernelDebugInfo(vmlinux: e) } catch {
-            warn("\(error)")
+            warn("\(e): \((error as? DWARFError)?.message ?? "\(error)")")
             throw ExitCode(2)
         }
+        if let p = KernelCheck.notAKernel(kernel, force: force) {
+            warn(p.message)
+            if p.refused { throw ExitCode(2) }
+        }
+        if let n = KernelCheck.noDebugInfo(kernel) { warn(n) }
         func answer(_ tokens: [String]) -> String {
             var out = ""
             for t in tokens {
-                let hex = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
-                guard let address = UInt64(hex, radix: 16) else {
+                // Hex only, looked up as given, as GNU addr2line does.
+                guard let l = FrameAddressPolicy.asGiven(t, in: kernel, symbols: false) else {
                     out += (f ? "??\n" : "") + "??:0\n"
                     continue
                 }
-                out += AddressOutput.render(kernel.symbolize(address), style: "gnu", module: e, functions: f, inlines: i, printAddress: a)
+                out += AddressOutput.render(kernel.symbolize(l.address), style: "gnu", module: e, functions: f, inlines: i, printAddress: a)
             }
             return out
         }

@@ -36,6 +36,8 @@ struct Scan: ParsableCommand {
     @Option(name: .customLong("modules"), help: ArgumentHelp("With --vmlinux: a directory with module debug files (repeatable).", valueName: "DIR"))
     var modules: [String] = []
 
+    @Flag(help: "With --vmlinux: use it even when it does not look like a Linux kernel image.") var force = false
+
     func validate() throws {
         if [json, ndjson, markdown].filter({ $0 }).count > 1 {
             throw ValidationError("--json, --ndjson and --markdown exclude each other")
@@ -54,7 +56,15 @@ struct Scan: ParsableCommand {
         if let vmlinux {
             do {
                 let mods = KernelFinder.moduleFiles(in: modules, release: nil).values.sorted()
-                symbolizer = KernelFrameSymbolizer(kernel: try KernelDebugInfo(vmlinux: vmlinux, modules: mods))
+                let kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: mods)
+                let refusal = KernelCheck.notAKernel(kernel, force: force)
+                if let refusal { FileHandle.standardError.write(Data("lockscan: \(refusal.message)\n".utf8)) }
+                if refusal?.refused == true {
+                    symbolizerFailed = true
+                } else {
+                    symbolizer = KernelFrameSymbolizer(kernel: kernel)
+                    if let n = KernelCheck.noDebugInfo(kernel) { FileHandle.standardError.write(Data("lockscan: \(n)\n".utf8)) }
+                }
             } catch let e as DWARFError {
                 FileHandle.standardError.write(Data("lockscan: \(vmlinux): \(e.message)\n".utf8))
                 symbolizerFailed = true

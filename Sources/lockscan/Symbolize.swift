@@ -18,7 +18,7 @@ struct Symbolize: ParsableCommand {
     @Option(name: .customLong("modules"), help: ArgumentHelp("A directory with module debug files (.ko, .ko.debug), searched recursively (repeatable).", valueName: "DIR"))
     var modules: [String] = []
 
-    @Flag(help: "Symbolize even when the vmlinux's release differs from the log's.") var force = false
+    @Flag(help: "Use the --vmlinux even when it does not look like a Linux kernel image, or its release or build ID differs from the log's.") var force = false
     @Flag(help: "The input is a list of addresses or symbol+offset, one per line.") var addresses = false
     @Option(help: ArgumentHelp("With --addresses: worker threads (default: every core). Each maps the vmlinux and keeps its own indexes: on Debian's 6.1 kernel, 10,000 addresses take 0.6 s and ~600 MiB with 2, 0.9 s and ~460 MiB with 1.", valueName: "N"))
     var jobs: Int?
@@ -53,6 +53,10 @@ struct Symbolize: ParsableCommand {
             do {
                 let k = try KernelDebugInfo(vmlinux: spec.path)
                 KernelDebugInfo.keepUntilExit(k)
+                if let p = KernelCheck.notAKernel(k, force: force) {
+                    warn(p.message)
+                    if p.refused { failed = true; continue }
+                }
                 loaded.append((spec.label, k))
             } catch let e as DWARFError {
                 warn("\(spec.path): \(e.message)")
@@ -119,6 +123,10 @@ struct Symbolize: ParsableCommand {
         do {
             let k = try KernelDebugInfo(vmlinux: found)
             KernelDebugInfo.keepUntilExit(k)
+            if let p = KernelCheck.notAKernel(k, force: force) {
+                warn(p.message)
+                if p.refused { return nil }
+            }
             return k
         } catch {
             warn("\(found): \((error as? DWARFError)?.message ?? "\(error)")")
@@ -140,6 +148,7 @@ struct Symbolize: ParsableCommand {
             warn("\(reader.name): --addresses needs --vmlinux: an address list names no kernel")
             return false
         }
+        if let n = KernelCheck.noDebugInfo(kernel) { warn(n) }
         do {
             try printAddresses(tokens, kernel: kernel)
             return true
@@ -155,7 +164,7 @@ struct Symbolize: ParsableCommand {
         let results = try ParallelSymbolizer.run(
             kernel: kernel, tokens: tokens,
             workers: max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount), keepUntilExit: true,
-            resolve: { token, k in Symbolize.resolve(token, in: k) },
+            resolve: { token, k in FrameAddressPolicy.asGiven(token, in: k)?.address },
             render: { s, token in
                 guard let s else {
                     return style == "json" ? "{\"Address\":\"\(token)\",\"Error\":{\"Message\":\"cannot resolve\"}}\n" : "??\n??:0\n"
@@ -163,18 +172,6 @@ struct Symbolize: ParsableCommand {
                 return AddressOutput.render(s, style: style, module: module, functions: true, inlines: true)
             })
         StandardOutputWriter.write(Array(results.joined().utf8))
-    }
-
-    /// `0xffffffff810c9658`, `ffffffff810c9658` or `tg_unthrottle_up+0x18`.
-    static func resolve(_ token: String, in kernel: KernelDebugInfo) -> UInt64? {
-        if let plus = token.firstIndex(of: "+") {
-            let name = String(token[..<plus])
-            let offText = token[token.index(after: plus)...].split(separator: "/").first ?? ""
-            let off = offText.hasPrefix("0x") ? UInt64(offText.dropFirst(2), radix: 16) : UInt64(offText)
-            return off.flatMap { kernel.address(symbol: name, offset: $0, size: nil, module: nil) }
-        }
-        let hex = token.hasPrefix("0x") ? String(token.dropFirst(2)) : token
-        return UInt64(hex, radix: 16) ?? kernel.address(symbol: token, offset: 0, size: nil, module: nil)
     }
 }
 

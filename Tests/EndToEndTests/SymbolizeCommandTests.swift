@@ -33,6 +33,7 @@ final class SymbolizeCommandTests: XCTestCase {
         let refused = try CLI.run(["symbolize", "--vmlinux", v, wrong])
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.contains("5.10.0-1-amd64") && refused.stderr.contains("6.1.0-77-e2e"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--force"), refused.stderr)
         let forced = try CLI.run(["symbolize", "--force", "--vmlinux", v, wrong])
         XCTAssertEqual(forced.status, 0, forced.stderr)
         XCTAssertTrue(forced.stdout.contains("«"))
@@ -118,10 +119,75 @@ final class SymbolizeCommandTests: XCTestCase {
             XCTAssertEqual(r.status, 2, "\(bad): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(bad), r.stderr)
         }
+        // A kernel without DWARF is still a kernel: its frames stay as
+        // printed, and that is said once instead of a «??:0» on each.
         let nodebug = try CLI.compileC("nodebug", Self.source, flags: ["-g0", "-O2", "-no-pie"], output: "vmlinux-nodebug")
-        let r = try CLI.run(["symbolize", "--force", "--vmlinux", nodebug, log])
+        let twoFrames = try CLI.tempFile("nodebug.log", Data("[   1.0]  work+0x20/0x60\n[   1.1]  main+0x10/0x30\n".utf8))
+        let r = try CLI.run(["symbolize", "--vmlinux", nodebug, twoFrames])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("work+0x20/0x60 «??:0»"), r.stdout)
+        XCTAssertEqual(r.stdout, "[   1.0]  work+0x20/0x60\n[   1.1]  main+0x10/0x30\n")
+        XCTAssertEqual(r.stderr.components(separatedBy: "no DWARF").count - 1, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(nodebug), r.stderr)
+    }
+
+    /// A --vmlinux that is not a Linux kernel (a user-space program or
+    /// library, a text file) is refused by every command that takes one,
+    /// naming the file and --force; with --force they go on.
+    func testNotAKernelIsRefusedUnlessForced() throws {
+        let log = try CLI.tempFile("ls.log", Data("[    0.000000] Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP\n[   12.345680]  work+0x20/0x60\n".utf8))
+        let lib = try CLI.compileC("userlib", Self.source, flags: ["-g", "-O2", "-shared", "-fPIC"], output: "libuser.so")
+        for bad in ["/bin/ls", lib] {
+            for args in [["symbolize", "--vmlinux", bad, log], ["symbolize", "--addresses", "--vmlinux", bad, "-"],
+                         ["scan", "--vmlinux", bad, log], ["addr2line", "-e", bad, "0x1000"]] {
+                let r = try CLI.run(args, stdin: Data("0x1000\n".utf8))
+                XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("\(bad) is not a Linux kernel image") && r.stderr.contains("--force"), "\(args): \(r.stderr)")
+            }
+        }
+        let forced = try CLI.run(["symbolize", "--force", "--vmlinux", "/bin/ls", log])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertEqual(forced.stdout, try String(contentsOfFile: log, encoding: .utf8), "nothing of /bin/ls matches: the log comes back as it was")
+        XCTAssertNotEqual(try CLI.run(["scan", "--force", "--vmlinux", "/bin/ls", log]).status, 2)
+        let a2l = try CLI.run(["addr2line", "--force", "-e", "/bin/ls", "-f", "0x1000"])
+        XCTAssertEqual(a2l.status, 0, a2l.stderr)
+        XCTAssertEqual(a2l.stdout, "??\n??:0\n")
+        // Not ELF at all: refused, and --force cannot help.
+        let text = try CLI.tempFile("notes.txt", Data("not a kernel\n".utf8))
+        let t = try CLI.run(["symbolize", "--force", "--vmlinux", text, log])
+        XCTAssertEqual(t.status, 2)
+        XCTAssertTrue(t.stderr.contains(text) && t.stderr.contains("not a Linux kernel image"), t.stderr)
+    }
+
+    /// CONFIG_STACKTRACE_BUILD_ID kernels print their build ID on the task
+    /// header: a vmlinux with another one is refused unless --force.
+    func testBuildIDMismatchIsRefusedUnlessForced() throws {
+        let v = try vmlinux()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["readelf", "-n", v]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let notes = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let own = try XCTUnwrap(notes.components(separatedBy: "Build ID: ").dropFirst().first?.prefix(40), notes)
+        func log(_ id: String) throws -> String {
+            try CLI.tempFile("bid-\(id.prefix(4)).log", Data("""
+                [  100.000001] CPU: 1 PID: 115 Comm: spin Not tainted 6.1.0-77-e2e #1 \(id)
+                [  100.000002]  work+0x20/0x60
+
+                """.utf8))
+        }
+        let same = try CLI.run(["symbolize", "--vmlinux", v, try log(String(own))])
+        XCTAssertEqual(same.status, 0, same.stderr)
+        XCTAssertTrue(same.stdout.contains("work+0x20/0x60 «"), same.stdout)
+        let other = String(repeating: "0f", count: 20)
+        let wrong = try CLI.run(["symbolize", "--vmlinux", v, try log(other)])
+        XCTAssertEqual(wrong.status, 2, wrong.stdout)
+        XCTAssertTrue(wrong.stderr.contains(other) && wrong.stderr.contains(String(own)) && wrong.stderr.contains("--force"), wrong.stderr)
+        let forced = try CLI.run(["symbolize", "--force", "--vmlinux", v, try log(other)])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertTrue(forced.stdout.contains("work+0x20/0x60 «"), forced.stdout)
     }
 }
 

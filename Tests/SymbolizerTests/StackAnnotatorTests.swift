@@ -27,6 +27,16 @@ final class StackAnnotatorTests: XCTestCase {
         }
     }
 
+    /// A kernel without DWARF gives names but no file:line: said once in
+    /// the notes, the frames left as printed rather than `«??:0»` each.
+    func testKernelWithoutDWARFIsSaidOnceNotOnEveryFrame() throws {
+        let k = try KernelDebugInfo(vmlinux: try Fixtures.build("fixture-nodebug", flags: ["-no-pie", "-g0"]))
+        let lines = ["[   12.345680]  outer+0x30/0x80", "[   12.345681]  helper+0x9/0x20"]
+        let annotator = StackAnnotator(kernel: k)
+        XCTAssertEqual(annotator.annotate(lines), lines)
+        XCTAssertEqual(annotator.notes.filter { $0.contains("no DWARF") }.count, 1, "\(annotator.notes)")
+    }
+
     /// Every corpus capture survives annotate → strip byte for byte (what
     /// annotates depends on the kernel; the round trip must hold regardless).
     func testRoundTripOnEveryCorpusFile() throws {

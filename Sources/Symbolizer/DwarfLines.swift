@@ -1,0 +1,210 @@
+import CLibdw
+import Foundation
+
+/// The DWARF side of a kernel's objects: the source position of an address
+/// and the chain of inlined functions around it, innermost first.
+///
+/// vmlinux addresses go through the unit table (CompileUnitRanges and
+/// UnitReader) when it understands the file, everything else through
+/// libdwfl; both name the chain from this module's per-CU function indexes
+/// (CUIndex) instead of `dwarf_getscopes`. Answers are cached per address.
+/// Not thread-safe: it belongs to one `KernelDebugInfo`.
+final class DwarfLines {
+    private var modules: [String: OpaquePointer] = [:]
+    private(set) var kernelModule: OpaquePointer?
+    private var cache: [CacheKey: [SourceFrame]] = [:]
+    /// Per-CU function indexes (libdwfl path), by the CU DIE's offset and
+    /// the Dwarf handle the DIEs belong to.
+    private var cuIndexes: [CUKey: CUIndex] = [:]
+    /// Whether each module carries DWARF, asked once each.
+    private var dwarfPresent: [String: Bool] = [:]
+    private var kernelHasDWARF: Bool?
+
+    struct CUKey: Hashable {
+        var dwarf: OpaquePointer
+        var offset: UInt64
+    }
+
+    struct CacheKey: Hashable {
+        var module: String
+        var address: UInt64
+    }
+
+    func add(module mod: OpaquePointer, named name: String, isKernel: Bool) {
+        modules[name] = mod
+        if isKernel { kernelModule = mod }
+    }
+
+    /// True when `module` carries DWARF (else only function names are
+    /// available). libdwfl looks for separate debug files (build-id
+    /// directories, debuginfod) on this first question.
+    func hasDWARF(_ name: String) -> Bool {
+        // Asked for every frame: vmlinux's answer skips the dictionary.
+        if let known = name == "vmlinux" ? kernelHasDWARF : dwarfPresent[name] { return known }
+        var bias: Dwarf_Addr = 0
+        let present = modules[name].map { dwfl_module_getdwarf($0, &bias) != nil } ?? false
+        dwarfPresent[name] = present
+        if name == "vmlinux" { kernelHasDWARF = present }
+        return present
+    }
+
+    /// The inline chain and positions at `address` of `module`, innermost
+    /// first; empty without DWARF for it. Cached per address.
+    func frames(at address: UInt64, module name: String) -> [SourceFrame] {
+        let key = CacheKey(module: name, address: address)
+        if let hit = cache[key] { return hit }
+        guard let mod = modules[name] else { return [] }
+        let frames = dwarfFrames(mod, address)
+        if cache.count < 1_000_000 { cache[key] = frames }
+        return frames
+    }
+
+    /// Walks the DWARF scopes at an address, innermost first.
+    private func dwarfFrames(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame] {
+        if mod == kernelModule, let frames = kernelFramesByUnitRanges(address) { return frames }
+        return libdwflFrames(mod, address)
+    }
+
+    func libdwflFrames(_ mod: OpaquePointer, _ address: UInt64) -> [SourceFrame] {
+        var bias: Dwarf_Addr = 0
+        guard let cudie = dwfl_module_addrdie(mod, address, &bias) else { return [] }
+        var position = SourcePosition()
+        if let src = dwfl_module_getsrc(mod, address) {
+            var lineno: Int32 = 0
+            var col: Int32 = 0
+            if let f = dwfl_lineinfo(src, nil, &lineno, &col, nil, nil) {
+                position = SourcePosition(file: f, line: lineno, column: col)
+            }
+        }
+        return Self.frames(cu: cudie, index: cuIndex(cudie), pc: address - bias, position: position)
+    }
+
+    /// The vmlinux's unit table (see CompileUnitRanges), read on first use.
+    private lazy var kernelUnitRanges: CompileUnitRanges? = {
+        var bias: Dwarf_Addr = 0
+        var ehdr = GElf_Ehdr()
+        guard let mod = kernelModule, let dwarf = dwfl_module_getdwarf(mod, &bias), let elf = dwarf_getelf(dwarf),
+              gelf_getehdr(elf, &ehdr) != nil, ehdr.e_type != UInt16(ET_REL) else { return nil }
+        return CompileUnitRanges(dwarf: dwarf)
+    }()
+
+    /// The vmlinux's units read by offset (see UnitReader), made on first
+    /// use and ended by `forgetUnits`.
+    private var unitReader: UnitReader?
+
+    private func makeUnitReader() -> UnitReader? {
+        var bias: Dwarf_Addr = 0
+        guard let ranges = kernelUnitRanges, let mod = kernelModule, let shared = dwfl_module_getdwarf(mod, &bias),
+              let elf = dwarf_getelf(shared) else { return nil }
+        return UnitReader(elf: elf, alt: dwarf_getalt(shared), bias: bias, ranges: ranges)
+    }
+
+    /// Ends the unit reader and its line tables (see
+    /// `KernelDebugInfo.forgetUnits`); must run before the Dwfl ends.
+    func forgetUnits() {
+        unitReader = nil
+    }
+
+    /// The unit-table path for a vmlinux address; nil sends it to libdwfl.
+    func kernelFramesByUnitRanges(_ address: UInt64) -> [SourceFrame]? {
+        if unitReader == nil { unitReader = makeUnitReader() }
+        return unitReader?.frames(at: address)
+    }
+
+    private func cuIndex(_ cudie: UnsafeMutablePointer<Dwarf_Die>) -> CUIndex {
+        guard let dwarf = dwarf_cu_getdwarf(cudie.pointee.cu) else { return CUIndex(cu: cudie.pointee) }
+        let key = CUKey(dwarf: dwarf, offset: dwarf_dieoffset(cudie))
+        if let cached = cuIndexes[key] { return cached }
+        let index = CUIndex(cu: cudie.pointee)
+        cuIndexes[key] = index
+        return index
+    }
+
+    /// Where the line table puts an address, as libdw gives it.
+    struct SourcePosition {
+        var file: String?
+        var line: Int?
+        var column: Int?
+
+        init() {}
+
+        init(file: UnsafePointer<CChar>, line: Int32, column: Int32) {
+            self.file = DwarfLines.cleanPath(String(cString: file))
+            self.line = Int(line)
+            self.column = column > 0 ? Int(column) : nil
+        }
+    }
+
+    /// The inline chain at `pc` (an address in the CU's own terms) named
+    /// from its DIEs, each level placed where the level inside it was called.
+    static func frames(cu: UnsafeMutablePointer<Dwarf_Die>, index: CUIndex, pc: UInt64, position: SourcePosition) -> [SourceFrame] {
+        var file = position.file
+        var line = position.line
+        var column = position.column
+        let chain = index.chain(at: pc)
+        guard !chain.isEmpty else {
+            return file.map { [SourceFrame(function: "??", file: $0, line: line, column: column)] } ?? []
+        }
+        var files: OpaquePointer?
+        var nfiles = 0
+        _ = dwarf_getsrcfiles(cu, &files, &nfiles)
+        var frames: [SourceFrame] = []
+        for var die in chain {
+            let tag = dwarf_tag(&die)
+            var decl: Int32 = 0
+            let startLine: Int? = dwarf_decl_line(&die, &decl) == 0 ? Int(decl) : nil
+            frames.append(SourceFrame(function: Self.name(&die) ?? "??", file: file, line: line, column: column,
+                                      inlined: tag == Int32(DW_TAG_inlined_subroutine), startLine: startLine))
+            // The caller's position is where this inlined copy was called.
+            file = Self.callFile(&die, files: files, count: nfiles) ?? file
+            line = Self.udata(&die, DW_AT_call_line).map(Int.init)
+            column = Self.udata(&die, DW_AT_call_column).map(Int.init)
+        }
+        return frames
+    }
+
+    static func isFunction(_ tag: Int32) -> Bool {
+        tag == Int32(DW_TAG_subprogram) || tag == Int32(DW_TAG_inlined_subroutine)
+    }
+
+    static func name(_ die: UnsafeMutablePointer<Dwarf_Die>) -> String? {
+        var attr = Dwarf_Attribute()
+        for at in [DW_AT_name, DW_AT_linkage_name] {
+            if dwarf_attr_integrate(die, UInt32(at), &attr) != nil, let s = dwarf_formstring(&attr) {
+                return String(cString: s)
+            }
+        }
+        return nil
+    }
+
+    static func udata(_ die: UnsafeMutablePointer<Dwarf_Die>, _ at: Int) -> UInt64? {
+        var attr = Dwarf_Attribute()
+        var v: Dwarf_Word = 0
+        guard dwarf_attr(die, UInt32(at), &attr) != nil, dwarf_formudata(&attr, &v) == 0 else { return nil }
+        return v
+    }
+
+    static func callFile(_ die: UnsafeMutablePointer<Dwarf_Die>, files: OpaquePointer?, count: Int) -> String? {
+        guard let idx = udata(die, DW_AT_call_file), let files, Int(idx) < count,
+              let s = dwarf_filesrc(files, Int(idx), nil, nil) else { return nil }
+        return cleanPath(String(cString: s))
+    }
+
+    /// Line tables join directory and file names with a doubled slash at
+    /// times (`asm/trace//fpu.h`).
+    static func cleanPath(_ p: String) -> String {
+        guard p.contains("//") else { return p }
+        var out = p
+        while out.contains("//") { out = out.replacingOccurrences(of: "//", with: "/") }
+        return out
+    }
+}
+
+/// `.isra.0`, `.constprop.1`, `.part.2`, `.cold` stripped, to compare a
+/// symbol-table name with a DWARF name.
+enum FunctionNameBase {
+    static func strip(_ name: String) -> String {
+        guard let dot = name.firstIndex(of: ".") else { return name }
+        return String(name[..<dot])
+    }
+}
