@@ -22,7 +22,7 @@ let analyzers = [
     "HyperVEnlightenmentCheck",
 ]
 
-let kit: Target.Dependency = .product(name: "LockscanKit", package: "LockscanKit")
+let kit: Target.Dependency = .product(name: "LockscanKit", package: "Core")
 
 let package = Package(
     name: "lockscan",
@@ -32,7 +32,7 @@ let package = Package(
         .library(name: "ExampleAnalyzer", type: .dynamic, targets: ["ExampleAnalyzer"]),
     ],
     dependencies: [
-        .package(path: "Sources/LockscanKit"),
+        .package(path: "Sources/Core"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: analyzers.map { .target(name: $0, dependencies: [kit], path: "Plugins/\($0)") } + [

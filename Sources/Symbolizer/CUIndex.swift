@@ -41,7 +41,8 @@ final class CUIndex {
         var child = Dwarf_Die()
         guard dwarf_child(&parent, &child) == 0 else { return }
         var stack: [(Dwarf_Die, Int)] = [(child, depth)]
-        while var (die, level) = stack.popLast() {
+        while let (top, level) = stack.popLast() {
+            var die = top
             while true {
                 let tag = dwarf_tag(&die)
                 if tag == Int32(DW_TAG_subprogram) || tag == Int32(DW_TAG_inlined_subroutine) {

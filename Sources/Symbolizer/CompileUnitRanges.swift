@@ -58,7 +58,7 @@ struct CompileUnitRanges {
         var out: [Range] = []
         var offset = 0
         let size = bytes.count
-        func read<T: FixedWidthInteger>(_: T.Type, at at: Int) -> T? {
+        func read<T: FixedWidthInteger>(_: T.Type, at: Int) -> T? {
             guard at >= 0, at + MemoryLayout<T>.size <= size else { return nil }
             return T(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: T.self))
         }

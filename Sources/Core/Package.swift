@@ -8,18 +8,18 @@
 import PackageDescription
 
 let package = Package(
-    name: "LockscanKit",
+    name: "Core",
     products: [
         .library(name: "LockscanKit", type: .dynamic, targets: ["LockscanKit"]),
     ],
     targets: [
-        .target(name: "CByteSearch", path: "Sources/CByteSearch"),
+        .target(name: "CByteSearch", path: "CByteSearch"),
         // The system's decompressors, for LockscanInput only.
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
-        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", path: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLzma", path: "CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZstd", path: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // The only code that opens user input.
-        .target(name: "LockscanInput", dependencies: ["CByteSearch", "CZlib", "CLzma", "CZstd"], path: "Sources/LockscanInput"),
-        .target(name: "LockscanKit", dependencies: ["CByteSearch", "LockscanInput"], path: "Sources/LockscanKit"),
+        .target(name: "LockscanInput", dependencies: ["CByteSearch", "CZlib", "CLzma", "CZstd"], path: "LockscanInput"),
+        .target(name: "LockscanKit", dependencies: ["CByteSearch", "LockscanInput"], path: "LockscanKit"),
     ]
 )
