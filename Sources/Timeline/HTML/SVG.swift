@@ -128,3 +128,10 @@ enum TimelineSVG {
         return s + SeverityStyle.mark(te.event.severity, x: mark.x, y: y) + "</a>"
     }
 }
+
+/// SVG coordinates with one decimal: enough for a screen, and it keeps a
+/// 5,000-event page small.
+func px(_ v: Double) -> String {
+    let r = (v * 10).rounded() / 10
+    return r == r.rounded() ? String(Int(r)) : String(r)
+}
