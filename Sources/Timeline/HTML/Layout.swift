@@ -1,3 +1,8 @@
+// The drawing's geometry, as numbers: the time axis and its gridlines, which
+// events are drawn at all, one lane per source, and each mark's x and
+// sub-row. Apart from SVG.swift so the geometry is settled once, before any
+// markup is written, and tests can check positions without parsing SVG.
+
 import Foundation
 
 /// The horizontal scale every lane shares: UTC seconds to SVG x.

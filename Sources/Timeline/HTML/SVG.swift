@@ -1,3 +1,8 @@
+// SVG markup for the drawing, made from Layout.swift's geometry. Apart from
+// Sections.swift because the drawing only summarises: each mark links to its
+// row in the tables, and where it cannot show something (unplaced events,
+// marks that had to share a row) it says so and points there.
+
 /// The drawing: a UTC axis with gridlines, a lane per source labelled with
 /// how its clock was aligned, cluster bands across all lanes, and each event
 /// as a severity-shaped mark at its best estimate over a bar spanning the

@@ -1,3 +1,9 @@
+// The tables and lists under the drawing, and the words that fill them:
+// what is said about an event (EventText) and about how a source's clock was
+// put on UTC (SourceText). The words live with the tables because that is
+// where they are said in full; the tooltips and lane labels of the drawing
+// reuse them, so hovering and reading the table cannot disagree.
+
 import LockscanKit
 
 /// The parts of the page below the drawing. They carry every fact the drawing

@@ -1,3 +1,9 @@
+// How the page looks: its one stylesheet, its one script, and each
+// severity's colour, glyph, mark shape and word. Severity is here, not with
+// the tables or the drawing, because the stylesheet is generated from it and
+// the legend, the tables and the marks all take it from this one place, so
+// they cannot drift apart.
+
 import LockscanKit
 
 /// The page's only stylesheet and script, inline so the file opens offline and
