@@ -1,9 +1,23 @@
 import LockscanKit
 
-/// `lockscan timeline --html`: one self-contained HTML5 page (inline style,
-/// one small inline script, no fetch of any kind, enforced by its
-/// Content-Security-Policy) that draws the timeline in SVG and lists every
-/// fact in plain tables under it. All log text is escaped (`HTMLEscape`).
+/// `lockscan timeline --html`: one HTML5 page that draws the timeline in SVG
+/// and lists every fact in plain tables under it.
+///
+/// The page is self-contained (inline style, one small inline script, no
+/// fetch of any kind, enforced by its Content-Security-Policy) so the one
+/// file can be kept with a postmortem and opened offline later, and so a page
+/// full of text written by the machine under investigation never loads
+/// anything. That text is escaped wherever it lands (`HTMLEscape`), so it
+/// stays text.
+///
+/// `render` below is the page from top to bottom. The files of HTML/:
+/// - TimelineHTML.swift: the page: head, summary, legend, the order of its parts.
+/// - Layout.swift: geometry: time axis and gridlines, a lane per source, each mark's x and sub-row.
+/// - SVG.swift: the drawing made from that geometry: lanes, labels, cluster bands, clock breaks, marks.
+/// - Sections.swift: the tables under the drawing and the words for an event and a source's clock.
+/// - TimeText.swift: durations and placed times in words, one way for the whole page.
+/// - Style.swift: the stylesheet, the script, and how each severity looks.
+/// - Escape.swift: escaping of log text, alone so a security review can read it alone.
 public enum TimelineHTML {
     public static func render(_ doc: TimelineDocument) -> String {
         let layout = TimelineLayout(doc)

@@ -1,3 +1,8 @@
+// Escaping of log text for the page. Alone in its file because it is what
+// keeps a guest that writes markup to its own console from writing into the
+// page: a security review can read this file and TimelineHTMLEscapingTests
+// without reading the rest of the view.
+
 /// Log text reaches the page in three places: element text, double-quoted
 /// attribute values and SVG `<title>` elements (which the HTML parser reads
 /// like any other element text). Escaping all five significant characters

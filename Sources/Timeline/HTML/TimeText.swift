@@ -1,3 +1,9 @@
+// Time in words for the page: durations, uncertainties, placed times, and the
+// calendar fields tick labels are cut from. One file so the summary, lane
+// labels, tooltips and tables write a time the same way. Only the HTML view
+// uses it: the plain-text view (TimelineText) keeps its own shorter forms and
+// shares only UTCFormat (TimelineModel.swift) with the page.
+
 import Foundation
 
 /// Calendar fields of a UTC instant, for labels that show only some of them.

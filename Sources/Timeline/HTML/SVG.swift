@@ -1,3 +1,8 @@
+// SVG markup for the drawing, made from Layout.swift's geometry. Apart from
+// Sections.swift because the drawing only summarises: each mark links to its
+// row in the tables, and where it cannot show something (unplaced events,
+// marks that had to share a row) it says so and points there.
+
 /// The drawing: a UTC axis with gridlines, a lane per source labelled with
 /// how its clock was aligned, cluster bands across all lanes, and each event
 /// as a severity-shaped mark at its best estimate over a bar spanning the
@@ -127,4 +132,11 @@ enum TimelineSVG {
         }
         return s + SeverityStyle.mark(te.event.severity, x: mark.x, y: y) + "</a>"
     }
+}
+
+/// SVG coordinates with one decimal: enough for a screen, and it keeps a
+/// 5,000-event page small.
+func px(_ v: Double) -> String {
+    let r = (v * 10).rounded() / 10
+    return r == r.rounded() ? String(Int(r)) : String(r)
 }
