@@ -3,7 +3,7 @@ import Foundation
 /// How an input's lines are framed. Sniffed from its first bytes, or forced
 /// with `--format`.
 public enum InputFormat: String, Sendable, CaseIterable, Codable {
-    /// Text lines with any of the prefix families of FORMATS.md (dmesg, syslog,
+    /// Text lines with any of the prefix families of docs/input-formats.md (dmesg, syslog,
     /// journal short-*, consoles, crash output, pasted tickets).
     case log
     /// `/dev/kmsg` records: `6,1234,5678901,-;msg` plus ` KEY=val` continuation lines.

@@ -1,6 +1,6 @@
 /// What a line's prefix said, and where the message starts.
 ///
-/// One parser covers every prefix family in FORMATS.md because real captures
+/// One parser covers every prefix family in docs/input-formats.md because real captures
 /// mix them: a console server adds its column before the kernel's `[ts]`, a
 /// syslog line wraps `[ts]`, a ticket adds line numbers and `> ` quotes on top.
 /// Layers are peeled outside-in; each is optional.
@@ -124,7 +124,7 @@ public struct LinePrefix: Sendable, Equatable {
     /// colon right after it (libvirtd.log, qemu domain logs, `virsh
     /// qemu-monitor-event --timestamp`), then in libvirtd.log `13914: error : `
     /// (thread id and level, src/util/virlog.c). No other format in
-    /// FORMATS.md puts a colon right after a zoned stamp.
+    /// docs/input-formats.md puts a colon right after a zoned stamp.
     static func parseLibvirtStamp(_ s: inout ByteScanner, into p: inout LinePrefix) -> Bool {
         var t = s
         guard let first = t.peek, isDigit(first), let wall = parseISO(&t), hasZone(wall),

@@ -1,4 +1,4 @@
-/// The line prefixes of FORMATS.md, for testing analyzers: an analyzer's
+/// The line prefixes of docs/input-formats.md, for testing analyzers: an analyzer's
 /// examples are written without prefixes and must behave the same under each
 /// of these. Public so out-of-tree analyzers can run the same check.
 public struct PrefixVariant: Sendable {
