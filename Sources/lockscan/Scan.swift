@@ -91,6 +91,7 @@ struct Scan: ParsableCommand {
             if !json && !ndjson && !markdown { for e in events { out.write(text.render(e)) } }
             allEvents += events
             summaries.append(summary)
+            if ndjson { for d in summary.diagnostics { out.write(JSONRendering.line(d)) } }
             for d in summary.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
         }
         // Conclusions that needed several inputs (a guest crash in one file,
@@ -104,10 +105,11 @@ struct Scan: ParsableCommand {
         if !json && !ndjson && !markdown { for e in runEvents { out.write(text.render(e)) } }
         allEvents += runEvents
         for d in runDiagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
-        let report = ScanReport(inputs: summaries, events: allEvents)
+        if ndjson { for d in runDiagnostics { out.write(JSONRendering.line(d)) } }
+        let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: runDiagnostics)
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
-        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count)) }
+        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, diagnostics: runDiagnostics)) }
         out.flush()
 
         if symbolizerFailed || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }

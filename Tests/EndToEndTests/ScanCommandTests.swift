@@ -152,3 +152,29 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains(cut), r.stderr)
     }
 }
+
+/// A problem with an input is said in every output format, not only on
+/// standard error (where a pipeline into a file would lose it).
+final class ScanDiagnosticsInEveryFormatTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    func testLatin1InputIsReportedInTextMarkdownJSONAndNDJSON() throws {
+        var bytes = Data("[    1.000000] watchdog: Watchdog detected hard LOCKUP on cpu 3\n".utf8)
+        bytes += Data([0x63, 0x61, 0x66, 0xE9, 0x0A])
+        let f = try CLI.tempFile("latin1.log", bytes)
+        let text = try CLI.run(["scan", f])
+        XCTAssertEqual(text.status, 2)
+        XCTAssertTrue(text.stdout.contains("1 input problem:") && text.stdout.contains("\(f):2: invalid UTF-8"), text.stdout)
+        let md = try CLI.run(["scan", "--markdown", f])
+        XCTAssertTrue(md.stdout.contains("## Input problems") && md.stdout.contains("\(f):2: invalid UTF-8"), md.stdout)
+        let json = try CLI.json(try CLI.run(["scan", "--json", f]).stdout)
+        let inputs = try XCTUnwrap(json["inputs"] as? [[String: Any]])
+        let diags = try XCTUnwrap(inputs.first?["diagnostics"] as? [[String: Any]])
+        XCTAssertEqual(diags.first?["line"] as? Int, 2)
+        let nd = try CLI.run(["scan", "--ndjson", f])
+        let lines = nd.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertTrue(lines.contains { $0?["kind"] as? String == "hard_lockup" }, nd.stdout)
+        let d = try XCTUnwrap(lines.compactMap { $0?["diagnostic"] as? [String: Any] }.first, nd.stdout)
+        XCTAssertEqual(d["line"] as? Int, 2)
+    }
+}

@@ -7,11 +7,19 @@ public struct ScanReport: Codable, Sendable {
     public var schema = ScanReport.schemaVersion
     public var inputs: [InputSummary]
     public var events: [Event]
+    /// Problems that belong to no single input (an analyzer that needed all
+    /// of them); absent when there are none. Each input's own are in its
+    /// summary.
+    public var diagnostics: [Diagnostic]?
 
-    public init(inputs: [InputSummary], events: [Event]) {
+    public init(inputs: [InputSummary], events: [Event], diagnostics: [Diagnostic] = []) {
         self.inputs = inputs
         self.events = events
+        self.diagnostics = diagnostics.isEmpty ? nil : diagnostics
     }
+
+    /// Every diagnostic of the run, inputs' first.
+    public var allDiagnostics: [Diagnostic] { inputs.flatMap(\.diagnostics) + (diagnostics ?? []) }
 }
 
 public enum JSONRendering {
@@ -28,6 +36,12 @@ public enum JSONRendering {
     /// One line, for `--ndjson`.
     public static func line(_ event: Event) -> String {
         String(decoding: (try? encoder(pretty: false).encode(event)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// A diagnostic as an `--ndjson` line, `{"diagnostic":{…}}`: told apart
+    /// from events by its only key.
+    public static func line(_ diagnostic: Diagnostic) -> String {
+        String(decoding: (try? encoder(pretty: false).encode(["diagnostic": diagnostic])) ?? Data(), as: UTF8.self) + "\n"
     }
 }
 
@@ -114,9 +128,15 @@ public struct TextRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public func summary(_ inputs: [InputSummary], events: Int) -> String {
+    public func summary(_ inputs: [InputSummary], events: Int, diagnostics: [Diagnostic] = []) -> String {
         let files = inputs.count == 1 ? "1 input" : "\(inputs.count) inputs"
-        return paint("\(events) event\(events == 1 ? "" : "s") in \(files)", "1") + "\n"
+        var out = paint("\(events) event\(events == 1 ? "" : "s") in \(files)", "1") + "\n"
+        let problems = inputs.flatMap(\.diagnostics) + diagnostics
+        if !problems.isEmpty {
+            out += paint("\(problems.count) input problem\(problems.count == 1 ? "" : "s"):", "1;31") + "\n"
+            for d in problems { out += "  \(d)\n" }
+        }
+        return out
     }
 }
 
@@ -127,6 +147,10 @@ public enum MarkdownRenderer {
         out += "| input | format | lines | events |\n|---|---|---:|---:|\n"
         for i in report.inputs { out += "| `\(i.file)` | \(i.format ?? "–") | \(i.lines) | \(i.events) |\n" }
         out += "\n"
+        let problems = report.allDiagnostics
+        if !problems.isEmpty {
+            out += "## Input problems\n\n" + problems.map { "- `\($0.description.replacingOccurrences(of: "`", with: "'"))`\n" }.joined() + "\n"
+        }
         for (n, e) in report.events.enumerated() {
             out += "## \(n + 1). \(e.title)\n\n"
             out += "- **kind:** `\(e.kind)`, **severity:** \(e.severity.rawValue)\n"
