@@ -57,7 +57,7 @@ public struct TimelineBuilder {
         for (i, input) in inputs.enumerated() {
             let trail = ClockTrail()
             trails.append(trail)
-            let summary = engine.scan(.path(input.path), inputIndex: i, observer: trail) { e in
+            let summary = engine.scan(InputSpec(argument: input.path), inputIndex: i, observer: trail) { e in
                 var e = e
                 // An analyzer that left the time empty: the line's own stamp.
                 if e.time.isEmpty, let c = trail.clock(at: e.source.byteOffset) { e.time = c }
@@ -67,7 +67,7 @@ public struct TimelineBuilder {
             diagnostics += summary.diagnostics
         }
         _ = engine.finishRun { e in
-            if let i = inputs.firstIndex(where: { $0.path == e.source.file || InputSpec.path($0.path).displayName == e.source.file }) {
+            if let i = inputs.firstIndex(where: { $0.path == e.source.file || InputSpec(argument: $0.path).displayName == e.source.file }) {
                 eventsByInput[i].append(e)
             }
         }

@@ -11,7 +11,8 @@ struct TimelineCommand: ParsableCommand {
             Every source option is repeatable. Boot-relative guest clocks are placed from \
             --anchor, or bounded by the qemu/QMP logs of the same run (the guest printed after \
             qemu started and before the VM ended; its clock stands still while QMP says it \
-            was paused). Exit status 2 when an input could not be read or used (the rest is \
+            was paused). One source may be '-', standard input. Exit status 2 when an input \
+            could not be read or used or the --html page could not be written (the rest is \
             still used), else 3 when a source could not be placed on UTC (its events are \
             listed without a time), else 0.
             """)
@@ -34,8 +35,16 @@ struct TimelineCommand: ParsableCommand {
 
     func validate() throws {
         if (guest + host + libvirt + qemu + qmp).isEmpty { throw ValidationError("no input: give at least one of --guest, --host, --libvirt, --qemu, --qmp") }
-        if (guest + host + libvirt + qemu + qmp).contains("-") {
-            throw ValidationError("'-' (standard input) cannot be a timeline source: each file is read twice (its events, then its first and last lines for the clock)")
+        let all = guest + host + libvirt + qemu + qmp
+        if all.filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("'-' (standard input) can be only one of the sources: it can be read once")
+        }
+        if let html {
+            // Never overwrite what is being read.
+            let out = URL(fileURLWithPath: html).resolvingSymlinksInPath().standardizedFileURL.path
+            if let same = all.first(where: { $0 != "-" && URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path == out }) {
+                throw ValidationError("--html \(html) is the input \(same): lockscan never writes over what it reads")
+            }
         }
         if !(window >= 0) { throw ValidationError("--window must be a number of seconds, 0 or more") }
         for a in anchor where Self.parseAnchor(a) == nil {
@@ -74,10 +83,12 @@ struct TimelineCommand: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(TimelineText.render(doc).utf8))
         }
-        if let html {
-            try Data(TimelineHTML.render(doc).utf8).write(to: URL(fileURLWithPath: html))
+        var unwritten = false
+        if let html, let problem = OutputFile.write(Array(TimelineHTML.render(doc).utf8), to: html) {
+            FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))
+            unwritten = true
         }
-        if !diagnostics.isEmpty || !pluginFailures.isEmpty { throw ExitCode(2) }
+        if !diagnostics.isEmpty || !pluginFailures.isEmpty || unwritten { throw ExitCode(2) }
         if doc.sources.contains(where: { !$0.placed }) { throw ExitCode(3) }
     }
 }

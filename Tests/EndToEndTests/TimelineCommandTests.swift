@@ -47,9 +47,9 @@ final class TimelineCommandTests: XCTestCase {
         let anchor = try CLI.run(["timeline", "--guest", dir.appendingPathComponent("guest-console.log").path, "--anchor", "guest:abc"])
         XCTAssertNotEqual(anchor.status, 0)
         XCTAssertTrue(anchor.stderr.contains("SOURCE:SECONDS=UTC"), anchor.stderr)
-        let stdin = try CLI.run(["timeline", "--guest", "-"])
-        XCTAssertNotEqual(stdin.status, 0)
-        XCTAssertTrue(stdin.stderr.contains("standard input"), stdin.stderr)
+        let twice = try CLI.run(["timeline", "--guest", "-", "--host", "-"])
+        XCTAssertEqual(twice.status, 2)
+        XCTAssertTrue(twice.stderr.contains("standard input"), twice.stderr)
         let window = try CLI.run(["timeline", "--guest", dir.appendingPathComponent("guest-console.log").path, "--window=-1"])
         XCTAssertNotEqual(window.status, 0)
         XCTAssertTrue(window.stderr.contains("--window"), window.stderr)
@@ -140,5 +140,30 @@ final class TimelinePlacementTests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         let doc = try CLI.json(r.stdout)
         XCTAssertTrue((doc["diagnostics"] as? [String])?.contains { $0.contains("/nonexistent/host.log") } == true, "\(doc["diagnostics"] ?? "")")
+    }
+
+    func testOneSourceMayBeStandardInput() throws {
+        let guest = try Data(contentsOf: dir.appendingPathComponent("guest-console.log"))
+        let r = try CLI.run(["timeline", "--json", "--guest", "-", "--qemu", dir.appendingPathComponent("domain.log").path,
+                             "--qmp", dir.appendingPathComponent("qmp-events.json").path], stdin: guest)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let sources = try XCTUnwrap(try CLI.json(r.stdout)["sources"] as? [[String: Any]])
+        XCTAssertEqual(sources.first?["placed"] as? Bool, true)
+    }
+
+    func testHTMLNeverOverwritesAnInputAndSaysWhyItCannotWrite() throws {
+        let guestURL = FileManager.default.temporaryDirectory.appendingPathComponent("guest-\(getpid())-\(UUID().uuidString).log")
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("guest-console.log"), to: guestURL)
+        defer { try? FileManager.default.removeItem(at: guestURL) }
+        let before = try Data(contentsOf: guestURL)
+        let refused = try CLI.run(["timeline", "--guest", guestURL.path, "--html", guestURL.path])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("never writes over what it reads"), refused.stderr)
+        XCTAssertEqual(try Data(contentsOf: guestURL), before, "the input is unchanged")
+        let unwritable = try CLI.run(["timeline", "--qmp", dir.appendingPathComponent("qmp-events.json").path,
+                                      "--html", "/nonexistent-dir/page.html"])
+        XCTAssertEqual(unwritable.status, 2)
+        XCTAssertTrue(unwritable.stderr.contains("/nonexistent-dir/page.html: cannot be written (No such file or directory)"), unwritable.stderr)
+        XCTAssertFalse(unwritable.stderr.contains("NSCocoaErrorDomain"))
     }
 }
