@@ -35,23 +35,27 @@ size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char 
     return n;
 }
 
-size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
+static size_t count_byte(const unsigned char *h, size_t n, unsigned char c, unsigned long long *high) {
     /* Eight bytes at a time: a byte of v is zero exactly where h had c; the
        high bit of t marks each zero byte without carries between bytes.
        Marks are summed per byte lane (at most 255 rounds, so no lane wraps),
        then the eight lanes are added pairwise into 16-bit lanes (each at most
        510) before the multiply folds them: folding the 8-bit lanes directly
-       would wrap once a block held more than 255 matches in all. */
+       would wrap once a block held more than 255 matches in all. The words
+       are also OR-ed together, so one pass tells whether any byte had its
+       high bit set (text that is not plain ASCII). */
     const unsigned long long ones7 = 0x7F7F7F7F7F7F7F7FULL;
     const unsigned long long lsb = 0x0101010101010101ULL;
     const unsigned long long pattern = lsb * c;
+    unsigned long long seen = 0;
     size_t count = 0, i = 0;
     while (i + 8 <= n) {
         unsigned long long lanes = 0;
         for (int round = 0; round < 255 && i + 8 <= n; round++, i += 8) {
-            unsigned long long v;
-            memcpy(&v, h + i, 8);
-            v ^= pattern;
+            unsigned long long w, v;
+            memcpy(&w, h + i, 8);
+            seen |= w;
+            v = w ^ pattern;
             unsigned long long t = ~(((v & ones7) + ones7) | v | ones7);
             lanes += t >> 7;
         }
@@ -59,7 +63,22 @@ size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
         unsigned long long pairs = (lanes & even) + ((lanes >> 8) & even);
         count += (size_t)((pairs * 0x0001000100010001ULL) >> 48);
     }
-    for (; i < n; i++) count += h[i] == c;
+    for (; i < n; i++) {
+        seen |= h[i];
+        count += h[i] == c;
+    }
+    if (high) *high = seen & 0x8080808080808080ULL;
+    return count;
+}
+
+size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
+    return count_byte(h, n, c, 0);
+}
+
+size_t lockscan_count_lines_ascii(const unsigned char *h, size_t n, int *all_ascii) {
+    unsigned long long high = 0;
+    size_t count = count_byte(h, n, 0x0A, &high);
+    *all_ascii = high == 0;
     return count;
 }
 

@@ -170,9 +170,10 @@ public final class LineReader {
     private func deliverLines(_ p: UnsafeMutableRawPointer, _ count: Int, offset: Int, _ consume: (LineChunk) -> Void) {
         guard count > 0 else { return }
         let firstLine = lineCount + 1
-        var lines = lockscan_count_byte(p.assumingMemoryBound(to: UInt8.self), count, 0x0A)
+        var ascii: Int32 = 0
+        var lines = lockscan_count_lines_ascii(p.assumingMemoryBound(to: UInt8.self), count, &ascii)
         if p.load(fromByteOffset: count - 1, as: UInt8.self) != 0x0A { lines += 1 }
-        checkUTF8(p, count, firstLine: firstLine, partialEndOK: false)
+        if ascii == 0 { checkUTF8(p, count, firstLine: firstLine, partialEndOK: false) }
         lineCount += lines
         consume(LineChunk(kind: .lines, bytes: UnsafeRawBufferPointer(start: p, count: count), firstLine: firstLine, byteOffset: offset))
     }

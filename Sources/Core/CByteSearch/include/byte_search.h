@@ -21,4 +21,9 @@ size_t lockscan_pair_scan_fast(const unsigned char *h, size_t n, const unsigned 
 /// How many bytes in h[0..n) equal c (a loop the compiler vectorizes).
 size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c);
 
+/// Newlines in h[0..n), counted in the same pass that tells whether every
+/// byte is ASCII (*all_ascii = 1): ASCII is always well-formed UTF-8, so the
+/// UTF-8 check is needed only when it is not.
+size_t lockscan_count_lines_ascii(const unsigned char *h, size_t n, int *all_ascii);
+
 #endif

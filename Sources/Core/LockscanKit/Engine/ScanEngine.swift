@@ -258,11 +258,9 @@ final class InputRun {
             // line is checked to be JSON, so a broken one is reported.
             if !everyLine && format != .qmp && !collecting.contains(true) {
                 // Fast path: jump to the next line holding any trigger.
-                guard let next = triggerSearch.firstHit(buf, from: pos, to: to) else {
-                    lineNumber += countNewlines(buf + pos, to - pos)
-                    if to > pos && buf.load(fromByteOffset: to - 1, as: UInt8.self) != 0x0A { lineNumber += 1 }
-                    return
-                }
+                // No hit: the rest of the chunk needs no counting, the next
+                // chunk says where it starts (LineChunk.firstLine).
+                guard let next = triggerSearch.firstHit(buf, from: pos, to: to) else { return }
                 var lineStart = next
                 while lineStart > pos && buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
                 lineNumber += countNewlines(buf + pos, lineStart - pos)
