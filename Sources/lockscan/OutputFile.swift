@@ -12,7 +12,7 @@ enum OutputFile {
         var template = Array((dir + "/." + url.lastPathComponent + ".lockscan-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { return "\(path): cannot be written (\(String(cString: strerror(errno))))" }
-        let temp = String(cString: template)
+        let temp = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var off = 0
         var failure: String?
         bytes.withUnsafeBytes { p in

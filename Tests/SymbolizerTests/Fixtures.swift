@@ -34,7 +34,7 @@ enum Fixtures {
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
         let outURL = dir.appendingPathComponent("out-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         let fh = try FileHandle(forWritingTo: outURL)
         p.standardOutput = fh
         p.standardError = fh

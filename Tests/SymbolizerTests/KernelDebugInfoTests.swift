@@ -92,14 +92,14 @@ final class KernelDebugInfoTests: XCTestCase {
 
     func testBadFilesAreErrorsNotCrashes() throws {
         let empty = Fixtures.dir.appendingPathComponent("empty-vmlinux").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         XCTAssertThrowsError(try KernelDebugInfo(vmlinux: empty))
         let junk = Fixtures.dir.appendingPathComponent("junk-vmlinux").path
-        FileManager.default.createFile(atPath: junk, contents: Data((0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
+        _ = FileManager.default.createFile(atPath: junk, contents: Data((0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
         XCTAssertThrowsError(try KernelDebugInfo(vmlinux: junk))
         let exec = try Data(contentsOf: URL(fileURLWithPath: try Fixtures.executable()))
         let half = Fixtures.dir.appendingPathComponent("half-vmlinux").path
-        FileManager.default.createFile(atPath: half, contents: exec.prefix(exec.count / 2))
+        _ = FileManager.default.createFile(atPath: half, contents: exec.prefix(exec.count / 2))
         // Cut in half: either refused, or opened with whatever is readable — never a crash.
         if let info = try? KernelDebugInfo(vmlinux: half) { _ = info.symbolize(0x401000) }
         XCTAssertThrowsError(try KernelDebugInfo(vmlinux: "/nonexistent/vmlinux"))
