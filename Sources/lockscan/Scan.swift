@@ -36,7 +36,7 @@ struct Scan: ParsableCommand {
     @Option(name: .customLong("modules"), help: ArgumentHelp("With --vmlinux: a directory with module debug files (repeatable).", valueName: "DIR"))
     var modules: [String] = []
 
-    @Flag(help: "With --vmlinux: use it even when it does not look like a Linux kernel image.") var force = false
+    @Flag(help: "With --vmlinux: use it even when it does not look like a Linux kernel image, or its release differs from an event's.") var force = false
 
     func validate() throws {
         if [json, ndjson, markdown].filter({ $0 }).count > 1 {
@@ -53,6 +53,7 @@ struct Scan: ParsableCommand {
         let out = StandardOutput()
         var symbolizer: KernelFrameSymbolizer?
         var symbolizerFailed = false
+        var symbolKernel: KernelDebugInfo?
         if let vmlinux {
             do {
                 let mods = KernelFinder.moduleFiles(in: modules, release: nil).values.sorted()
@@ -63,6 +64,7 @@ struct Scan: ParsableCommand {
                     symbolizerFailed = true
                 } else {
                     symbolizer = KernelFrameSymbolizer(kernel: kernel)
+                    symbolKernel = kernel
                     if let n = KernelCheck.noDebugInfo(kernel) { FileHandle.standardError.write(Data("lockscan: \(n)\n".utf8)) }
                 }
             } catch let e as DWARFError {
@@ -73,6 +75,26 @@ struct Scan: ParsableCommand {
         let useColor = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         let text = TextRenderer(color: useColor)
 
+        // An event's own kernel release against the vmlinux's: decided once
+        // per release, said once, and a refused one keeps its frames as printed.
+        var releaseAllowed: [String: Bool] = [:]
+        var symbolDiagnostics: [Diagnostic] = []
+        func symbolized(_ event: Event) -> Event {
+            guard let symbolizer, let kernel = symbolKernel else { return event }
+            if let release = event.kernel {
+                if releaseAllowed[release] == nil {
+                    let problems = KernelCheck.mismatches(logRelease: release, logBuildID: nil, kernel: kernel, force: force)
+                    for p in problems {
+                        FileHandle.standardError.write(Data("lockscan: \(event.source.file): \(p.message)\n".utf8))
+                        if p.refused { symbolDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line, message: p.message)) }
+                    }
+                    releaseAllowed[release] = !problems.contains { $0.refused }
+                }
+                if releaseAllowed[release] == false { return event }
+            }
+            return event.symbolized(by: symbolizer)
+        }
+
         var summaries: [InputSummary] = []
         var allEvents: [Event] = []
         var worst: Severity?
@@ -81,7 +103,7 @@ struct Scan: ParsableCommand {
             var events: [Event] = []
             let streaming = ndjson && !group
             let summary = engine.scan(input, inputIndex: index) { event in
-                let event = symbolizer.map { event.symbolized(by: $0) } ?? event
+                let event = symbolized(event)
                 if streaming { out.write(JSONRendering.line(event)); out.flush() } else { events.append(event) }
                 if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
             }
@@ -105,14 +127,14 @@ struct Scan: ParsableCommand {
         if !json && !ndjson && !markdown { for e in runEvents { out.write(text.render(e)) } }
         allEvents += runEvents
         for d in runDiagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
-        if ndjson { for d in runDiagnostics { out.write(JSONRendering.line(d)) } }
-        let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: runDiagnostics)
+        if ndjson { for d in runDiagnostics + symbolDiagnostics { out.write(JSONRendering.line(d)) } }
+        let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: runDiagnostics + symbolDiagnostics)
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
-        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, diagnostics: runDiagnostics)) }
+        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, diagnostics: runDiagnostics + symbolDiagnostics)) }
         out.flush()
 
-        if symbolizerFailed || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
+        if symbolizerFailed || !symbolDiagnostics.isEmpty || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
         if let worst, worst >= failOn { throw ExitCode(1) }
     }
 }

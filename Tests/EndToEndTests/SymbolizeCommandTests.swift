@@ -214,6 +214,28 @@ final class ScanWithVmlinuxTests: XCTestCase {
         XCTAssertNotNil(rip["line"])
         XCTAssertNil(stack.first { $0["function"] as? String == "kthread" }?["file"], "unknown symbols stay unresolved")
     }
+
+    /// An event from another kernel release is not given lines from this
+    /// vmlinux: wrong debug files give wrong lines. --force overrides.
+    func testEventFromAnotherReleaseIsNotSymbolizedUnlessForced() throws {
+        let v = try CLI.compileC("scan-kernel", SymbolizeCommandTests.source, flags: ["-g", "-O2", "-no-pie"], output: "vmlinux-scan")
+        let log = try CLI.tempFile("other-release.log", Data("""
+            [  100.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:115]
+            [  100.000001] CPU: 1 PID: 115 Comm: spin Not tainted 5.10.0-9-amd64 #1
+            [  100.000002] RIP: 0010:work+0x20/0x60
+
+            """.utf8))
+        let r = try CLI.run(["scan", "--json", "--vmlinux", v, log])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("5.10.0-9-amd64") && r.stderr.contains("--force"), r.stderr)
+        let stack = try XCTUnwrap(CLI.events(r.stdout).first?["stack"] as? [[String: Any]])
+        XCTAssertNil(stack.first { $0["function"] as? String == "work" }?["file"], "not symbolized with the wrong kernel")
+        XCTAssertNotNil((try CLI.json(r.stdout))["diagnostics"], "the refusal is in the document")
+        let forced = try CLI.run(["scan", "--json", "--force", "--vmlinux", v, log])
+        XCTAssertEqual(forced.status, 1, forced.stderr)
+        let forcedStack = try XCTUnwrap(CLI.events(forced.stdout).first?["stack"] as? [[String: Any]])
+        XCTAssertNotNil(forcedStack.first { $0["function"] as? String == "work" }?["file"])
+    }
 }
 
 final class SymbolizeTwoKernelsTests: XCTestCase {
