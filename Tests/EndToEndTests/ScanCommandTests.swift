@@ -178,3 +178,31 @@ final class ScanDiagnosticsInEveryFormatTests: XCTestCase {
         XCTAssertEqual(d["line"] as? Int, 2)
     }
 }
+
+/// The line numbers scan prints are the ones `grep -n` gives, however many
+/// short lines come first (a byte-lane counter once wrapped after 255
+/// newlines in one 2 KiB block, and every later line number was off).
+final class ScanLineNumberTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    func testLineNumbersAgreeWithGrepAfterOneHundredThousandOneByteLines() throws {
+        var text = String(repeating: "x\n", count: 100_000)
+        text += "[  100.000000] watchdog: Watchdog detected hard LOCKUP on cpu 3\n"
+        text += String(repeating: "\n", count: 300)
+        text += "[  130.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:115]\n"
+        let f = try CLI.tempFile("short-lines.log", Data(text.utf8))
+        let grep = Process()
+        grep.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        grep.arguments = ["grep", "-n", "-e", "hard LOCKUP", "-e", "soft lockup", f]
+        let pipe = Pipe()
+        grep.standardOutput = pipe
+        try grep.run()
+        let grepped = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        grep.waitUntilExit()
+        let expected = grepped.split(separator: "\n").compactMap { Int($0.prefix { $0 != ":" }) }
+        XCTAssertEqual(expected, [100_001, 100_302])
+        let r = try CLI.run(["scan", "--json", f])
+        let lines = try CLI.events(r.stdout).compactMap { ($0["source"] as? [String: Any])?["line"] as? Int }.sorted()
+        XCTAssertEqual(lines, expected, r.stderr)
+    }
+}
