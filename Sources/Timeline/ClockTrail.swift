@@ -40,6 +40,7 @@ final class ClockTrail: ScanObserver {
 
     func beginChunk(_ chunk: LineChunk) {
         guard chunk.kind != .overlongRest else { return }
+        line = (0, 0, nil, nil)
         if !awaitingAfter.isEmpty, let after = Self.firstClock(in: chunk.bytes, from: 0) {
             for offset in awaitingAfter { unstamped[offset]?.after = after }
             awaitingAfter.removeAll()
@@ -47,18 +48,34 @@ final class ClockTrail: ScanObserver {
         if bytesSeen < Self.window { measureHead(chunk.bytes.prefix(Self.window - bytesSeen)) }
     }
 
+    /// The physical line of the last record: the pieces of a collapsed line
+    /// (thousands in a long paste) share it, and its neighbours are looked
+    /// up once, not once per piece.
+    private var line: (start: Int, scannedTo: Int, before: Clock??, after: Clock??) = (0, 0, nil, nil)
+
     func sawRecord(_ record: Record, in chunk: LineChunk) {
         let at = record.byteOffset - chunk.byteOffset
         guard at >= 0, at <= chunk.bytes.count else { return }
-        let lineStart = Self.lineStart(chunk.bytes, before: at)
+        // Records come in input order: look back for a newline only as far
+        // as the previous record.
+        if at < line.scannedTo { line = (0, 0, nil, nil) }
+        if let nl = chunk.bytes[line.scannedTo..<at].lastIndex(of: 0x0A), nl + 1 > line.start {
+            line = (nl + 1, at, nil, nil)
+        } else {
+            line.scannedTo = at
+        }
         if !record.clock.isEmpty { remember(record.byteOffset, record.clock) }
-        let before = previousClock(chunk.bytes, before: lineStart)
+        if line.before == nil { line.before = .some(previousClock(chunk.bytes, before: line.start)) }
+        let before = line.before!
         if let m = record.clock.monotonic, let p = before?.monotonic, p > m + 1e-6 {
             earlierThanPrevious[record.byteOffset] = p
         }
         if record.clock.isEmpty {
-            let lineEnd = chunk.bytes[at...].firstIndex(of: 0x0A).map { $0 + 1 } ?? chunk.bytes.count
-            let after = Self.firstClock(in: chunk.bytes, from: lineEnd)
+            if line.after == nil {
+                let lineEnd = chunk.bytes[at...].firstIndex(of: 0x0A).map { $0 + 1 } ?? chunk.bytes.count
+                line.after = .some(Self.firstClock(in: chunk.bytes, from: lineEnd))
+            }
+            let after = line.after!
             unstamped[record.byteOffset] = (before, after)
             if after == nil { awaitingAfter.append(record.byteOffset) }
         }
@@ -127,12 +144,6 @@ final class ClockTrail: ScanObserver {
         if let c = Self.lastClock(in: Array(bytes[from..<lineStart])) { return c }
         guard lineStart - from < Self.neighbourhood, !previousEnd.isEmpty else { return nil }
         return Self.lastClock(in: previousEnd.suffix(Self.neighbourhood - (lineStart - from)))
-    }
-
-    static func lineStart(_ bytes: UnsafeRawBufferPointer, before at: Int) -> Int {
-        var i = at
-        while i > 0, bytes[i - 1] != 0x0A { i -= 1 }
-        return i
     }
 
     static func lastClock<C: BidirectionalCollection>(in bytes: C) -> Clock? where C.Element == UInt8 {

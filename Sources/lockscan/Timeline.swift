@@ -12,9 +12,9 @@ struct TimelineCommand: ParsableCommand {
             --anchor, or bounded by the qemu/QMP logs of the same run (the guest printed after \
             qemu started and before the VM ended; its clock stands still while QMP says it \
             was paused). One source may be '-', standard input. Exit status 2 when an input \
-            could not be read or used or the --html page could not be written (the rest is \
-            still used), else 3 when a source could not be placed on UTC (its events are \
-            listed without a time), else 0.
+            could not be read or used, a source could not be placed on UTC (its events are \
+            listed without a time), or the --html page could not be written; everything \
+            else is still used and printed. Else 0.
             """)
 
     @Option(help: ArgumentHelp("A guest kernel log (dmesg, console, journal, WinDbg text).", valueName: "FILE")) var guest: [String] = []
@@ -88,7 +88,10 @@ struct TimelineCommand: ParsableCommand {
             FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))
             unwritten = true
         }
-        if !diagnostics.isEmpty || !pluginFailures.isEmpty || unwritten { throw ExitCode(2) }
-        if doc.sources.contains(where: { !$0.placed }) { throw ExitCode(3) }
+        // A source that could not be placed is an input that could not be
+        // fully used: grep's 2, like an unreadable one (the diagnostic says which).
+        if !diagnostics.isEmpty || !pluginFailures.isEmpty || unwritten || doc.sources.contains(where: { !$0.placed }) {
+            throw ExitCode(2)
+        }
     }
 }

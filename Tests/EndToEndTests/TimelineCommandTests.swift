@@ -113,15 +113,15 @@ final class TimelinePlacementTests: XCTestCase {
         }
     }
 
-    func testUnplacedSourceIsADiagnosticInEveryFormatAndExitThree() throws {
+    func testUnplacedSourceIsADiagnosticInEveryFormatAndExitTwo() throws {
         let guest = dir.appendingPathComponent("guest-console.log").path
         let text = try CLI.run(["timeline", "--guest", guest])
-        XCTAssertEqual(text.status, 3, text.stderr)
+        XCTAssertEqual(text.status, 2, text.stderr)
         XCTAssertTrue(text.stdout.contains("not placed on the timeline"), text.stdout)
         XCTAssertTrue(text.stderr.contains("not placed on the timeline"), text.stderr)
 
         let json = try CLI.run(["timeline", "--json", "--guest", guest])
-        XCTAssertEqual(json.status, 3)
+        XCTAssertEqual(json.status, 2)
         let doc = try CLI.json(json.stdout)
         let sources = try XCTUnwrap(doc["sources"] as? [[String: Any]])
         XCTAssertEqual(sources.first?["placed"] as? Bool, false)
@@ -130,7 +130,7 @@ final class TimelinePlacementTests: XCTestCase {
         let page = FileManager.default.temporaryDirectory.appendingPathComponent("unplaced-\(getpid()).html")
         defer { try? FileManager.default.removeItem(at: page) }
         let html = try CLI.run(["timeline", "--guest", guest, "--html", page.path])
-        XCTAssertEqual(html.status, 3, html.stderr)
+        XCTAssertEqual(html.status, 2, html.stderr)
         XCTAssertTrue(try String(contentsOf: page, encoding: .utf8).contains("not placed on the timeline"))
     }
 
