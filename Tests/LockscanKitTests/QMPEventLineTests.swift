@@ -23,3 +23,30 @@ final class QMPEventLineTests: XCTestCase {
         XCTAssertThrowsError(try QMPEventLine.record(Array(#"{"event": "ST"#.utf8), line: 2, offset: 0, input: 0).get())
     }
 }
+
+/// Numbers in a QMP timestamp come from the input: absurd ones are refused
+/// with a reason, never multiplied into a trap.
+final class QMPTimestampBoundsTests: XCTestCase {
+    func testAbsurdTimestampsAreRefusedNotTrapped() throws {
+        for bad in [#"{"timestamp": {"seconds": 1e30, "microseconds": 0}, "event": "STOP"}"#,
+                    #"{"timestamp": {"seconds": 99999999999999999, "microseconds": 5}, "event": "STOP"}"#,
+                    #"{"timestamp": {"seconds": 9223372036854775807, "microseconds": 0}, "event": "STOP"}"#,
+                    #"{"timestamp": {"seconds": 1489557828, "microseconds": 5000000}, "event": "STOP"}"#,
+                    #"{"timestamp": {"seconds": 1489557828.5, "microseconds": 0}, "event": "STOP"}"#] {
+            guard case let .failure(e) = QMPEventLine.record(Array(bad.utf8), line: 1, offset: 0, input: 0) else {
+                return XCTFail("accepted: \(bad)")
+            }
+            XCTAssertTrue(e.message.contains("not a time"), e.message)
+        }
+        let good = try QMPEventLine.record(Array(#"{"timestamp": {"seconds": 1489557828, "microseconds": 180000}, "event": "STOP"}"#.utf8),
+                                           line: 1, offset: 0, input: 0).get()
+        XCTAssertEqual(good?.clock.wall, "2017-03-15T06:03:48.180000Z")
+    }
+
+    func testWallClockFormattingNeverTraps() {
+        XCTAssertEqual(WallClock.iso(.nan, fractionDigits: 6, suffix: "Z"), "(no time)")
+        XCTAssertEqual(WallClock.iso(1e30, fractionDigits: 6, suffix: "Z"), "(out of range)")
+        XCTAssertEqual(WallClock.iso(-1e15, fractionDigits: 6, suffix: "Z"), "(out of range)")
+        XCTAssertEqual(WallClock.iso(-62_135_596_800, fractionDigits: 0, suffix: "Z"), "0001-01-01T00:00:00Z")
+    }
+}

@@ -17,10 +17,16 @@ package enum QMPEventLine {
     /// JSONSerialization, which says what is wrong.
     package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Result<Record?, QMPLineError> {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
-        if wellFormedObject(bytes), let text = String(validating: bytes, as: UTF8.self) {
+        let sec = number(after: "\"seconds\"", in: bytes), usec = number(after: "\"microseconds\"", in: bytes)
+        // The byte path only when the timestamp, if there is one, is two plain integers.
+        let plain = (sec != nil && usec != nil) || !contains(bytes, "\"timestamp\"")
+        if plain, wellFormedObject(bytes), let text = String(validating: bytes, as: UTF8.self) {
             var clock = Clock()
-            if let sec = number(after: "\"seconds\"", in: bytes), let usec = number(after: "\"microseconds\"", in: bytes), sec >= 0, usec >= 0 {
-                clock.wall = WallClock.isoUTC(microseconds: sec * 1_000_000 + usec)
+            if let sec, let usec {
+                switch wall(seconds: Double(sec), microseconds: Double(usec)) {
+                case let .success(w): clock.wall = w
+                case let .failure(e): return .failure(e)
+                }
             }
             return .success(Record(inputIndex: input, line: line, byteOffset: offset, clock: clock, text: text))
         }
@@ -31,9 +37,11 @@ package enum QMPEventLine {
         }
         var clock = Clock()
         if let ts = obj["timestamp"] as? [String: Any],
-           let sec = (ts["seconds"] as? NSNumber)?.int64Value, let usec = (ts["microseconds"] as? NSNumber)?.int64Value,
-           sec >= 0, usec >= 0 { // qemu writes -1/-1 when it could not read the clock
-            clock.wall = WallClock.isoUTC(microseconds: sec * 1_000_000 + usec)
+           let sec = (ts["seconds"] as? NSNumber)?.doubleValue, let usec = (ts["microseconds"] as? NSNumber)?.doubleValue {
+            switch wall(seconds: sec, microseconds: usec) {
+            case let .success(w): clock.wall = w
+            case let .failure(e): return .failure(e)
+            }
         }
         return .success(Record(inputIndex: input, line: line, byteOffset: offset, clock: clock,
                                text: String(decoding: bytes, as: UTF8.self)))
@@ -41,6 +49,29 @@ package enum QMPEventLine {
 }
 
 extension QMPEventLine {
+    static func contains(_ b: [UInt8], _ key: String) -> Bool {
+        let k = Array(key.utf8)
+        guard b.count >= k.count else { return false }
+        return (0...(b.count - k.count)).contains { i in b[i] == k[0] && Array(b[i..<(i + k.count)]) == k }
+    }
+
+    /// The latest second a timestamp may name: 9999-12-31T23:59:59Z.
+    static let latestSecond: Double = 253_402_300_799
+
+    /// The UTC time of a QMP timestamp, checked before any arithmetic: the
+    /// numbers come from the input, and `seconds * 1_000_000` of an absurd
+    /// one would trap. -1/-1 (qemu could not read its clock) is no time at
+    /// all; anything else outside 1970…9999 or a microsecond field outside
+    /// 0…999999 is refused with the reason.
+    static func wall(seconds: Double, microseconds: Double) -> Result<String?, QMPLineError> {
+        if seconds < 0 || microseconds < 0 { return .success(nil) } // qemu writes -1/-1 when it could not read the clock
+        guard seconds.isFinite, microseconds.isFinite, seconds <= latestSecond, microseconds < 1_000_000,
+              seconds == seconds.rounded(.towardZero), microseconds == microseconds.rounded(.towardZero) else {
+            return .failure(QMPLineError(message: "timestamp \(seconds) s \(microseconds) µs is not a time between 1970 and 9999"))
+        }
+        return .success(WallClock.isoUTC(microseconds: Int64(seconds) * 1_000_000 + Int64(microseconds)))
+    }
+
     /// `{ … }` with every string closed and every bracket matched, checked
     /// byte by byte (not a full JSON grammar: what a cut or garbled line breaks).
     package static func wellFormedObject(_ b: [UInt8]) -> Bool {
@@ -91,6 +122,9 @@ extension QMPEventLine {
                     j += 1
                     digits += 1
                 }
+                // Only a plain integer of at most 18 digits is read here: a
+                // fraction, an exponent or more digits go to JSONSerialization.
+                if j < b.count, (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == 0x2E || b[j] == 0x65 || b[j] == 0x45 { return nil }
                 return digits > 0 ? (negative ? -v : v) : nil
             }
             i += 1

@@ -66,8 +66,13 @@ public enum WallClock {
     /// then `suffix` (`Z`, `+08:00`).
     public static func iso(_ epoch: Double, fractionDigits: Int, suffix: String) -> String {
         var scale: Int64 = 1
-        for _ in 0..<fractionDigits { scale *= 10 }
-        let ticks = Int64((epoch * Double(scale)).rounded())
+        for _ in 0..<min(max(fractionDigits, 0), 9) { scale *= 10 }
+        // Computed values (an anchor's offset plus a stamp) can be anything:
+        // outside years 1…9999 there is no ISO 8601 date to print, and the
+        // conversion to Int64 below would trap.
+        let scaled = (epoch * Double(scale)).rounded()
+        guard scaled.isFinite, epoch >= -62_135_596_800, epoch < 253_402_300_800 else { return epoch.isNaN ? "(no time)" : "(out of range)" }
+        let ticks = Int64(scaled)
         return iso(ticks: ticks, scale: scale, fractionDigits: fractionDigits, suffix: suffix)
     }
 
@@ -82,7 +87,7 @@ public enum WallClock {
         var t = time_t(seconds)
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        let date = "\(tmv.tm_year + 1900)-\(pad2(Int(tmv.tm_mon) + 1))-\(pad2(Int(tmv.tm_mday)))"
+        let date = "\(String(Int(tmv.tm_year) + 1900).leftPadded(to: 4))-\(pad2(Int(tmv.tm_mon) + 1))-\(pad2(Int(tmv.tm_mday)))"
         let time = "\(pad2(Int(tmv.tm_hour))):\(pad2(Int(tmv.tm_min))):\(pad2(Int(tmv.tm_sec)))"
         let frac = fractionDigits > 0 ? "." + String(fraction).leftPadded(to: fractionDigits) : ""
         return date + "T" + time + frac + suffix
