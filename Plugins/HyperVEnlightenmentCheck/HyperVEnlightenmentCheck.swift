@@ -19,7 +19,9 @@ public final class HyperVEnlightenmentCheck: Analyzer {
         title: "Hyper-V enlightenments missing on a guest that hung",
         explanation: explanation,
         eventKinds: ["hyperv_enlightenments_missing"],
-        triggers: ["starting up libvirt", "qemu-system-", "/qemu-kvm", "CLOCK_WATCHDOG_TIMEOUT (101)", "BUGCHECK_CODE:",
+        // " -cpu " finds a command line pasted without its domain-log
+        // header whatever the binary is called (Ubuntu's kvm-spice, wrappers).
+        triggers: ["starting up libvirt", "qemu-system-", "/qemu-kvm", " -cpu ", "CLOCK_WATCHDOG_TIMEOUT (101)", "BUGCHECK_CODE:",
                    "BugCheck 101,", "BUG: soft lockup"],
         examples: examples,
         scope: .run,
@@ -76,7 +78,7 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             afterHeader = true
             return .collecting
         }
-        if text.includes("qemu-system-") || text.includes("/qemu-kvm"), text.includes(" -cpu ") {
+        if text.includes(" -cpu "), QemuCommandLine.parse(line: text) != nil {
             // A command line pasted without its domain-log header.
             collector = QemuCommandLine.Collector()
             return consume(record, emit: emit)
@@ -152,6 +154,23 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             """, expect: [.init(kind: "hyperv_enlightenments_missing",
                                 title: "Hyper-V enlightenments missing for vm105 (2 vCPUs): no hv_relaxed, hv_spinlocks",
                                 severity: .warning, line: 2)]),
+        AnalyzerExample("Ubuntu 16.04 starts qemu as kvm-spice: the arguments, not the name, make the command line", """
+            2017-03-16 02:55:46.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0(Debian 1:2.5+dfsg-5ubuntu10.9), hostname: kvm-host-07
+            LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin QEMU_AUDIO_DRV=spice /usr/bin/kvm-spice -name win7-42 -S -machine pc-i440fx-xenial,accel=kvm,usb=off -cpu SandyBridge -m 4096 -realtime mlock=off -smp 2,sockets=2,cores=1,threads=1 -uuid 5f1c4e6a-0b7e-4a43-9d5e-5c7f1a4f2b10
+            CLOCK_WATCHDOG_TIMEOUT (101)
+            Arg1: 00000061, Clock interrupt time out interval in nominal clock ticks.
+            Arg2: 00000000, 0.
+            Arg3: 807a3120, The PRCB address of the hung processor.
+            Arg4: 00000001, 0.
+            """, expect: [.init(kind: "hyperv_enlightenments_missing",
+                                title: "Hyper-V enlightenments missing for win7-42 (2 vCPUs): no hv_relaxed, hv_spinlocks",
+                                severity: .warning, line: 2)]),
+        AnalyzerExample("a command line pasted without its header, from a wrapper script", """
+            /opt/vmtools/bin/start-vm -name guest=w2k19,debug-threads=on -machine pc-q35-6.2,accel=kvm -cpu Cascadelake-Server -smp 4 -drive file=/var/lib/vm/w2k19.qcow2,if=virtio
+            BugCheck 101, {31, 0, ffffb2813c9c3180, 3}
+            """, expect: [.init(kind: "hyperv_enlightenments_missing",
+                                title: "Hyper-V enlightenments missing for w2k19 (4 vCPUs): no hv_relaxed, hv_spinlocks",
+                                severity: .warning, line: 1)]),
         AnalyzerExample("a soft lockup next to a per-line command line without hv-spinlocks", """
             2026-11-22 03:02:29.412+0000: starting up libvirt version: 9.0.0, package: 9.0.0-4+deb12u2 (Debian), qemu version: 7.2.22, hostname: vm
             /usr/bin/qemu-system-x86_64 \\

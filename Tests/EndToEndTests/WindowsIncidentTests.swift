@@ -93,4 +93,19 @@ final class WindowsIncidentTests: XCTestCase {
         let kinds = try CLI.events(r.stdout).compactMap { $0["kind"] as? String }
         XCTAssertEqual(kinds, ["windows_clock_watchdog", "qmp_stop", "guest_panicked", "libvirt_monitor_eof"])
     }
+
+    /// The user's own hosts (Ubuntu 16.04) start qemu as /usr/bin/kvm-spice:
+    /// the same domain log with that binary gives the same findings.
+    func testUbuntuKvmSpiceDomainLogGivesTheSameFindings() throws {
+        let original = try String(contentsOfFile: CLI.packageRoot.appendingPathComponent(dir + "vm105.log").path, encoding: .utf8)
+        XCTAssertTrue(original.contains("/usr/bin/qemu-system-x86_64"))
+        let spice = try CLI.tempFile("vm105-kvm-spice.log", Data(original.replacingOccurrences(of: "/usr/bin/qemu-system-x86_64", with: "/usr/bin/kvm-spice").utf8))
+        func kinds(_ domainLog: String) throws -> [String] {
+            let r = try CLI.run(["scan", "--json", domainLog, dir + "windbg-analyze.txt"])
+            return try CLI.events(r.stdout).compactMap { $0["kind"] as? String }.sorted()
+        }
+        let expected = try kinds(dir + "vm105.log")
+        XCTAssertTrue(expected.contains("hyperv_enlightenments_missing"))
+        XCTAssertEqual(try kinds(spice), expected)
+    }
 }

@@ -223,3 +223,30 @@ final class QemuCommandLineTests: XCTestCase {
         XCTAssertNil(QemuCommandLine.parse(line: "LC_ALL=C /usr/bin/true -smp 2"), "no qemu binary")
     }
 }
+
+/// A qemu command line is recognised by its arguments: distributions and
+/// wrappers give the binary other names (Ubuntu 16.04: /usr/bin/kvm-spice).
+final class QemuCommandLineRecognitionTests: XCTestCase {
+    func testRenamedBinariesAndWrappersAreCommandLines() throws {
+        let lines = [
+            "LC_ALL=C QEMU_AUDIO_DRV=spice /usr/bin/kvm-spice -name win7-42 -S -machine pc-i440fx-xenial,accel=kvm -smp 2",
+            "/usr/bin/qemu-system-x86_64-spice -name a -machine pc,accel=kvm -smp 2",
+            "/usr/libexec/qemu-kvm -name guest=b -smp 4",
+            "/opt/vmtools/bin/start-vm -name guest=w2k19 -machine pc-q35-6.2,accel=kvm -cpu host -smp 4",
+        ]
+        for line in lines {
+            let c = try XCTUnwrap(QemuCommandLine.parse(line: line), line)
+            XCTAssertNotNil(c.guestName, line)
+            XCTAssertNotNil(c.smp?.cpus, line)
+        }
+        XCTAssertEqual(QemuCommandLine.parse(line: lines[0])?.binary, "/usr/bin/kvm-spice")
+        XCTAssertEqual(QemuCommandLine.parse(line: lines[0])?.accelerator, "kvm")
+        XCTAssertEqual(QemuCommandLine.parse(line: lines[3])?.binary, "/opt/vmtools/bin/start-vm")
+    }
+
+    func testOrdinaryCommandsAreNot() {
+        for line in ["ls -l -a /tmp", "/usr/bin/rsync -a -v --delete src dst", "cp -r a b", "/bin/sh -c 'echo -name -cpu'"] {
+            XCTAssertNil(QemuCommandLine.parse(line: line), line)
+        }
+    }
+}

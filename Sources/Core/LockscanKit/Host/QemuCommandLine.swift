@@ -105,7 +105,7 @@ public struct QemuCommandLine: Sendable, Equatable {
     /// Reads the words of a command line (environment, binary, arguments).
     /// Nil when no qemu binary is among them.
     public static func parse(words: [String]) -> QemuCommandLine? {
-        guard let bin = words.firstIndex(where: isQemuBinary) else { return nil }
+        guard let bin = binaryIndex(words) else { return nil }
         var c = QemuCommandLine(environment: Array(words[..<bin]), binary: words[bin],
                                 arguments: Array(words[(bin + 1)...]), guestName: nil, smp: nil, cpu: nil,
                                 rtc: [:], machineType: nil, accelerator: nil)
@@ -158,9 +158,38 @@ public struct QemuCommandLine: Sendable, Equatable {
         parse(words: ShellWords.split(line))
     }
 
+    /// The names distributions give qemu: `qemu-system-x86_64`, RHEL's
+    /// `/usr/libexec/qemu-kvm`, Debian's `kvm`, Ubuntu's `kvm-spice` and
+    /// `qemu-system-x86_64-spice`, wrappers with qemu in their name.
     static func isQemuBinary(_ word: String) -> Bool {
         let base = word.split(separator: "/").last.map(String.init) ?? word
-        return base.hasPrefix("qemu-system-") || base == "qemu-kvm" || base == "kvm"
+        return base.hasPrefix("qemu-system-") || base.hasPrefix("qemu-kvm") || base == "kvm" || base.hasPrefix("kvm-")
+            || (base.contains("qemu") && !base.contains("="))
+    }
+
+    /// Options that only a qemu command line has, several at once.
+    static let qemuOptions: Set<String> = [
+        "-name", "-machine", "-M", "-accel", "-enable-kvm", "-cpu", "-smp", "-drive", "-blockdev", "-device",
+        "-chardev", "-mon", "-qmp", "-rtc", "-uuid", "-nodefaults", "-no-user-config", "-boot", "-netdev",
+        "-global", "-object", "-msg", "-sandbox", "-overcommit", "-no-shutdown", "-vnc", "-spice", "-vga",
+        "-display", "-nographic", "-incoming", "-pidfile", "-daemonize", "-realtime", "-numa", "-mem-prealloc",
+    ]
+
+    /// Where the binary is: a known qemu name, or else — a renamed binary or
+    /// a wrapper script — the first word after the environment that is
+    /// followed by at least three distinct qemu options. The arguments say
+    /// what a command line is; a binary's name only says what a distribution
+    /// called it.
+    static func binaryIndex(_ words: [String]) -> Int? {
+        if let i = words.firstIndex(where: isQemuBinary) { return i }
+        guard let bin = words.firstIndex(where: { !isEnvironmentWord($0) }) else { return nil }
+        return Set(words[(bin + 1)...].filter(qemuOptions.contains)).count >= 3 ? bin : nil
+    }
+
+    /// `LC_ALL=C`, `QEMU_AUDIO_DRV=spice`: the environment libvirt puts first.
+    static func isEnvironmentWord(_ word: String) -> Bool {
+        guard let eq = word.firstIndex(of: "="), eq != word.startIndex else { return false }
+        return word[..<eq].allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
     }
 
     /// `a=1,b=2` → ["a": "1", "b": "2"] (items without `=` are skipped).
@@ -184,9 +213,9 @@ public struct QemuCommandLine: Sendable, Equatable {
         /// command line: an environment word or a qemu binary.
         public static func begins(_ text: String) -> Bool {
             guard let first = text.split(separator: " ", maxSplits: 1).first.map(String.init) else { return false }
-            if isQemuBinary(first) { return true }
-            guard let eq = first.firstIndex(of: "="), eq != first.startIndex else { return false }
-            return first[..<eq].allSatisfy { $0.isUppercase || $0.isNumber || $0 == "_" }
+            if isQemuBinary(first) || isEnvironmentWord(first) { return true }
+            // A binary by another name, whole command line on one line.
+            return first.hasPrefix("/") && binaryIndex(ShellWords.split(text)) == 0
         }
 
         /// Adds one line; returns true while more lines belong to it (the
