@@ -172,3 +172,35 @@ final class LineReaderTests: XCTestCase {
         XCTAssertTrue(d.message.contains("No such file"))
     }
 }
+
+/// Every record says exactly which bytes of the input it came from.
+final class RecordByteRangeTests: XCTestCase {
+    final class Collect: Analyzer, @unchecked Sendable {
+        var records: [Record] = []
+        func consume(_ record: Record, emit: (Event) -> Void) -> Interest { records.append(record); return .idle }
+        func finish(emit: (Event) -> Void) {}
+    }
+
+    func testRecordRangesCoverExactlyTheirBytes() throws {
+        var input = Data("[    1.000000] first line\r\n".utf8)
+        input += Data("[    2.000000] one message [    2.000001] pasted onto [    2.000002] one line\n".utf8)
+        input += Data([0, 0]) + Data("[    3.000000] after console padding\n".utf8)
+        input += Data("[    4.000000] no newline at the end".utf8)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ranges-\(UUID().uuidString).log")
+        try input.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let collect = Collect()
+        let d = AnalyzerDescriptor(id: "all", title: "all", explanation: "", eventKinds: ["x"], triggers: [],
+                                   examples: [], make: { collect })
+        _ = ScanEngine(analyzers: [d]).scan(.path(url.path)) { _ in }
+        let bytes = [UInt8](input)
+        let slices = collect.records.map { String(decoding: bytes[$0.byteOffset..<($0.byteOffset + $0.byteCount)], as: UTF8.self) }
+        XCTAssertEqual(slices, [
+            "[    1.000000] first line",
+            "[    2.000000] one message ", "[    2.000001] pasted onto ", "[    2.000002] one line",
+            "[    3.000000] after console padding",
+            "[    4.000000] no newline at the end",
+        ])
+        XCTAssertEqual(collect.records.map(\.line), [1, 2, 2, 2, 3, 4])
+    }
+}

@@ -5,7 +5,7 @@ import Foundation
 package enum JournalJSON {
     package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Record? {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            return bytes.isEmpty ? nil : Record(inputIndex: input, line: line, byteOffset: offset,
+            return bytes.isEmpty ? nil : Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count,
                                                 text: String(decoding: bytes, as: UTF8.self))
         }
         var text = ""
@@ -24,7 +24,7 @@ package enum JournalJSON {
         if let p = (obj["PRIORITY"] as? String).flatMap(Int.init) { level = p }
         // A record carries the message; a multi-line MESSAGE (rare for the
         // kernel) is kept as one record's text.
-        return Record(inputIndex: input, line: line, byteOffset: offset, clock: clock, level: level,
+        return Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock, level: level,
                       host: obj["_HOSTNAME"] as? String, text: text)
     }
 }

@@ -26,15 +26,19 @@ public enum LineRecords {
         case .log, .raw:
             break
         }
-        for piece in CollapsedLineSplitter.pieces(bytes, splitting: format != .raw) {
+        let pieces = CollapsedLineSplitter.pieces(bytes, splitting: format != .raw)
+        for (k, piece) in pieces.enumerated() {
+            // A piece runs to where the next starts (its trailing spaces
+            // included), the last to the end of the line.
+            let end = k + 1 < pieces.count ? pieces[k + 1].offset : bytes.count
             // Bytes that are not UTF-8 were reported by the reader with their
             // line; analyzers see them as U+FFFD.
             if format == .raw {
-                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset,
+                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset, byteCount: end - piece.offset,
                               text: String(decoding: piece.bytes, as: UTF8.self)))
             } else {
                 let prefix = LinePrefix.parse(piece.bytes)
-                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset,
+                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset, byteCount: end - piece.offset,
                               clock: prefix.clock, callerID: prefix.callerID, callerCPU: prefix.callerCPU,
                               level: prefix.level, host: prefix.host, thread: prefix.thread,
                               text: String(decoding: piece.bytes[prefix.messageStart...], as: UTF8.self)))

@@ -28,7 +28,7 @@ package enum QMPEventLine {
                 case let .failure(e): return .failure(e)
                 }
             }
-            return .success(Record(inputIndex: input, line: line, byteOffset: offset, clock: clock, text: text))
+            return .success(Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock, text: text))
         }
         guard let obj = object(bytes) else {
             return .failure(QMPLineError(message: String(validating: bytes, as: UTF8.self) == nil
@@ -43,7 +43,7 @@ package enum QMPEventLine {
             case let .failure(e): return .failure(e)
             }
         }
-        return .success(Record(inputIndex: input, line: line, byteOffset: offset, clock: clock,
+        return .success(Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock,
                                text: String(decoding: bytes, as: UTF8.self)))
     }
 }

@@ -30,6 +30,9 @@ public struct Record: Sendable, Equatable {
     public var line: Int
     /// Byte offset of the message's line (or piece) in the input.
     public var byteOffset: Int
+    /// How many bytes from `byteOffset` the line (or piece) has, without its
+    /// line end: `byteOffset..<byteOffset + byteCount` is exactly what was read.
+    public var byteCount: Int
     public var clock: Clock
     /// printk caller id as printed, `T123` or `C3`.
     public var callerID: String?
@@ -50,12 +53,13 @@ public struct Record: Sendable, Equatable {
     /// analyzers and the collectors ask this instead of knowing wordings.
     public var startsReport: Bool
 
-    public init(inputIndex: Int = 0, line: Int, byteOffset: Int = 0, clock: Clock = Clock(),
+    public init(inputIndex: Int = 0, line: Int, byteOffset: Int = 0, byteCount: Int = 0, clock: Clock = Clock(),
                 callerID: String? = nil, callerCPU: Int? = nil, level: Int? = nil,
                 host: String? = nil, thread: Int? = nil, text: String, startsReport: Bool = false) {
         self.inputIndex = inputIndex
         self.line = line
         self.byteOffset = byteOffset
+        self.byteCount = byteCount
         self.clock = clock
         self.callerID = callerID
         self.callerCPU = callerCPU

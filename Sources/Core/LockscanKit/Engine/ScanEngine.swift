@@ -287,10 +287,16 @@ final class InputRun {
         var end = to
         if end > from && buf.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
         var bytes = Array(UnsafeRawBufferPointer(start: buf + from, count: end - from))
-        let offset = byteBase + from
+        var offset = byteBase + from
         if bytes.contains(0) {
-            if !reportedNUL { reportedNUL = true; diagnose(lineNumber, "NUL bytes in line; they were dropped") }
-            bytes.removeAll { $0 == 0 }
+            // Serial consoles pad with NULs after a reset. Leading ones are
+            // skipped and the rest read as spaces, so byte offsets and
+            // counts still point at exactly the input's bytes.
+            if !reportedNUL { reportedNUL = true; diagnose(lineNumber, "NUL bytes in line; leading ones skipped, the rest read as spaces") }
+            let lead = bytes.prefix { $0 == 0 }.count
+            bytes.removeFirst(lead)
+            offset += lead
+            for i in bytes.indices where bytes[i] == 0 { bytes[i] = 0x20 }
         }
         if let problem = LineRecords.parse(bytes, format: format, line: lineNumber, offset: offset, input: inputIndex, deliver) {
             diagnose(lineNumber, problem + "; line skipped")
