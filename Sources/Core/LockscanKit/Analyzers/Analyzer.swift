@@ -158,7 +158,9 @@ extension SourceLocation {
 /// 2: `Record.thread`, `AnalyzerDescriptor.scope`, `Analyzer.inputDiagnostics`.
 /// 3: `AnalyzerDescriptor.reportHeaders`, `.roles`, `.triggeredByReportHeaders`,
 ///    `Record.startsReport`, `EventRole` (the core no longer knows any
-///    analyzer's header wording or kind strings).
+///    analyzer's header wording or kind strings); `Record.byteCount`;
+///    `Record`, `Clock` and `Diagnostic` now live in LockscanInput
+///    (re-exported by LockscanKit, so sources still compile unchanged).
 public let lockscanPluginABIVersion: Int32 = 3
 
 /// What a plugin's `lockscan_plugin_entry` returns (retained).
