@@ -239,6 +239,19 @@ public final class HardLockupAnalyzer: Analyzer {
     }
 
     static let examples: [AnalyzerExample] = [
+        // The detection lines of several CPUs in a row (seen in a real 5.8
+        // coresched report: cpu 14, then cpu 38): one report each, never
+        // one report whose "preamble" swallows the others.
+        AnalyzerExample("several CPUs print their detection line one after another", """
+            NMI watchdog: Watchdog detected hard LOCKUP on cpu 14
+            NMI watchdog: Watchdog detected hard LOCKUP on cpu 38
+            NMI watchdog: Watchdog detected hard LOCKUP on cpu 5
+            Modules linked in: kvm_intel kvm irqbypass
+            CPU: 5 PID: 0 Comm: swapper/5 Not tainted 5.8.0-rc4 #1
+            RIP: 0010:native_queued_spin_lock_slowpath+0x1d0/0x200
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP", cpu: 14, line: 1),
+                          .init(kind: "hard_lockup", title: "hard LOCKUP", cpu: 38, line: 2),
+                          .init(kind: "hard_lockup", title: "hard LOCKUP in native_queued_spin_lock_slowpath", cpu: 5, line: 3)]),
         AnalyzerExample("4.x perf NMI watchdog with interrupted RIP", """
             watchdog: Watchdog detected hard LOCKUP on cpu 3
             Modules linked in: kvm_intel kvm irqbypass

@@ -217,10 +217,13 @@ public struct StackDumpCollector: Sendable {
             }
             if building.fromCrash {
                 if trimmed.isEmpty { return .ended }
-            } else if sawFrames {
+            } else if record.startsReport || DumpBoundaries.matches(record.text) {
                 // A new report (any loaded analyzer's header) or a panic
-                // always ends the dump.
-                if record.startsReport || DumpBoundaries.matches(record.text) { return .ended }
+                // always ends the dump, before its frames too: five CPUs
+                // that each print their hard-LOCKUP line are five reports,
+                // not one report with a long preamble.
+                return .ended
+            } else if sawFrames {
                 // Without caller ids, another CPU's message can land between
                 // two frames ("audit: …", "unregister_netdevice: waiting …"):
                 // step over up to two such lines; a third ends the dump.
