@@ -204,3 +204,21 @@ final class RecordByteRangeTests: XCTestCase {
         XCTAssertEqual(collect.records.map(\.line), [1, 2, 2, 2, 3, 4])
     }
 }
+
+extension LineReaderTests {
+    /// A line over the limit is cut however it arrives: in a read of its
+    /// own that outgrows the buffer, or whole within one read.
+    func testOverlongLineInsideOneReadIsCutToo() throws {
+        let long = [UInt8](repeating: 0x42, count: 1500)
+        let bytes = Array("a\n".utf8) + long + [0x0A] + Array("b\n".utf8) + long
+        let path = try write("long-in-chunk", bytes)
+        for chunk in [64 << 10, 700, 1 << 20] {
+            let r = try read(path, limits: InputLimits(maxLineBytes: 1000, chunkBytes: chunk))
+            XCTAssertEqual(r.bytes, bytes, "chunk \(chunk)")
+            XCTAssertEqual(r.analysed.map(\.line), [1, 2, 3, 4], "chunk \(chunk)")
+            XCTAssertEqual(r.analysed.map(\.text.count), [1, 1000, 1, 1000], "chunk \(chunk)")
+            XCTAssertEqual(r.reader.diagnostics.map(\.line), [2, 4], "chunk \(chunk)")
+            XCTAssertEqual(r.reader.lineCount, 4)
+        }
+    }
+}

@@ -166,8 +166,42 @@ public final class LineReader {
         return "\(bytes) bytes"
     }
 
-    /// Whole lines: counted, checked for UTF-8, handed on.
+    /// Whole lines as they sit in the buffer. A line over the limit can be
+    /// among them when it arrived in one read with its newline: it is cut
+    /// here exactly as one that outgrew the buffer is. Looking for one costs
+    /// a `memrchr` per `maxLineBytes` of input: a window that holds a newline
+    /// cannot hold the start of a longer line before it.
     private func deliverLines(_ p: UnsafeMutableRawPointer, _ count: Int, offset: Int, _ consume: (LineChunk) -> Void) {
+        let maxLine = limits.maxLineBytes
+        var start = 0
+        while start < count {
+            var pos = start
+            var long: Int?
+            while count - pos > maxLine {
+                guard let nl = lockscan_memrchr(p + pos, 0x0A, maxLine + 1) else { long = pos; break }
+                pos = (nl - UnsafeRawPointer(p)) + 1
+            }
+            guard let l = long else {
+                deliverWholeLines(p + start, count - start, offset: offset + start, consume)
+                return
+            }
+            if l > start { deliverWholeLines(p + start, l - start, offset: offset + start, consume) }
+            let rest = l + maxLine
+            let end = memchr(p + rest, 0x0A, count - rest).map { (UnsafeMutableRawPointer($0) - p) + 1 } ?? count
+            let line = lineCount + 1
+            checkUTF8(p + l, maxLine, firstLine: line, partialEndOK: true)
+            consume(LineChunk(kind: .overlongLine, bytes: UnsafeRawBufferPointer(start: p + l, count: maxLine),
+                              firstLine: line, byteOffset: offset + l))
+            consume(LineChunk(kind: .overlongRest, bytes: UnsafeRawBufferPointer(start: p + rest, count: end - rest),
+                              firstLine: line, byteOffset: offset + rest))
+            lineCount += 1
+            endOverlong(line, end - l)
+            start = end
+        }
+    }
+
+    /// Whole lines, none over the limit: counted, checked for UTF-8, handed on.
+    private func deliverWholeLines(_ p: UnsafeMutableRawPointer, _ count: Int, offset: Int, _ consume: (LineChunk) -> Void) {
         guard count > 0 else { return }
         let firstLine = lineCount + 1
         var ascii: Int32 = 0
