@@ -16,8 +16,10 @@ public final class HardLockupAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["hard_lockup"],
         triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: "],
-        // The detection line, and the panic when the lockup ends in one.
-        reportHeaders: ["Watchdog detected hard LOCKUP", "not syncing: Hard LOCKUP", "not syncing: hardlockup"],
+        // The detection line (x86/arm64 perf and buddy; powerpc's own
+        // watchdog in both its forms), and the panic when the lockup ends in one.
+        reportHeaders: ["Watchdog detected hard LOCKUP", "self-detected hard LOCKUP @", "detected Hard LOCKUP other CPUS:",
+                        "not syncing: Hard LOCKUP", "not syncing: hardlockup"],
         examples: examples,
         make: { HardLockupAnalyzer() })
 
@@ -242,6 +244,12 @@ public final class HardLockupAnalyzer: Analyzer {
         // The detection lines of several CPUs in a row (seen in a real 5.8
         // coresched report: cpu 14, then cpu 38): one report each, never
         // one report whose "preamble" swallows the others.
+        AnalyzerExample("powerpc: a self-detected lockup, then CPU 0 reporting others", """
+            watchdog: CPU 3 self-detected hard LOCKUP @ snooze_loop+0x30/0x80
+            watchdog: CPU 3 TB:1234, last heartbeat TB:1200 (2000ms ago)
+            Watchdog CPU:0 detected Hard LOCKUP other CPUS:2-5
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in snooze_loop", cpu: 3, line: 1),
+                          .init(kind: "hard_lockup", line: 3)]),
         AnalyzerExample("several CPUs print their detection line one after another", """
             NMI watchdog: Watchdog detected hard LOCKUP on cpu 14
             NMI watchdog: Watchdog detected hard LOCKUP on cpu 38
