@@ -18,7 +18,7 @@ public final class ClocksourceAnalyzer: Analyzer {
         explanation: explanation,
         eventKinds: ["clocksource_unstable", "clocksource_watchdog_skipped"],
         triggers: ["unstable", "Unstable", "TSC warp", "skipping watchdog check", "read-back delay",
-                   "Hypervisor detected", "kvm-clock"],
+                   "Hypervisor detected", "kvm-clock", "TSC synchronization [CPU#"],
         examples: examples,
         make: { ClocksourceAnalyzer() })
 
@@ -42,6 +42,9 @@ public final class ClocksourceAnalyzer: Analyzer {
 
     private var pending: Event?
     private var pendingLines = 0
+    /// `TSC synchronization [CPU#0 -> CPU#1]:` announces the pair a warp
+    /// report that follows is about: the source CPU and the one coming up.
+    private var syncPair: (source: Int, target: Int, line: Int)?
     private var isGuest = false
     private var emitted: [Event] = []
 
@@ -50,7 +53,16 @@ public final class ClocksourceAnalyzer: Analyzer {
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
         if text.includes("Hypervisor detected") || text.includes("kvm-clock") { isGuest = true }
-        let report = Report.parse(text)
+        if let pair = Self.syncPair(text) {
+            syncPair = (pair.source, pair.target, record.line)
+            return .collecting
+        }
+        var report = Report.parse(text)
+        // The verdict after a warp ("Marking TSC unstable due to
+        // check_tsc_sync_source failed") is the same report, not a new one.
+        if let p = pending, p.details["warpCycles"] != nil, report?.details["reason"]?.hasPrefix("check_tsc_sync_source") == true {
+            report?.startsNewReport = false
+        }
         if let report, report.startsNewReport || pending == nil {
             flush(emit)
             var e = Event(analyzer: Self.descriptor.id, kind: report.kind, title: report.title, severity: report.severity,
@@ -58,6 +70,13 @@ public final class ClocksourceAnalyzer: Analyzer {
                           explanation: report.kind == "clocksource_unstable" ? Self.explanation : Self.skippedExplanation,
                           details: report.details)
             e.cpu = report.cpu
+            if report.details["warpCycles"] != nil, let pair = syncPair, record.line - pair.line <= 3 {
+                // The CPU whose TSC did not match is the one being brought up.
+                e.cpu = pair.target
+                e.details["cpus"] = "\(pair.source) -> \(pair.target)"
+                e.title = "clocksource tsc unstable (TSC warp between CPU \(pair.source) and CPU \(pair.target))"
+                e.evidence.insert("TSC synchronization [CPU#\(pair.source) -> CPU#\(pair.target)]:", at: 0)
+            }
             pending = e
             pendingLines = 0
             return .collecting
@@ -99,6 +118,15 @@ public final class ClocksourceAnalyzer: Analyzer {
 
     public func finish(emit: (Event) -> Void) {
         flush(emit)
+    }
+
+    /// `TSC synchronization [CPU#0 -> CPU#1]:`
+    static func syncPair(_ text: String) -> (source: Int, target: Int)? {
+        guard let r = text.range(of: "TSC synchronization [CPU#") else { return nil }
+        let rest = text[r.upperBound...]
+        guard let arrow = rest.range(of: " -> CPU#") else { return nil }
+        guard let a = Int(rest[..<arrow.lowerBound]), let b = Int(rest[arrow.upperBound...].prefix { $0.isNumber }) else { return nil }
+        return (a, b)
     }
 
     /// Follow-up lines of one report: the indented `clocksource:` detail
@@ -278,6 +306,12 @@ public final class ClocksourceAnalyzer: Analyzer {
     }
 
     static let examples: [AnalyzerExample] = [
+        AnalyzerExample("TSC warp found while bringing a CPU up: both CPUs named, one report", """
+            TSC synchronization [CPU#0 -> CPU#1]:
+            Measured 6520 cycles TSC warp between CPUs, turning off TSC clock.
+            tsc: Marking TSC unstable due to check_tsc_sync_source failed
+            """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable (TSC warp between CPU 0 and CPU 1)",
+                                cpu: 1, line: 2)]),
         AnalyzerExample("RHEL 6 guest wording", """
             Clocksource tsc unstable (delta = 6824818792 ns).  Enable clocksource failover by adding clocksource_failover kernel parameter.
             """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable", severity: .warning, line: 1)]),
