@@ -51,8 +51,13 @@ final class ElfSymbolTable {
         let candidates = idx.named(symbol)
         guard !candidates.isEmpty else { return nil }
         let matching = size.map { s in candidates.filter { $0.size == s } } ?? candidates
-        let chosen = matching.count == 1 ? matching[0] : (candidates.count == 1 ? candidates[0] : nil)
-        return chosen.map { $0.address + offset }
+        guard let chosen = matching.count == 1 ? matching[0] : (candidates.count == 1 ? candidates[0] : nil) else { return nil }
+        // The offset comes from the log: past the function's end it is not
+        // in this function (a corrupted or hostile frame), and it must never
+        // overflow the addition. A return address may sit at the very end.
+        if chosen.size > 0, offset > chosen.size { return nil }
+        let (sum, overflow) = chosen.address.addingReportingOverflow(offset)
+        return overflow ? nil : sum
     }
 
     /// The symbol containing an address of `module`.

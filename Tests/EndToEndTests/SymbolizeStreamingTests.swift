@@ -154,4 +154,23 @@ final class SymbolizeStreamingTests: XCTestCase {
         let f = String(decoding: data, as: UTF8.self).split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
         return (Int(f[0]) ?? 0, Int(f[1]) ?? 0, Int32(f[2]) ?? -1)
     }
+
+    /// Offsets in a log are hostile numbers: past the function's end or
+    /// near 2^64 they give "??" (address mode) or leave the line as it
+    /// was (log mode), never a trap.
+    func testAbsurdSymbolOffsetsAreUnknownNotACrash() throws {
+        let v = try vmlinux()
+        for off in ["0xffffffffffffffff", "0x7fffffffffffffff", "0x8000000000000000", "0x100000"] {
+            let list = try CLI.tempFile("absurd-\(off).txt", Data("work+\(off)/0x60\n".utf8))
+            let a = try CLI.run(["symbolize", "--vmlinux", v, "--addresses", list])
+            XCTAssertEqual(a.status, 0, a.stderr)
+            XCTAssertEqual(a.stdout, "??\n??:0\n", off)
+            let line = Data("[   12.345680]  work+\(off)/0x60\n".utf8)
+            let log = try CLI.tempFile("absurd-\(off).log", line)
+            let l = try CLI.run(["symbolize", "--vmlinux", v, log])
+            XCTAssertEqual(l.stdoutData, line, off)
+            let scan = try CLI.run(["scan", "--json", "--vmlinux", v, log])
+            XCTAssertLessThan(scan.status, 3, scan.stderr)
+        }
+    }
 }
