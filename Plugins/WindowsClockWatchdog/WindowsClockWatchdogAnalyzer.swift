@@ -62,9 +62,15 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer {
             uptime = nil
             return .idle
         }
-        if let u = WindowsDebugSession.uptime(text) {
+        switch WindowsDebugSession.parseUptime(text) {
+        case let .success(u)?:
             uptime = u
             return pending == nil ? .idle : .collecting
+        case let .failure(e)?:
+            diagnostics.append(Diagnostic(file: "", line: record.line, message: e.message))
+            return pending == nil ? .idle : .collecting
+        case nil:
+            break
         }
         let isHeader = trimmed == "CLOCK_WATCHDOG_TIMEOUT (101)" || trimmed.hasPrefix("BugCheck 101, {")
         if isHeader, pending != nil {

@@ -148,6 +148,12 @@ final class HostSourcesTests: XCTestCase {
         let expected: Double = 344587.653 // 3 days 23:43:07.653
         XCTAssertEqual(WindowsDebugSession.uptime("System Uptime: 3 days 23:43:07.653") ?? 0, expected, accuracy: 0.0005)
         XCTAssertNil(WindowsDebugSession.uptime("System Uptime: not available"))
+        // Hostile fields are refused with a reason, never multiplied into a trap.
+        for bad in ["System Uptime: 0 days 9223372036854775807:00:52.740", "System Uptime: 99999999999999999999 days 1:00:52.740",
+                    "System Uptime: 0 days 5:61:52.740", "System Uptime: 0 days 5:00:nan"] {
+            guard case .failure? = WindowsDebugSession.parseUptime(bad) else { return XCTFail("accepted: \(bad)") }
+            XCTAssertNil(WindowsDebugSession.uptime(bad))
+        }
         XCTAssertEqual(WindowsDebugSession.bootTime(sessionTime: "2017-03-15T13:11:54.777+08:00", uptime: 18052.74),
                        "2017-03-15T08:11:02.037+08:00")
         XCTAssertEqual(WindowsDebugSession.bootTime(sessionTime: "2017-03-01T00:10:00.000+00:00", uptime: 900),

@@ -27,12 +27,27 @@ public enum WindowsDebugSession {
 
     /// `System Uptime: 0 days 5:00:52.740` → seconds. (`not available` → nil.)
     public static func uptime(_ text: String) -> Double? {
+        if case let .success(u)? = parseUptime(text) { return u }
+        return nil
+    }
+
+    /// The same, saying why a printed uptime cannot be one: its fields come
+    /// from the dump's text and are checked before any arithmetic (hours
+    /// below 24, minutes and seconds below 60, at most 100,000 days).
+    public static func parseUptime(_ text: String) -> Result<Double, UptimeError>? {
         guard let r = text.range(of: "System Uptime: ") else { return nil }
         let parts = text[r.upperBound...].split(separator: " ")
-        guard parts.count >= 3, let days = Int(parts[0]), parts[1].hasPrefix("day") else { return nil }
+        guard parts.count >= 3, parts[1].hasPrefix("day") else { return nil }
         let hms = parts[2].split(separator: ":")
-        guard hms.count == 3, let h = Int(hms[0]), let m = Int(hms[1]), let sec = Double(hms[2]) else { return nil }
-        return Double(days * 86400 + h * 3600 + m * 60) + sec
+        guard let days = Int(parts[0]), hms.count == 3, let h = Int(hms[0]), let m = Int(hms[1]), let sec = Double(hms[2]),
+              (0...100_000).contains(days), (0..<24).contains(h), (0..<60).contains(m), sec >= 0, sec < 60 else {
+            return .failure(UptimeError(message: "System Uptime '\(text[r.upperBound...].prefix(60))' is not an uptime (days, then h:mm:ss with hours below 24); the boot time is not computed"))
+        }
+        return .success(Double(days) * 86400 + Double(h * 3600 + m * 60) + sec)
+    }
+
+    public struct UptimeError: Error, Sendable {
+        public var message: String
     }
 
     /// Session time minus uptime, in the session time's zone, to the millisecond.
