@@ -48,7 +48,7 @@ struct TimelineCommand: ParsableCommand {
         }
         if !(window >= 0) { throw ValidationError("--window must be a number of seconds, 0 or more") }
         for a in anchor where Self.parseAnchor(a) == nil {
-            throw ValidationError("--anchor '\(a)': expected SOURCE:SECONDS=UTC, e.g. guest:123.456=2017-03-15T06:03:08Z")
+            throw ValidationError("--anchor '\(a)': expected SOURCE:SECONDS=UTC with SECONDS a boot-relative time (0 or more, below 1e10) and UTC a date in years 1-9999, e.g. guest:123.456=2017-03-15T06:03:08Z")
         }
         for z in tz {
             guard let eq = z.lastIndex(of: "="), WallClock.zone(String(z[z.index(after: eq)...])) != nil else {
@@ -60,6 +60,10 @@ struct TimelineCommand: ParsableCommand {
     static func parseAnchor(_ s: String) -> ClockAnchor? {
         guard let eq = s.firstIndex(of: "="), let colon = s[..<eq].lastIndex(of: ":"),
               let mono = Double(s[s.index(after: colon)..<eq]),
+              // Seconds since boot: a number, not negative, and not more
+              // than a few centuries (inf, nan or 1e15 would place nothing
+              // sensibly, or trap in later arithmetic).
+              mono.isFinite, mono >= 0, mono < 1e10,
               let utc = WallClock.parse(String(s[s.index(after: eq)...]))?.utc else { return nil }
         return ClockAnchor(source: String(s[..<colon]), monotonic: mono, utc: utc)
     }

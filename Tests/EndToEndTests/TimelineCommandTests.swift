@@ -47,6 +47,11 @@ final class TimelineCommandTests: XCTestCase {
         let anchor = try CLI.run(["timeline", "--guest", dir.appendingPathComponent("guest-console.log").path, "--anchor", "guest:abc"])
         XCTAssertNotEqual(anchor.status, 0)
         XCTAssertTrue(anchor.stderr.contains("SOURCE:SECONDS=UTC"), anchor.stderr)
+        for bad in ["guest:inf=2026-11-22T03:02:33Z", "guest:nan=2026-11-22T03:02:33Z", "guest:1e15=2026-11-22T03:02:33Z", "guest:-5=2026-11-22T03:02:33Z"] {
+            let r = try CLI.run(["timeline", "--guest", dir.appendingPathComponent("guest-console.log").path, "--anchor", bad])
+            XCTAssertEqual(r.status, 2, bad)
+            XCTAssertTrue(r.stderr.contains("--anchor '\(bad)'"), r.stderr)
+        }
         let twice = try CLI.run(["timeline", "--guest", "-", "--host", "-"])
         XCTAssertEqual(twice.status, 2)
         XCTAssertTrue(twice.stderr.contains("standard input"), twice.stderr)
