@@ -54,8 +54,12 @@ final class ElfSymbolTable {
         guard let chosen = matching.count == 1 ? matching[0] : (candidates.count == 1 ? candidates[0] : nil) else { return nil }
         // The offset comes from the log: past the function's end it is not
         // in this function (a corrupted or hostile frame), and it must never
-        // overflow the addition. A return address may sit at the very end.
-        if chosen.size > 0, offset > chosen.size { return nil }
+        // overflow the addition. The end is the size the log printed
+        // (kallsyms counts the padding up to the next symbol, so a return
+        // address may sit exactly there, `? f+0x20/0x20`); without one, the
+        // ELF size plus a page of padding.
+        if let size, offset > size { return nil }
+        if size == nil, chosen.size > 0, offset > chosen.size + 4096 { return nil }
         let (sum, overflow) = chosen.address.addingReportingOverflow(offset)
         return overflow ? nil : sum
     }

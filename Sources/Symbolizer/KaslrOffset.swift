@@ -21,17 +21,39 @@ public struct KaslrOffset: Sendable, Equatable {
         self.method = method
     }
 
+    /// `0x37000000`, `-0x150a0`: a signed slide as people write it.
+    public static func hex(_ v: Int64) -> String { (v < 0 ? "-0x" : "0x") + String(v.magnitude, radix: 16) }
+
     /// CONFIG_PHYSICAL_ALIGN on x86-64: KASLR moves the kernel in 2 MiB steps.
     public static let alignment: Int64 = 0x20_0000
 
     /// `Kernel Offset: 0x37000000 from 0xffffffff81000000 (relocation range: …)`;
     /// `Kernel Offset: disabled` gives 0.
     public static func fromKernelOffsetLine(_ text: String) -> KaslrOffset? {
+        if case let .success(k)? = parseKernelOffsetLine(text) { return k }
+        return nil
+    }
+
+    /// x86-64 randomizes the kernel's text within 1 GiB (KERNEL_IMAGE_SIZE)
+    /// above its link address.
+    public static let x86Range: Int64 = 1 << 30
+
+    /// The same, refusing an offset no x86-64 kernel can have (printed
+    /// `from 0xffffffff8…`): one not a multiple of 2 MiB, or outside the
+    /// 1 GiB the kernel is placed in. A corrupted or hand-edited line would
+    /// otherwise give every raw frame a confident, wrong file:line.
+    public static func parseKernelOffsetLine(_ text: String) -> Result<KaslrOffset, SlideError>? {
         guard let r = text.range(of: "Kernel Offset: ") else { return nil }
         let rest = text[r.upperBound...]
-        if rest.hasPrefix("disabled") { return KaslrOffset(slide: 0, method: .kernelOffsetLine) }
-        guard rest.hasPrefix("0x"), let v = UInt64(rest.dropFirst(2).prefix { $0.isHexDigit }, radix: 16) else { return nil }
-        return KaslrOffset(slide: Int64(bitPattern: v), method: .kernelOffsetLine)
+        if rest.hasPrefix("disabled") { return .success(KaslrOffset(slide: 0, method: .kernelOffsetLine)) }
+        let digits = rest.dropFirst(2).prefix { $0.isHexDigit }
+        guard rest.hasPrefix("0x"), !digits.isEmpty else { return nil }
+        guard digits.count <= 16, let v = UInt64(digits, radix: 16) else { return .failure(.unreadable(String(digits.prefix(40)))) }
+        let slide = Int64(bitPattern: v)
+        if rest.contains("from 0xffffffff8"), slide < 0 || slide >= x86Range || slide % alignment != 0 {
+            return .failure(.implausible(slide))
+        }
+        return .success(KaslrOffset(slide: slide, method: .kernelOffsetLine))
     }
 
     /// Slides from frames that printed a raw address and symbol+offset
@@ -42,6 +64,10 @@ public struct KaslrOffset: Sendable, Equatable {
             guard let raw = f.address.flatMap({ UInt64($0.dropFirst(2), radix: 16) }), let name = f.function,
                   let link = kernel.address(symbol: name, offset: f.offset ?? 0, size: f.size, module: nil) else { continue }
             let slide = Int64(bitPattern: raw &- link)
+            // x86-64 kernel text (linked at 0xffffffff8…) moves in 2 MiB
+            // steps: any other difference means the vmlinux is not this
+            // log's kernel, and its lines would be confidently wrong.
+            if link >= 0xffff_ffff_8000_0000, slide % alignment != 0 { return .failure(.misaligned(slide)) }
             if let s = found, s != slide { return .failure(.inconsistent(s, slide)) }
             found = slide
         }
@@ -77,15 +103,21 @@ public struct KaslrOffset: Sendable, Equatable {
         case inconsistent(Int64, Int64)
         case noCommonSlide
         case ambiguous(Int64, Int64)
+        case implausible(Int64)
+        case unreadable(String)
+        case misaligned(Int64)
 
         public var description: String {
             switch self {
             case let .inconsistent(a, b): "frames disagree on the KASLR slide (\(hex(a)) vs \(hex(b))): is this the right vmlinux?"
             case .noCommonSlide: "no KASLR slide keeps every frame inside its function: is this the right vmlinux?"
             case let .ambiguous(a, b): "the frames allow several KASLR slides (\(hex(a)), \(hex(b)), …); give the Kernel Offset line"
+            case let .implausible(s): "the Kernel Offset line's \(hex(s)) is no x86-64 KASLR offset (a multiple of 2 MiB below 1 GiB): not used"
+            case let .unreadable(s): "the Kernel Offset line's 0x\(s) is not a 64-bit number: not used"
+            case let .misaligned(s): "a frame printed raw and as symbol+offset gives a KASLR slide of \(hex(s)), not a multiple of 2 MiB: is this the right vmlinux?"
             }
         }
 
-        func hex(_ v: Int64) -> String { (v < 0 ? "-0x" : "0x") + String(v.magnitude, radix: 16) }
+        func hex(_ v: Int64) -> String { KaslrOffset.hex(v) }
     }
 }

@@ -51,7 +51,16 @@ public final class StackAnnotator {
         let frames = parsed.compactMap(\.frame)
         let named = Dictionary(grouping: frames.filter { $0.function != nil }, by: \.module)
         for (module, frames) in named { kernel.preloadSymbols(named: Set(frames.compactMap(\.function)), module: module) }
-        if let k = parsed.lazy.compactMap({ KaslrOffset.fromKernelOffsetLine($0.message) }).first {
+        var offsetLine: KaslrOffset?
+        for p in parsed {
+            switch KaslrOffset.parseKernelOffsetLine(p.message) {
+            case let .success(k)?: offsetLine = k
+            case let .failure(e)?: errors.append(e.description)
+            case nil: continue
+            }
+            break
+        }
+        if let k = offsetLine {
             useKernelOffset(k)
         } else if slide == nil, !frames.isEmpty {
             findSlide(frames)
@@ -173,7 +182,7 @@ public final class StackAnnotator {
             case let .failure(e): errors.append(e.description)
             }
         }
-        if let s = slide { notes.append("KASLR slide 0x\(String(s.slide, radix: 16)) from \(s.method.rawValue)") }
+        if let s = slide { notes.append("KASLR slide \(KaslrOffset.hex(s.slide)) from \(s.method.rawValue)") }
     }
 
     /// Module frames with absolute addresses only (crash `bt`): see ModuleLoadBase.
@@ -194,7 +203,7 @@ public final class StackAnnotator {
     /// Uses a `Kernel Offset:` line seen in the input.
     public func useKernelOffset(_ offset: KaslrOffset) {
         policy.slide = offset
-        notes.append("KASLR slide 0x\(String(offset.slide, radix: 16)) from \(offset.method.rawValue)")
+        notes.append("KASLR slide \(KaslrOffset.hex(offset.slide)) from \(offset.method.rawValue)")
     }
 
     /// Interrupted instructions in this batch (RIP frames with a raw

@@ -62,6 +62,13 @@ final class StackAnnotatorTests: XCTestCase {
         XCTAssertEqual(KaslrOffset.fromKernelOffsetLine("[  45.1] Kernel Offset: 0x37000000 from 0xffffffff81000000 (relocation range: 0xffffffff80000000-0xffffffffbfffffff)")?.slide, 0x3700_0000)
         XCTAssertEqual(KaslrOffset.fromKernelOffsetLine("Kernel Offset: disabled")?.slide, 0)
         XCTAssertNil(KaslrOffset.fromKernelOffsetLine("Kernel panic - not syncing: sysrq triggered crash"))
+        // Offsets no x86-64 kernel can have are refused with the reason.
+        for bad in ["0xffffffffffffffff", "0x37000001", "0x80000000", "0x10000000000000000"] {
+            let line = "Kernel Offset: \(bad) from 0xffffffff81000000 (relocation range: 0xffffffff80000000-0xffffffffbfffffff)"
+            XCTAssertNil(KaslrOffset.fromKernelOffsetLine(line), bad)
+            guard case let .failure(e)? = KaslrOffset.parseKernelOffsetLine(line) else { return XCTFail(bad) }
+            XCTAssertTrue(e.description.contains("not used"), e.description)
+        }
     }
 
     /// crash `bt`: absolute addresses and names; the slide is the one aligned
