@@ -24,6 +24,9 @@ public final class AnnotationStream {
     private let write: (UnsafeRawBufferPointer) -> Void
 
     private var window: [(line: ArraySlice<UInt8>, newline: Bool)] = []
+    /// The window's lines parsed, each once: a window held back for a KASLR
+    /// slide is looked at again when more lines arrive.
+    private var parsed: [StackAnnotator.ParsedLine] = []
     private var windowBytes = 0
     private var release: String?
     /// The build ID on the log's first task header, looked for until one is seen.
@@ -89,22 +92,26 @@ public final class AnnotationStream {
         let lines = window.map(\.line)
         if release == nil { release = KernelFinder.release(in: lines.map { String(decoding: $0, as: UTF8.self) }) }
         if annotator == nil, !sawTaskHeader { (sawTaskHeader, buildID) = KernelFinder.taskHeaderBuildID(in: lines) }
-        if !passThrough, let annotator = annotator ?? startAnnotating(lines) {
+        if !passThrough {
+            while parsed.count < window.count { parsed.append(StackAnnotator.parse(window[parsed.count].line)) }
+        }
+        if !passThrough, let annotator = annotator ?? startAnnotating() {
             // Raw addresses with no slide yet: wait (boundedly) for the
             // `Kernel Offset:` line or more frames.
-            if !final, windowBytes < Self.holdLimit, annotator.needsSlide(lines) { return }
-            addModules(lines)
-            writeAnnotated(annotator.annotate(bytes: lines))
+            if !final, windowBytes < Self.holdLimit, annotator.needsSlide(parsed: parsed) { return }
+            addModules()
+            writeAnnotated(annotator.annotate(bytes: lines, parsed: parsed))
         } else {
             writeAnnotated(nil)
         }
         window.removeAll(keepingCapacity: true)
+        parsed.removeAll(keepingCapacity: true)
         windowBytes = 0
     }
 
     /// The annotator, once the window has a frame and a kernel can be had.
-    private func startAnnotating(_ lines: [ArraySlice<UInt8>]) -> StackAnnotator? {
-        guard lines.contains(where: { StackAnnotator.parse($0).frame != nil }) else { return nil }
+    private func startAnnotating() -> StackAnnotator? {
+        guard parsed.contains(where: { $0.frame != nil }) else { return nil }
         guard let k = chooseKernel(release) else {
             passThrough = true
             failed = true
@@ -123,10 +130,10 @@ public final class AnnotationStream {
     }
 
     /// Loads the debug files of modules the window's frames name, once each.
-    private func addModules(_ lines: [ArraySlice<UInt8>]) {
+    private func addModules() {
         guard let kernel else { return }
-        for line in lines {
-            guard let m = StackAnnotator.parse(line).frame?.module, modulesTried.insert(m).inserted else { continue }
+        for p in parsed {
+            guard let m = p.frame?.module, modulesTried.insert(m).inserted else { continue }
             if let path = modules[m] {
                 do { try kernel.addModule(path: path) } catch { warn("\(path): \(error)") }
             } else if let why = unreadableModules[m] {

@@ -47,7 +47,12 @@ public final class StackAnnotator {
     /// annotated as it arrives; a `Kernel Offset:` line replaces the slide
     /// from the batch it is in.
     public func annotate(bytes lines: [ArraySlice<UInt8>]) -> [LineAnnotation?] {
-        let parsed = lines.map(Self.parse)
+        annotate(bytes: lines, parsed: lines.map(Self.parse))
+    }
+
+    /// The same, for a caller that already parsed the lines (`AnnotationStream`
+    /// parses each line once however often it looks at its window).
+    func annotate(bytes lines: [ArraySlice<UInt8>], parsed: [ParsedLine]) -> [LineAnnotation?] {
         let frames = parsed.compactMap(\.frame)
         let named = Dictionary(grouping: frames.filter { $0.function != nil }, by: \.module)
         for (module, frames) in named { kernel.preloadSymbols(named: Set(frames.compactMap(\.function)), module: module) }
@@ -84,9 +89,13 @@ public final class StackAnnotator {
     /// a KASLR slide no earlier line gave: worth waiting for more lines (the
     /// `Kernel Offset:` line, or enough frames to pin the slide down).
     public func needsSlide(_ lines: [ArraySlice<UInt8>]) -> Bool {
+        needsSlide(parsed: lines.map(Self.parse))
+    }
+
+    func needsSlide(parsed: [ParsedLine]) -> Bool {
         guard slide == nil else { return false }
-        return lines.contains { line in
-            guard let f = Self.parse(line).frame else { return false }
+        return parsed.contains { p in
+            guard let f = p.frame else { return false }
             return f.module == nil && f.offset == nil && f.address != nil
         }
     }
