@@ -50,9 +50,14 @@ package enum QMPEventLine {
 
 extension QMPEventLine {
     static func contains(_ b: [UInt8], _ key: String) -> Bool {
+        index(of: key, in: b) != nil
+    }
+
+    /// Where `key` first starts in `b`.
+    static func index(of key: String, in b: [UInt8]) -> Int? {
         let k = Array(key.utf8)
-        guard b.count >= k.count else { return false }
-        return (0...(b.count - k.count)).contains { i in b[i] == k[0] && Array(b[i..<(i + k.count)]) == k }
+        guard !k.isEmpty, b.count >= k.count else { return nil }
+        return (0...(b.count - k.count)).first { i in b[i] == k[0] && b[i..<(i + k.count)].elementsEqual(k) }
     }
 
     /// The latest second a timestamp may name: 9999-12-31T23:59:59Z.
@@ -106,30 +111,22 @@ extension QMPEventLine {
 
     /// The integer after `"key"` and its colon (qemu writes the timestamp first).
     package static func number(after key: String, in b: [UInt8]) -> Int64? {
-        let k = Array(key.utf8)
-        guard b.count > k.count else { return nil }
-        var i = 0
-        while i + k.count <= b.count {
-            if b[i] == k[0], Array(b[i..<(i + k.count)]) == k {
-                var j = i + k.count
-                while j < b.count, b[j] == 0x20 || b[j] == 0x3A { j += 1 }
-                var negative = false
-                if j < b.count, b[j] == 0x2D { negative = true; j += 1 }
-                var v: Int64 = 0
-                var digits = 0
-                while j < b.count, b[j] >= 0x30, b[j] <= 0x39, digits < 18 {
-                    v = v * 10 + Int64(b[j] - 0x30)
-                    j += 1
-                    digits += 1
-                }
-                // Only a plain integer of at most 18 digits is read here: a
-                // fraction, an exponent or more digits go to JSONSerialization.
-                if j < b.count, (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == 0x2E || b[j] == 0x65 || b[j] == 0x45 { return nil }
-                return digits > 0 ? (negative ? -v : v) : nil
-            }
-            i += 1
+        guard let start = index(of: key, in: b) else { return nil }
+        var j = start + key.utf8.count
+        while j < b.count, b[j] == 0x20 || b[j] == 0x3A { j += 1 }
+        var negative = false
+        if j < b.count, b[j] == 0x2D { negative = true; j += 1 }
+        var v: Int64 = 0
+        var digits = 0
+        while j < b.count, b[j] >= 0x30, b[j] <= 0x39, digits < 18 {
+            v = v * 10 + Int64(b[j] - 0x30)
+            j += 1
+            digits += 1
         }
-        return nil
+        // Only a plain integer of at most 18 digits is read here: a
+        // fraction, an exponent or more digits go to JSONSerialization.
+        if j < b.count, (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == 0x2E || b[j] == 0x65 || b[j] == 0x45 { return nil }
+        return digits > 0 ? (negative ? -v : v) : nil
     }
 }
 
