@@ -44,7 +44,7 @@ public final class ClocksourceAnalyzer: Analyzer {
     private var pendingLines = 0
     /// `TSC synchronization [CPU#0 -> CPU#1]:` announces the pair a warp
     /// report that follows is about: the source CPU and the one coming up.
-    private var syncPair: (source: Int, target: Int, line: Int)?
+    private var syncPair: (source: Int, target: Int, record: Record)?
     private var isGuest = false
     private var emitted: [Event] = []
 
@@ -54,7 +54,7 @@ public final class ClocksourceAnalyzer: Analyzer {
         let text = record.text
         if text.includes("Hypervisor detected") || text.includes("kvm-clock") { isGuest = true }
         if let pair = Self.syncPair(text) {
-            syncPair = (pair.source, pair.target, record.line)
+            syncPair = (pair.source, pair.target, record)
             return .collecting
         }
         var report = Report.parse(text)
@@ -70,12 +70,16 @@ public final class ClocksourceAnalyzer: Analyzer {
                           explanation: report.kind == "clocksource_unstable" ? Self.explanation : Self.skippedExplanation,
                           details: report.details)
             e.cpu = report.cpu
-            if report.details["warpCycles"] != nil, let pair = syncPair, record.line - pair.line <= 3 {
+            if report.details["warpCycles"] != nil, let pair = syncPair, record.line - pair.record.line <= 3 {
                 // The CPU whose TSC did not match is the one being brought up.
+                // The announcement is the report's first line.
                 e.cpu = pair.target
                 e.details["cpus"] = "\(pair.source) -> \(pair.target)"
                 e.title = "clocksource tsc unstable (TSC warp between CPU \(pair.source) and CPU \(pair.target))"
-                e.evidence.insert("TSC synchronization [CPU#\(pair.source) -> CPU#\(pair.target)]:", at: 0)
+                e.evidence.insert(pair.record.text, at: 0)
+                e.source = SourceLocation(pair.record)
+                e.source.endLine = record.line
+                e.time = pair.record.clock
             }
             pending = e
             pendingLines = 0
