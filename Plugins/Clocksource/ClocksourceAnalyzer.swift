@@ -315,7 +315,7 @@ public final class ClocksourceAnalyzer: Analyzer {
             Measured 6520 cycles TSC warp between CPUs, turning off TSC clock.
             tsc: Marking TSC unstable due to check_tsc_sync_source failed
             """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable (TSC warp between CPU 0 and CPU 1)",
-                                cpu: 1, line: 2)]),
+                                cpu: 1, line: 1)]),
         AnalyzerExample("RHEL 6 guest wording", """
             Clocksource tsc unstable (delta = 6824818792 ns).  Enable clocksource failover by adding clocksource_failover kernel parameter.
             """, expect: [.init(kind: "clocksource_unstable", title: "clocksource tsc unstable", severity: .warning, line: 1)]),

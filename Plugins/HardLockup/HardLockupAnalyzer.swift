@@ -25,8 +25,9 @@ public final class HardLockupAnalyzer: Analyzer {
 
     static let explanation = """
         A hard lockup means a CPU ran with interrupts disabled for longer than the \
-        watchdog threshold (2 × kernel.watchdog_thresh, 10 s by default with the perf NMI \
-        detector; the buddy detector notices it from the next CPU). Its timer interrupt \
+        hard-lockup threshold (kernel.watchdog_thresh, 10 s by default; twice that is the \
+        soft-lockup threshold). The perf NMI detector catches it on the CPU itself; the \
+        buddy detector notices it from the next CPU. Its timer interrupt \
         never ran, so the NMI watchdog interrupted it and printed where it was: the \
         interrupted function is in the RIP line or the first frame after the NMI stack. \
         Typical causes are a spinlock held or awaited with interrupts off, a very long \
@@ -145,13 +146,28 @@ public final class HardLockupAnalyzer: Analyzer {
             return
         }
         if let c = dump.cpu, e.cpu == nil { e.cpu = c }
-        if dump.cpu == nil || dump.cpu == e.cpu || e.cpu == nil {
-            e.pid = dump.pid ?? e.pid
-            e.comm = dump.comm ?? e.comm
-        }
         e.kernel = dump.release ?? e.kernel
         e.taint = dump.taint ?? e.taint
-        if !interrupted.isEmpty || !dump.frames.isEmpty {
+        if let c = dump.cpu, let stuck = e.cpu, c != stuck {
+            // The CPU that noticed printed its own stack (a panic from the
+            // buddy or hrtimer detector): how it found the lockup, not where
+            // the stuck CPU was. Keep it as evidence, never as the title.
+            if e.details["reportedBy"] == nil { e.details["reportedBy"] = "cpu \(c)" }
+            if e.stack.isEmpty {
+                e.details["stackNote"] = "the stack printed is the reporting CPU \(c)'s, not the stuck CPU \(stuck)'s"
+            }
+            e.source.endLine = max(e.source.endLine, dump.lastLine)
+            for line in dump.evidence.prefix(80) where e.evidence.last != line || line.isEmpty { e.evidence.append(line) }
+            pending = e
+            return
+        }
+        e.pid = dump.pid ?? e.pid
+        e.comm = dump.comm ?? e.comm
+        if dump.showsOnlyPlumbing, e.stack.isEmpty {
+            e.stack = dump.frames
+            e.details["stackNote"] = "the stack shows only NMI, watchdog and interrupt plumbing, not the code the CPU was running"
+            e.title = "hard LOCKUP (stack shows only watchdog plumbing)"
+        } else if !interrupted.isEmpty || !dump.frames.isEmpty {
             // powerpc's "self-detected hard LOCKUP @ func" names the IP in the header itself.
             let headerIP = e.stack.first { $0.isInstructionPointer }
             e.stack = (dump.instructionPointer == nil ? headerIP.map { [$0] } ?? [] : []) + dump.frames

@@ -99,7 +99,7 @@ public final class SpinlockLockupAnalyzer: Analyzer {
             """, expect: [.init(kind: "spinlock_lockup", title: "BUG: spinlock lockup suspected in sock_def_readable", cpu: 2, line: 1)]),
         AnalyzerExample("2.6.16 wording, lock address after the task", """
             BUG: spinlock lockup on CPU#0, java/26272, c17c5490
-            """, expect: [.init(kind: "spinlock_lockup", title: "BUG: spinlock lockup suspected in corrupted", cpu: 0, line: 1)]),
+            """, expect: [.init(kind: "spinlock_lockup", title: "BUG: spinlock lockup suspected", cpu: 0, line: 1)]),
         AnalyzerExample("an ordinary BUG is not this", """
             BUG: spinlock bad magic on CPU#0, swapper/0/1
             """, expect: []),

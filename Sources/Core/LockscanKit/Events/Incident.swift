@@ -90,6 +90,20 @@ public struct Incident: Codable, Sendable, Equatable {
         return Incident(cpus: cpus, waitsFor: waits, pattern: pattern)
     }
 
+    /// "holder: CPU 1 in task_tick_fair; waiting: CPU 0, CPU 3" when the
+    /// waits-for relation names a holder: the line a reader looks for first.
+    public var holderSentence: String? {
+        let holders = Set(waitsFor.map { $0[1] })
+        guard !holders.isEmpty else { return nil }
+        let parts = holders.sorted().map { h -> String in
+            let c = cpus.first { $0.cpu == h }
+            let lock = c?.lock.map { " in \($0)" } ?? ""
+            let waiting = waitsFor.filter { $0[1] == h }.map { "CPU \($0[0])" }
+            return "holder: CPU \(h)\(lock); waiting: \(waiting.joined(separator: ", "))"
+        }
+        return parts.joined(separator: "; ")
+    }
+
     public static func classify(_ d: StackDump) -> CPU {
         var c = CPU(cpu: d.cpu, pid: d.pid, comm: d.comm, state: .running, irqsDisabled: d.irqsDisabled, line: d.firstLine,
                     stack: d.frames)
@@ -116,6 +130,12 @@ public struct Incident: Codable, Sendable, Equatable {
             c.state = .holding
             c.lock = holder
             c.lockClass = LockFrames.runqueueHolders.contains(holder) ? "runqueue" : nil
+            return c
+        }
+        if let holder = LockFrames.runqueueHolder(names.prefix(8)) {
+            c.state = .holding
+            c.lock = holder
+            c.lockClass = "runqueue"
             return c
         }
         if let top = names.first, LockFrames.idle.contains(top) || names.prefix(3).contains(where: LockFrames.idle.contains) {
@@ -154,6 +174,7 @@ public enum LockFrames {
         "load_balance", "sched_balance_rq", "move_queued_task", "__migrate_task", "migration_cpu_stop", "ttwu_queue", "push_rt_task", "pull_rt_task", "push_dl_task", "pull_dl_task", "active_load_balance_cpu_stop",
         "idle_balance", "newidle_balance", "sched_balance_newidle", "rebalance_domains", "sched_balance_domains",
         "sched_ttwu_pending", "__schedule", "scheduler_tick", "sched_tick", "move_task", "detach_tasks", "sched_core_balance",
+        "resched_cpu",
     ]
     /// Paths known to keep a lock for long.
     public static let longHolders: Set<String> = runqueueHolders
@@ -161,6 +182,45 @@ public enum LockFrames {
         "tg_unthrottle_up", "tg_throttle_down", "walk_tg_tree_from", "unthrottle_cfs_rq", "distribute_cfs_runtime",
         "do_sched_cfs_period_timer", "sched_cfs_period_timer", "update_blocked_averages", "__update_blocked_fair",
     ]
+    /// Scheduler paths that run with a runqueue lock held (taken by their
+    /// caller): a CPU caught in one of them, not spinning, holds that lock —
+    /// the scheduler tick (`scheduler_tick` → `task_tick_*`), a wake-up
+    /// enqueueing on the target runqueue (`ttwu_do_activate` →
+    /// `enqueue_task_*`), load balancing between its `double_lock` and
+    /// unlock, a migration moving a task.
+    public static let runqueueHeldBy: Set<String> = [
+        "scheduler_tick", "sched_tick", "task_tick_fair", "task_tick_rt", "task_tick_dl", "task_tick_idle",
+        "ttwu_do_activate", "ttwu_do_wakeup", "enqueue_task_fair", "enqueue_task_rt", "enqueue_task_dl", "enqueue_task",
+        "activate_task", "check_preempt_curr", "wakeup_preempt", "pick_next_task_fair", "pick_next_task", "__pick_next_task",
+        "load_balance", "sched_balance_rq", "detach_tasks", "attach_tasks", "move_queued_task", "__migrate_task",
+        "migration_cpu_stop", "__migrate_swap_task", "migrate_swap_stop", "push_rt_task", "pull_rt_task",
+        "__schedule",
+    ]
+    /// Frames that mean `__schedule` already switched away: its rq lock is
+    /// released in `finish_task_switch`, and a sleeping task's stack always
+    /// shows `__schedule`.
+    static let switchedAway: Set<String> = ["context_switch", "finish_task_switch", "__switch_to", "__switch_to_asm",
+                                            "finish_task_switch.isra.0", "schedule_idle"]
+
+    /// The first runqueue-holding scheduler frame among `names` (innermost
+    /// first), unless the stack shows the switch that drops the lock. A
+    /// stack that starts at `__schedule` is a task asleep in it (newer
+    /// kernels inline `context_switch`), not a CPU running the scheduler;
+    /// inside `__schedule` the frame it called (`pick_task_dl`, …) is named.
+    public static func runqueueHolder<C: Collection>(_ names: C) -> String? where C.Element == String {
+        var previous: String?
+        for name in names {
+            if switchedAway.contains(name) { return nil }
+            if name == "__schedule" {
+                guard let inner = previous else { return nil }
+                return inner
+            }
+            if runqueueHeldBy.contains(name) { return name }
+            previous = name
+        }
+        return nil
+    }
+
     /// Lockdep's own frames: such a stack is a lockdep report, not a spin.
     public static let lockdep: Set<String> = ["lock_acquire", "__lock_acquire", "print_circular_bug", "check_noncircular",
                                               "validate_chain", "lockdep_print_held_locks"]

@@ -91,6 +91,7 @@ public struct TextRenderer {
             if !inc.waitsFor.isEmpty {
                 out += "    waits for: " + inc.waitsFor.map { "\($0[0]) → \($0[1])" }.joined(separator: ", ") + "\n"
             }
+            if let line = inc.holderSentence { out += "    " + line + "\n" }
         }
         for (k, v) in e.details.sorted(by: { $0.key < $1.key }) { out += "  \(k): \(v)\n" }
         if !e.stack.isEmpty {
@@ -169,6 +170,7 @@ public enum MarkdownRenderer {
                 if !inc.waitsFor.isEmpty {
                     out += "\nWaits for: " + inc.waitsFor.map { "CPU \($0[0]) → CPU \($0[1])" }.joined(separator: ", ") + (inc.pattern.map { " (\($0))" } ?? "") + "\n"
                 }
+                if let line = inc.holderSentence { out += "\n**" + line + "**\n" }
                 out += "\n"
             }
             if !e.stack.isEmpty {

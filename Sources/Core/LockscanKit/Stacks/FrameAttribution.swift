@@ -266,11 +266,28 @@ extension Event {
         taint = dump.taint
     }
 
-    /// Sets the `PREFIX in FUNC` title; without a culprit the report is
-    /// marked corrupted (`PREFIX in corrupted`, details["corrupted"]).
+    /// Sets the `PREFIX in FUNC` title from the culprit. Without one it says
+    /// why, from the stack adopted before: no stack in the capture at all
+    /// (`PREFIX`, a header is still a complete report), a stack of nothing
+    /// but NMI, watchdog and interrupt plumbing (`PREFIX (stack shows only
+    /// plumbing)`), or a stack that has code but no dispatch point — cut or
+    /// interleaved — which bug trackers title `PREFIX in corrupted`.
     public mutating func setTitle(_ prefix: String, culprit: String?) {
-        title = FrameAttribution.title(prefix, culprit: culprit)
-        if culprit == nil { details["corrupted"] = "true" }
+        if let culprit {
+            title = FrameAttribution.title(prefix, culprit: culprit)
+            return
+        }
+        let named = stack.compactMap { $0.function.map(FunctionName.base) }
+        if named.isEmpty {
+            title = prefix
+            details["stackNote"] = "the capture holds no stack for this report"
+        } else if named.allSatisfy(NMIHandlerFrames.contains) {
+            title = prefix + " (stack shows only plumbing)"
+            details["stackNote"] = "the stack shows only NMI, watchdog and interrupt plumbing, not the code the CPU was running"
+        } else {
+            title = FrameAttribution.title(prefix, culprit: nil)
+            details["corrupted"] = "true"
+        }
     }
 }
 

@@ -35,19 +35,31 @@ public struct StackDump: Sendable, Equatable {
     }
 
     /// The frames of the interrupted code, innermost first: the instruction
-    /// pointer, then every frame not run on the NMI stack. For a hard lockup
+    /// pointer, then every frame not run on the NMI stack and not part of the
+    /// NMI, watchdog or dump machinery (`NMIHandlerFrames`). For a hard lockup
     /// or an NMI backtrace this is where the CPU really was. User-space IPs
-    /// (no function) are left out.
+    /// (no function) are left out. `? func+…` frames are left out too when
+    /// any reliable frame remains: the unwinder only guessed them, and old
+    /// kernels print dozens of stale ones above the real caller.
     public var interruptedFrames: [Frame] {
         var out: [Frame] = []
         if let ip = instructionPointer { out.append(ip) }
-        let sawNMI = frames.contains { $0.context == .nmi }
         for f in frames where f.context != .nmi && !f.isInstructionPointer {
-            if !sawNMI, let name = f.function, NMIHandlerFrames.names.contains(name) { continue }
+            if let name = f.function, NMIHandlerFrames.contains(FunctionName.base(name)) { continue }
             if let ip = out.first, ip.function == f.function, out.count == 1 { continue }
             out.append(f)
         }
+        if out.contains(where: { $0.reliable && !$0.isInstructionPointer }) {
+            out.removeAll { !$0.reliable && !$0.isInstructionPointer }
+        }
         return out
+    }
+
+    /// True when the dump has frames but every one of them belongs to the
+    /// NMI, watchdog or dump machinery: the report shows how the CPU was
+    /// caught, not what it ran.
+    public var showsOnlyPlumbing: Bool {
+        frames.contains { $0.function != nil } && interruptedFrames.isEmpty
     }
 
     /// `EFLAGS`/`RFLAGS` with IF (bit 9) clear: interrupts were off.
@@ -57,18 +69,49 @@ public struct StackDump: Sendable, Equatable {
     }
 }
 
-/// Frames that belong to the watchdog, NMI or dump machinery rather than to
-/// the code that was stuck. Skipped when looking for where a CPU really was.
+/// Frames that belong to the watchdog, NMI, interrupt-entry or dump
+/// machinery rather than to the code that was stuck, in every era and
+/// architecture the kernel printed them: the 2.6 `nmi_watchdog_tick` /
+/// `die_nmi` path, the perf detector (`watchdog_overflow_callback` under
+/// `*_pmu_handle_irq` and `perf_event_nmi_handler`), the x86 NMI entry
+/// (`do_nmi`, `end_repeat_nmi`, `exc_nmi`), the buddy and hrtimer-driven
+/// detectors (`watchdog_timer_fn` under `__hrtimer_run_queues`), arm64's
+/// GIC and pseudo-NMI entry, powerpc's soft-NMI and system-reset watchdog,
+/// and the printing they do (`dump_stack`, `show_regs`, `panic`).
+/// Skipped when looking for where a CPU really was.
 public enum NMIHandlerFrames {
-    public static let names: Set<String> = [
-        "dump_stack", "dump_stack_lvl", "show_stack", "show_regs", "show_trace_log_lvl", "show_stack_log_lvl",
-        "panic", "nmi_panic", "watchdog_overflow_callback", "watchdog_timer_fn", "__perf_event_overflow",
-        "perf_event_overflow", "perf_event_nmi_handler", "intel_pmu_handle_irq", "x86_pmu_handle_irq",
-        "amd_pmu_handle_irq", "nmi_handle", "default_do_nmi", "do_nmi", "exc_nmi", "end_repeat_nmi", "nmi",
-        "repeat_nmi", "nmi_cpu_backtrace", "nmi_cpu_backtrace_handler", "nmi_trigger_cpumask_backtrace",
-        "arch_trigger_cpumask_backtrace", "crash_nmi_callback", "watchdog_hardlockup_check",
-        "watchdog_buddy_check_hardlockup", "hardlockup_detector_event", "asm_exc_nmi", "kvm_nmi_handler",
+    public static let patterns: [FrameAttribution.Match] = [
+        // dumping and panicking
+        .prefix("dump_stack"), .prefix("show_stack"), .prefix("show_regs"), .prefix("__show_regs"), .prefix("show_trace"),
+        .prefix("dump_backtrace"), .prefix("unwind_backtrace"), .prefix("print_modules"), .prefix("print_irqtrace_events"),
+        .exact("panic"), .prefix("nmi_panic"), .exact("vpanic"), .contains("printk"),
+        // lockup detectors
+        .prefix("watchdog_overflow_callback"), .prefix("watchdog_timer_fn"), .prefix("watchdog_hardlockup_check"),
+        .prefix("watchdog_buddy_check"), .prefix("watchdog_check_hardlockup"), .prefix("hardlockup_detector_event"),
+        .prefix("nmi_watchdog_tick"), .prefix("die_nmi"), .prefix("watchdog_timer_interrupt"), .prefix("soft_nmi_interrupt"),
+        .prefix("wd_smp_"), .prefix("watchdog_smp_panic"),
+        // perf overflow delivery
+        .prefix("__perf_event_overflow"), .prefix("perf_event_overflow"), .prefix("perf_event_nmi_handler"),
+        .prefix("perf_ibs_nmi_handler"), .contains("pmu_handle_irq"), .prefix("armpmu_dispatch_irq"),
+        // NMI entry and notifier chains
+        .exact("nmi"), .prefix("nmi_handle"), .prefix("default_do_nmi"), .prefix("do_nmi"), .prefix("exc_nmi"),
+        .prefix("asm_exc_nmi"), .prefix("end_repeat_nmi"), .prefix("repeat_nmi"), .prefix("first_nmi"), .prefix("nmi_restore"),
+        .prefix("nmi_cpu_backtrace"), .prefix("nmi_trigger_cpumask_backtrace"), .prefix("arch_trigger_cpumask_backtrace"),
+        .prefix("crash_nmi_callback"), .prefix("kvm_nmi_handler"), .prefix("notify_die"), .prefix("atomic_notifier_call_chain"),
+        .prefix("__atomic_notifier_call_chain"), .prefix("notifier_call_chain"), .prefix("system_reset_exception"),
+        .prefix("handle_percpu_devid_fasteoi_nmi"), .prefix("ipi_handler"), .prefix("do_handle_IPI"), .prefix("handle_IPI"),
+        // timer interrupt entry
+        .prefix("__hrtimer_run_queues"), .prefix("hrtimer_interrupt"), .prefix("hrtimer_run_queues"), .prefix("tick_sched_timer"),
+        .prefix("tick_sched_handle"), .prefix("update_process_times"), .prefix("tick_handle_periodic"),
+        .contains("apic_timer_interrupt"), .prefix("sysvec_"), .prefix("__sysvec_"), .prefix("asm_sysvec_"),
+        .prefix("arch_timer_handler"), .prefix("handle_percpu_devid_irq"), .prefix("__handle_domain_irq"),
+        .prefix("handle_domain_irq"), .prefix("generic_handle_domain_irq"), .prefix("gic_handle_irq"), .prefix("el1_irq"),
+        .prefix("el1h_64_irq"), .prefix("el1_interrupt"), .prefix("call_on_irq_stack"), .prefix("do_interrupt_handler"),
+        .prefix("timer_interrupt"), .prefix("decrementer_common"), .prefix("irq_exit"), .prefix("__irq_exit"),
+        .prefix("irq_enter"), .prefix("irqentry_"),
     ]
+
+    public static func contains(_ name: String) -> Bool { patterns.contains { $0.matches(name) } }
 }
 
 /// Assembles `StackDump`s from consecutive records. Analyzers embed one when
@@ -101,6 +144,9 @@ public struct StackDumpCollector: Sendable {
     private var sawClock = false
     private var otherRun = 0
     private var foreignLines = 0
+    /// The previous line ended in `[<address>]`: a mail client may have
+    /// wrapped its symbol onto the next line.
+    private var previousEndedInAddress = false
     public let maxLines: Int
     /// Lines tolerated before the first frame (module lists wrap, `Hardware name:`, …).
     public let maxPreambleLines: Int
@@ -118,6 +164,7 @@ public struct StackDumpCollector: Sendable {
     /// dump (the caller should handle it as a fresh line).
     public mutating func feed(_ record: Record, _ line: TraceLine? = nil) -> Feed {
         let parsed = line ?? TraceLineParser.parse(record.text)
+        defer { previousEndedInAddress = Self.endsInAddress(record.text) }
         lineCount += 1
         if lineCount > maxLines { return .ended }
         // printk caller ids tell interleaved CPUs apart: lines from another
@@ -139,10 +186,16 @@ public struct StackDumpCollector: Sendable {
         case let .frames(markers, frame):
             for m in markers { apply(m) }
             if !markers.isEmpty { inTrace = true }
-            // A bare frame before any "Call Trace:" or marker is a wrapped
-            // continuation of a preamble line ("hardirqs last enabled at
-            // (…): [<…>]" split by a mail client), not the stack.
-            if frame != nil, !inTrace { break }
+            // A bare `[<address>] func` frame before any "Call Trace:" or
+            // marker is a wrapped continuation of a preamble line
+            // ("hardirqs last enabled at (…): [<…>]" split by a mail
+            // client), not the stack. A `func+0x…/0x…` frame on its own line
+            // is a trace whose "Call Trace:" line was cut from the paste,
+            // unless it continues a line that ended in `[<address>]`.
+            if let f = frame, !inTrace {
+                guard f.address == nil, !previousEndedInAddress else { break }
+                inTrace = true
+            }
             if var f = frame {
                 f.context = context
                 building.frames.append(f)
@@ -235,6 +288,12 @@ public struct StackDumpCollector: Sendable {
         }
         record1(record)
         return .accepted
+    }
+
+    private static func endsInAddress(_ text: String) -> Bool {
+        var end = text.utf8.endIndex
+        while end > text.utf8.startIndex, text.utf8[text.utf8.index(before: end)] == UInt8(ascii: " ") { end = text.utf8.index(before: end) }
+        return text.utf8[..<end].suffix(2).elementsEqual(">]".utf8)
     }
 
     private mutating func record1(_ record: Record) {

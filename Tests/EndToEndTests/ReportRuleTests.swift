@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+
+/// The rules for reading one report right — which CPU, which function, what
+/// the stack can and cannot say — each checked on the real public capture
+/// that showed it was needed (corpora/public/README.md says where each is from).
+final class ReportRuleTests: XCTestCase {
+    func events(_ file: String, _ extra: [String] = []) throws -> [[String: Any]] {
+        let r = try CLI.run(["scan", "--json"] + extra + [file])
+        XCTAssertNotEqual(r.status, 2, r.stderr)
+        return try CLI.events(r.stdout)
+    }
+
+    func details(_ e: [String: Any]?) -> [String: String] { e?["details"] as? [String: String] ?? [:] }
+
+    /// A panic printed by the CPU that noticed (CPU 7) names the stuck one (0):
+    /// the stack is the reporter's watchdog path and idle loop, never the title.
+    func testReporterStackDoesNotTitleTheStuckCPU() throws {
+        let e = try events("corpora/public/hard-lockup-panic-arm64-linux-arm-kernel-20200426-coresight-other-cpu.log")
+        XCTAssertEqual(e.count, 1)
+        XCTAssertEqual(e.first?["cpu"] as? Int, 0)
+        XCTAssertEqual(e.first?["title"] as? String, "hard LOCKUP")
+        XCTAssertEqual(details(e.first)["reportedBy"], "cpu 7")
+        XCTAssertEqual(details(e.first)["panic"], "true")
+        XCTAssertNotNil(details(e.first)["stackNote"])
+    }
+
+    /// `? func` frames are the unwinder's guesses: the first reliable frame is
+    /// named, also when the paste lost its `Call Trace:` line and timestamps.
+    func testUnreliableFramesNeverNameTheFunction() throws {
+        let e = try events("corpora/public/hard-lockup-stable-20230711-amdgpu-vkms-unprefixed.log")
+        XCTAssertEqual(e.map { $0["title"] as? String }, ["hard LOCKUP in hrtimer_cancel"])
+        XCTAssertEqual(e.first?["cpu"] as? Int, 1)
+    }
+
+    /// Three detection lines in a row, no stacks: three complete events, each
+    /// with its CPU and line, under three levels of mail quoting.
+    func testHeadersWithoutStacksAreEventsOfTheirOwn() throws {
+        let e = try events("corpora/public/hard-lockup-stable-20210714-5.13.2-rc-boot-three-cpus-quoted.log")
+        XCTAssertEqual(e.compactMap { $0["cpu"] as? Int }, [0, 2, 4])
+        XCTAssertEqual(e.compactMap { ($0["source"] as? [String: Any])?["line"] as? Int }, [2, 3, 4])
+        XCTAssertEqual(Set(e.compactMap { $0["kind"] as? String }), ["hard_lockup"])
+    }
+
+    /// A soft lockup whose capture ends at its header is not "in corrupted":
+    /// the title says nothing it cannot know and the event says why.
+    func testHeaderOnlySoftLockupSaysItHasNoStack() throws {
+        let e = try events("corpora/public/soft-lockup-lkml-20210923-kvm-5.14-oops-cpu0-kvm-wrapped.log")
+        let soft = try XCTUnwrap(e.first { $0["kind"] as? String == "soft_lockup" })
+        XCTAssertEqual(soft["title"] as? String, "BUG: soft lockup")
+        XCTAssertEqual(soft["cpu"] as? Int, 22)
+        XCTAssertEqual(details(soft)["stackNote"], "the capture holds no stack for this report")
+    }
+
+    /// The runqueue lock's holder: CPU 1 in the scheduler tick (task_tick_fair
+    /// under scheduler_tick) while CPU 0 spins in double_rq_lock — in the JSON,
+    /// the terminal text and Markdown.
+    func testRunqueueLockHolderIsShownWithItsWaiters() throws {
+        let file = "corpora/generated/rq-lock/guest-console.log"
+        let rq = try XCTUnwrap(try events(file).first { $0["kind"] as? String == "rq_lock_deadlock" })
+        XCTAssertEqual(details(rq)["holderCPU"], "1")
+        let incident = try XCTUnwrap(rq["incident"] as? [String: Any])
+        XCTAssertEqual(incident["waitsFor"] as? [[Int]], [[0, 1]])
+        let states = (incident["cpus"] as? [[String: Any]] ?? []).map { "\($0["cpu"] as? Int ?? -1):\($0["state"] as? String ?? "")" }
+        XCTAssertEqual(Set(states), ["1:holding", "0:spinning"])
+        let text = try CLI.run(["scan", file]).stdout
+        XCTAssertTrue(text.contains("holder: CPU 1 in task_tick_fair; waiting: CPU 0"), text)
+        let markdown = try CLI.run(["scan", "--markdown", file]).stdout
+        XCTAssertTrue(markdown.contains("holder: CPU 1 in task_tick_fair; waiting: CPU 0"), markdown)
+    }
+
+    /// A task asleep in `__schedule` (the RCU grace-period kthread's dump) holds
+    /// no runqueue lock; a CPU caught inside `__schedule` → `pick_task_dl` does.
+    func testSleepingInScheduleIsNotHoldingTheRunqueue() throws {
+        let e = try events("corpora/public/rcu-stall-lkml-20241003-rcutorture-stall-then-fqs-starved.log")
+        let rcu = try XCTUnwrap(e.first { $0["kind"] as? String == "rcu_stall" })
+        let cpus = (rcu["incident"] as? [String: Any])?["cpus"] as? [[String: Any]] ?? []
+        for c in cpus where c["cpu"] == nil {
+            XCTAssertNotEqual(c["state"] as? String, "holding", "a task dump without a CPU is asleep, not holding")
+        }
+        XCTAssertEqual(cpus.first { $0["cpu"] as? Int == 12 }?["state"] as? String, "holding")
+    }
+}
