@@ -48,6 +48,9 @@ public final class HostVirtAnalyzer: Analyzer {
 
     /// A `starting up` line whose command line is still being read.
     private var start: Event?
+    /// The time of the start just read, for the unstamped lines libvirt
+    /// writes with it.
+    private var startedAt: Clock?
     private var commandLine = QemuCommandLine.Collector()
     private var readingCommandLine = false
     private var injectedNMIs: Set<String> = []
@@ -84,9 +87,19 @@ public final class HostVirtAnalyzer: Analyzer {
                 start = e
                 if commandLine.add(text) { return .collecting }
             }
+            startedAt = e.time
             flushStart(emit)
             if readingCommandLine { readingCommandLine = false; return .idle }
         }
+        // libvirt writes the taint lines of a start (`Domain id=27 is
+        // tainted: high-privileges`) right after the command line, without a
+        // stamp in libvirt before 3.x: they take the `starting up` time.
+        if let at = startedAt, record.clock.isEmpty, text.includes("is tainted: "), var e = Self.classify(record) {
+            e.time = at
+            emit(e)
+            return .idle
+        }
+        startedAt = nil
         if let up = QemuDomainLog.StartingUp.parse(text), up.libvirtVersion != nil {
             var e = event(record, kind: "qemu_start", title: "qemu started", severity: .info)
             e.details["libvirtVersion"] = up.libvirtVersion

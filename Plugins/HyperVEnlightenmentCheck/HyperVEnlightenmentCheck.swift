@@ -13,6 +13,12 @@ import LockscanKit
 /// the command line (through `QemuCommandLine`, shared with the host-vm-event
 /// analyzer) and whether a 0x101 or a soft lockup header was printed;
 /// describing those crashes is the other analyzers' job.
+///
+/// The advice is for Windows guests only, so a guest gets it only with
+/// evidence that it runs Windows (`WindowsGuestEvidence`, the domain XML, or
+/// a WinDbg bug check that can only be its own); the event says which.
+/// The event takes the time of the `starting up` line above the command
+/// line: libvirt stamps that line, not the command line itself.
 public final class HyperVEnlightenmentCheck: Analyzer {
     public static let descriptor = AnalyzerDescriptor(
         id: "hyperv-enlightenments",
@@ -21,8 +27,10 @@ public final class HyperVEnlightenmentCheck: Analyzer {
         eventKinds: ["hyperv_enlightenments_missing"],
         // " -cpu " finds a command line pasted without its domain-log
         // header whatever the binary is called (Ubuntu's kvm-spice, wrappers).
+        // "Kernel Version" is WinDbg's `… MP (2 procs) …` line; the XML
+        // triggers read a libvirt domain XML given in the same run.
         triggers: ["starting up libvirt", "qemu-system-", "/qemu-kvm", " -cpu ", "CLOCK_WATCHDOG_TIMEOUT (101)", "BUGCHECK_CODE:",
-                   "BugCheck 101,", "BUG: soft lockup"],
+                   "BugCheck 101,", "BUG: soft lockup", "Kernel Version", "<name>"] + DomainXMLWindowsHints.triggers,
         examples: examples,
         scope: .run,
         make: { HyperVEnlightenmentCheck() })
@@ -44,12 +52,18 @@ public final class HyperVEnlightenmentCheck: Analyzer {
         var at: Record
         var cpuLine: String
         var smpLine: String?
+        /// The clock of the `starting up` line the command line follows.
+        var started: Clock
     }
 
     private var guests: [String: Guest] = [:]
     private var guestOrder: [String] = []
     private var bugcheck: Record?
+    /// Processors of the Windows system WinDbg analysed (`MP (2 procs)`).
+    private var dumpProcessors: Int?
     private var softLockup: Record?
+    private var xml = DomainXMLWindowsHints()
+    private var startingUp = Clock()
 
     private var collector: QemuCommandLine.Collector?
     private var afterHeader = false
@@ -76,11 +90,18 @@ public final class HyperVEnlightenmentCheck: Analyzer {
         }
         if text.includes("starting up libvirt") {
             afterHeader = true
+            startingUp = record.clock
             return .collecting
+        }
+        if xml.consume(record) { return .idle }
+        if dumpProcessors == nil, text.includes("Kernel Version") {
+            // `… MP (2 procs) Free x86 compatible`, or `… UP Free …` for one.
+            if let p = text.integer(after: "MP ("), text.includes("MP (\(p) procs)") { dumpProcessors = p } else if text.includes(" UP ") { dumpProcessors = 1 }
         }
         if text.includes(" -cpu "), QemuCommandLine.parse(line: text) != nil {
             // A command line pasted without its domain-log header.
             collector = QemuCommandLine.Collector()
+            startingUp = Clock()
             return consume(record, emit: emit)
         }
         let t = text.drop(while: { $0 == " " })
@@ -99,18 +120,31 @@ public final class HyperVEnlightenmentCheck: Analyzer {
         if guests[name] == nil { guestOrder.append(name) }
         // A later start of the same guest replaces the earlier one.
         guests[name] = Guest(commandLine: c, at: at, cpuLine: lines.first { $0.includes("-cpu ") } ?? at.text,
-                             smpLine: lines.first { $0.includes("-smp ") })
+                             smpLine: lines.first { $0.includes("-smp ") }, started: startingUp)
     }
 
     public func finish(emit: (Event) -> Void) {
         if collector != nil { remember(collector!.commandLine) }
         guard let crash = bugcheck ?? softLockup else { return }
         let isBugcheck = bugcheck != nil
+        // A Windows crash dump names no VM: it is a guest's own evidence only
+        // when that guest is the one started here that it can come from.
+        let dumpGuests = guestOrder.filter { name in
+            guard let v = guests[name]?.commandLine.smp?.vcpus, v > 1 else { return false }
+            return dumpProcessors.map { $0 == v } ?? true
+        }
         for name in guestOrder {
             guard let g = guests[name], let smp = g.commandLine.smp, smp.vcpus > 1 else { continue }
             let cpu = g.commandLine.cpu
             let missing = ["hv-relaxed", "hv-spinlocks"].filter { cpu?.hasEnlightenment($0) != true }
             guard !missing.isEmpty else { continue }
+            var windows = WindowsGuestEvidence.of(g.commandLine) + xml.evidence(for: name)
+            if let b = bugcheck, dumpGuests == [name] {
+                let procs = dumpProcessors.map { " on \($0) processors" } ?? ""
+                windows.append("WinDbg's bug check 0x101\(procs) (line \(b.line) of its input) can only be this guest's: the only guest started in these inputs with \(smp.vcpus) vCPUs")
+            }
+            // No evidence of Windows: Hyper-V flags are not advice for it.
+            guard !windows.isEmpty else { continue }
             let add = ["hv_relaxed", "hv_spinlocks=0x1fff", "hv_vapic", "hv_time"].filter { flag in
                 let key = String(flag.prefix(while: { $0 != "=" }))
                 return cpu?.hasEnlightenment(key) != true
@@ -118,10 +152,11 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             let spelled = missing.map { $0.replacingOccurrences(of: "-", with: "_") }
             var e = Event(analyzer: Self.descriptor.id, kind: "hyperv_enlightenments_missing",
                           title: "Hyper-V enlightenments missing for \(name) (\(smp.vcpus) vCPUs): no \(spelled.joined(separator: ", "))",
-                          severity: isBugcheck ? .warning : .info, source: SourceLocation(g.at), time: g.at.clock,
+                          severity: isBugcheck ? .warning : .info, source: SourceLocation(g.at), time: g.started.isEmpty ? g.at.clock : g.started,
                           evidence: [g.cpuLine] + (g.smpLine.map { $0 == g.cpuLine ? [] : [$0] } ?? []) + [crash.text],
                           explanation: Self.explanation)
             e.details["guest"] = name
+            e.details["windowsEvidence"] = windows.joined(separator: "; ")
             e.details["vcpus"] = String(smp.vcpus)
             e.details["cpuModel"] = cpu?.model
             e.details["missing"] = spelled.joined(separator: ",")
@@ -135,6 +170,7 @@ public final class HyperVEnlightenmentCheck: Analyzer {
                 Hint("libvirt: add <features><hyperv><relaxed state='on'/><vapic state='on'/><spinlocks state='on' retries='8191'/></hyperv></features> and <clock><timer name='hypervclock' present='yes'/></clock> to the domain XML (virsh edit \(name)), then restart the guest.",
                      reference: "https://libvirt.org/formatdomain.html#hypervisor-features"),
             ]
+            e.hints.append(Hint("Taken to be a Windows guest because: \(windows.joined(separator: "; "))."))
             if !isBugcheck {
                 e.hints.append(Hint("The hang here is a soft lockup, which a Linux kernel prints; these flags matter to Windows guests (a Linux guest uses kvm-clock and KVM's own PV features). Check which guest the soft lockup came from before changing its configuration."))
             }
@@ -180,6 +216,20 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [swapper/1:0]
             """, expect: [.init(kind: "hyperv_enlightenments_missing", title: "Hyper-V enlightenments missing for win10 (4 vCPUs): no hv_spinlocks",
                                 severity: .info, line: 4)]),
+        AnalyzerExample("a Linux guest (rtc in UTC; driftfix, the PIT policy and -no-hpet are virt-manager's defaults for every guest) and a soft lockup: no Hyper-V advice", """
+            2018-03-24 22:19:36.664+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.19, qemu version: 2.5.0 (Debian 1:2.5+dfsg-5ubuntu10.24), hostname: hands
+            LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin QEMU_AUDIO_DRV=spice /usr/bin/kvm-spice -name U1404VM2 -S -machine pc-i440fx-xenial,accel=kvm,usb=off -cpu Westmere,+rdtscp,+vme -m 512 -smp 2,sockets=2,cores=1,threads=1 -rtc base=utc,driftfix=slew -global kvm-pit.lost_tick_policy=discard -no-hpet -device usb-tablet,id=input0
+            watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [swapper/1:0]
+            """, expect: []),
+        AnalyzerExample("two 2-vCPU guests and one Windows dump: only the guest whose command line says Windows", """
+            2017-03-15 00:10:57.604+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0, hostname: h
+            LC_ALL=C /usr/bin/kvm-spice -name vm104 -cpu SandyBridge -smp 2,sockets=1,cores=2,threads=1 -rtc base=utc,driftfix=slew -no-hpet
+            2017-03-15 00:11:07.604+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0, hostname: h
+            LC_ALL=C /usr/bin/kvm-spice -name vm105 -cpu SandyBridge -smp 2,sockets=1,cores=2,threads=1 -rtc base=localtime,driftfix=slew -no-hpet
+            Windows 7 Kernel Version 7601 (Service Pack 1) MP (2 procs) Free x86 compatible
+            BugCheck 101, {61, 0, 807a3120, 1}
+            """, expect: [.init(kind: "hyperv_enlightenments_missing", title: "Hyper-V enlightenments missing for vm105 (2 vCPUs): no hv_relaxed, hv_spinlocks",
+                                severity: .warning, line: 4)]),
         AnalyzerExample("enlightened or single-vCPU guests, or no hang: nothing to say", """
             2017-03-16 02:55:46.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0, hostname: h
             LC_ALL=C /usr/bin/qemu-system-x86_64 -name vm106 -cpu SandyBridge,hv_relaxed,hv_spinlocks=0x1fff -smp 2,sockets=1,cores=2,threads=1

@@ -10,7 +10,8 @@ import LockscanKit
 ///   was logged late);
 /// - for each record whose line has no stamp (a qemu command line, libvirt's
 ///   taint line), the stamped lines around it;
-/// - the clocks of recent records, for events an analyzer left without time.
+/// - the clocks of recent records, for events an analyzer left without time;
+/// - the year of each syslog stamp (`SyslogYears`).
 ///
 /// Everything kept is bounded: the head and tail windows, the last chunk's
 /// end, and a ring of recent record clocks.
@@ -23,6 +24,8 @@ final class ClockTrail: ScanObserver {
     static let rememberedClocks = 1 << 16
 
     private(set) var extent = ClockExtent(zonedWallClock: false)
+    /// The years of the source's syslog stamps, which print none.
+    let years = SyslogYears()
     private(set) var bytesSeen = 0
     private var headLines = 0, headZoned = 0
     private var tail: [UInt8] = []
@@ -45,7 +48,7 @@ final class ClockTrail: ScanObserver {
             for offset in awaitingAfter { unstamped[offset]?.after = after }
             awaitingAfter.removeAll()
         }
-        if bytesSeen < Self.window { measureHead(chunk.bytes.prefix(Self.window - bytesSeen)) }
+        if bytesSeen < Self.window { measureHead(chunk, upTo: Self.window - bytesSeen) }
     }
 
     /// The physical line of the last record: the pieces of a collapsed line
@@ -65,6 +68,7 @@ final class ClockTrail: ScanObserver {
             line.scannedTo = at
         }
         if !record.clock.isEmpty { remember(record.byteOffset, record.clock) }
+        years.observe(offset: record.byteOffset, line: record.line, clock: record.clock)
         if line.before == nil { line.before = .some(previousClock(chunk.bytes, before: line.start)) }
         let before = line.before!
         if let m = record.clock.monotonic, let p = before?.monotonic, p > m + 1e-6 {
@@ -113,10 +117,14 @@ final class ClockTrail: ScanObserver {
 
     // MARK: Helpers
 
-    private func measureHead(_ bytes: Slice<UnsafeRawBufferPointer>) {
-        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) {
+    /// Every line of the head: the extent, and the syslog years (which need
+    /// the full-date lines no analyzer asks for).
+    private func measureHead(_ chunk: LineChunk, upTo limit: Int) {
+        let bytes = chunk.bytes.prefix(limit)
+        for (n, raw) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() where !raw.isEmpty {
             let line = Array(raw.last == 0x0D ? raw.dropLast() : raw)
             let p = LinePrefix.parse(line)
+            if chunk.kind == .lines { years.observe(offset: chunk.byteOffset + raw.startIndex, line: chunk.firstLine + n, clock: p.clock) }
             headLines += 1
             if let w = p.clock.wall, WallClock.hasZone(w) { headZoned += 1 }
             extent.sample(p.clock)

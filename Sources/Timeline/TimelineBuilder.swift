@@ -7,11 +7,14 @@ public struct TimelineInput: Sendable {
     public var path: String
     /// For wall clocks printed without a zone (`--tz FILE=ZONE`).
     public var zone: TimeZone?
+    /// The year of the first syslog stamp, which prints none (`--year FILE=YYYY`).
+    public var year: Int?
 
-    public init(role: SourceRole, path: String, zone: TimeZone? = nil) {
+    public init(role: SourceRole, path: String, zone: TimeZone? = nil, year: Int? = nil) {
         self.role = role
         self.path = path
         self.zone = zone
+        self.year = year
     }
 }
 
@@ -54,6 +57,9 @@ public struct TimelineBuilder {
         var eventsByInput = Array(repeating: [Event](), count: inputs.count)
         var diagnostics: [Diagnostic] = []
         var trails: [ClockTrail] = []
+        // A source given twice (same file, or a copy) is read once: the
+        // engine says so in a diagnostic, and the repeat adds no events.
+        var sameContentAs: [Int: String] = [:]
         for (i, input) in inputs.enumerated() {
             let trail = ClockTrail()
             trails.append(trail)
@@ -64,6 +70,8 @@ public struct TimelineBuilder {
                 eventsByInput[i].append(e)
             }
             trail.finish()
+            Self.dateSyslogStamps(&eventsByInput[i], input: input, years: trail.years)
+            sameContentAs[i] = summary.sameContentAs
             diagnostics += summary.diagnostics
         }
         _ = engine.finishRun { e in
@@ -78,11 +86,24 @@ public struct TimelineBuilder {
         var events: [TimelineEvent] = []
         for (i, input) in inputs.enumerated() {
             let model = clockModel(i, id: ids[i], events: eventsByInput[i], roles: roles, extents: extents, facts: facts)
+            if let earlier = sameContentAs[i] {
+                sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: "same content as \(earlier): read once, its events are shown there",
+                                              segments: [], placed: true))
+                continue
+            }
             let unaligned = model.alignment.map { !$0.aligned } ?? false
             let unread = extents[i] == nil
-            sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: model.clock, segments: model.segments,
-                                          placed: !unaligned && !unread))
-            if unread {
+            var segments = model.segments
+            let syslog = Self.syslogDating(input: input, years: trails[i].years, events: eventsByInput[i])
+            if let how = syslog.how, !segments.isEmpty { segments[0].evidence.append(how) }
+            // Syslog stamps without their year or zone place nothing, unless
+            // the same lines' boot-relative stamps were anchored.
+            let undated = syslog.missing != nil && (model.alignment.map { !$0.aligned } ?? true)
+            sources.append(TimelineSource(id: ids[i], role: input.role, file: input.path, clock: undated ? "syslog stamps, not dated" : model.clock,
+                                          segments: undated ? [] : segments, placed: !unaligned && !unread && !undated))
+            if let missing = syslog.missing, undated, !unread {
+                notes.append("\(input.path): not placed on the timeline: \(missing)")
+            } else if unread {
                 notes.append("\(input.path): not placed on the timeline: nothing could be read from it")
             } else if unaligned {
                 notes.append("\(input.path): not placed on the timeline: nothing places its boot-relative clock; give --anchor \(ids[i]):SECONDS=UTC")
@@ -106,6 +127,38 @@ public struct TimelineBuilder {
         // document too, not only on standard error.
         notes = diagnostics.map(\.description) + notes
         return (TimelineDocument(sources: sources, events: events, clusters: clusters, diagnostics: notes), diagnostics)
+    }
+
+    /// Gives the events of syslog-stamped lines (`Oct 11 05:39:13 host …`)
+    /// their date, when the source's year is known (`SyslogYears`). The
+    /// zone comes later, from `--tz`, as for any zone-less wall clock.
+    static func dateSyslogStamps(_ events: inout [Event], input: TimelineInput, years: SyslogYears) {
+        for k in events.indices where events[k].time.wall == nil {
+            guard let printed = events[k].time.wallPrinted, let stamp = SyslogStamp(printed),
+                  let year = years.year(at: events[k].source.byteOffset, firstYear: input.year) else { continue }
+            events[k].time.wall = stamp.iso(year: year)
+        }
+    }
+
+    /// How a source's syslog stamps were dated, or what the user must give
+    /// for them to be.
+    static func syslogDating(input: TimelineInput, years: SyslogYears, events: [Event]) -> (how: String?, missing: String?) {
+        guard years.sawSyslogStamp, let first = years.firstPrinted else { return (nil, nil) }
+        let yearKnown = (input.year != nil || years.baseYear != nil) && !years.overflowed
+        var missing: [String] = []
+        if !yearKnown { missing.append("--year \(input.path)=YYYY (the year of its first line)") }
+        if input.zone == nil { missing.append("--tz \(input.path)=ZONE (the zone its host logged in)") }
+        if years.overflowed {
+            return (nil, "its syslog stamps (`\(first)`) go back in month more than \(SyslogYears.maxRollovers) times: no year can be given to them")
+        }
+        if !missing.isEmpty {
+            let lacks = [yearKnown ? nil : "no year", input.zone == nil ? "no zone" : nil].compactMap { $0 }.joined(separator: " and ")
+            return (nil, "its syslog stamps (`\(first)`) carry \(lacks); give \(missing.joined(separator: " and "))")
+        }
+        let from = input.year.map { "--year \($0) for its first line" } ?? years.baseEvidence ?? ""
+        let undatable = events.filter { $0.time.wallPrinted != nil && $0.time.wall == nil }.count
+        return ("syslog stamps without a year: \(from), advancing at each December → January"
+                    + (undatable > 0 ? "; \(undatable) stamp\(undatable == 1 ? "" : "s") name a day that year does not have" : ""), nil)
     }
 
     /// How one source's clock maps onto UTC: boot-relative clocks get an

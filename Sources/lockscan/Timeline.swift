@@ -26,6 +26,8 @@ struct TimelineCommand: ParsableCommand {
     var anchor: [String] = []
     @Option(help: ArgumentHelp("FILE=ZONE for a file whose wall clock has no zone (+08:00, Asia/Shanghai, UTC).", valueName: "FILE=ZONE"))
     var tz: [String] = []
+    @Option(help: ArgumentHelp("FILE=YYYY: the year of the first syslog stamp (`Oct 11 05:39:13 host …`) in FILE, which syslog does not print; later stamps advance at each December → January. Without it the year is taken from a line of FILE that printed a full date.", valueName: "FILE=YYYY"))
+    var year: [String] = []
     @Option(help: ArgumentHelp("Events of different sources this close (seconds) are shown as related.", valueName: "SECONDS"))
     var window: Double = 10
     @Flag(help: "Print the lockscan.timeline/1 JSON document.") var json = false
@@ -50,11 +52,22 @@ struct TimelineCommand: ParsableCommand {
         for a in anchor where Self.parseAnchor(a) == nil {
             throw ValidationError("--anchor '\(a)': expected SOURCE:SECONDS=UTC with SECONDS a boot-relative time (0 or more, below 1e10) and UTC a date in years 1-9999, e.g. guest:123.456=2017-03-15T06:03:08Z")
         }
+        for y in year where Self.parseYear(y) == nil {
+            throw ValidationError("--year '\(y)': expected FILE=YYYY with a year from 1 to 9999, e.g. /var/log/kern.log=2017")
+        }
         for z in tz {
             guard let eq = z.lastIndex(of: "="), WallClock.zone(String(z[z.index(after: eq)...])) != nil else {
                 throw ValidationError("--tz '\(z)': expected FILE=ZONE with a zone like +08:00, UTC or Asia/Shanghai")
             }
         }
+    }
+
+    /// `FILE=2017` → (FILE, 2017); the year as four digits at most, 1-9999.
+    static func parseYear(_ s: String) -> (file: String, year: Int)? {
+        guard let eq = s.lastIndex(of: "=") else { return nil }
+        let digits = s[s.index(after: eq)...]
+        guard (1...4).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), let y = Int(digits), y >= 1 else { return nil }
+        return (String(s[..<eq]), y)
     }
 
     static func parseAnchor(_ s: String) -> ClockAnchor? {
@@ -75,7 +88,9 @@ struct TimelineCommand: ParsableCommand {
             zones[String(z[..<eq])] = WallClock.zone(String(z[z.index(after: eq)...]))
         }
         let roles: [(SourceRole, [String])] = [(.guest, guest), (.host, host), (.libvirt, libvirt), (.qemu, qemu), (.qmp, qmp)]
-        let inputs = roles.flatMap { role, files in files.map { TimelineInput(role: role, path: $0, zone: zones[$0]) } }
+        var years: [String: Int] = [:]
+        for y in year.compactMap(Self.parseYear) { years[y.file] = y.year }
+        let inputs = roles.flatMap { role, files in files.map { TimelineInput(role: role, path: $0, zone: zones[$0], year: years[$0]) } }
         let (descriptors, pluginFailures) = pluginOptions.analyzers()
         let builder = TimelineBuilder(inputs: inputs, anchors: anchor.compactMap(Self.parseAnchor), window: window)
         let (doc, diagnostics) = builder.build(analyzers: descriptors)

@@ -13,6 +13,9 @@ public struct InputSummary: Codable, Sendable {
     public var bytes: Int
     public var events: Int
     public var diagnostics: [Diagnostic]
+    /// The earlier input of this run with the same content: this one was
+    /// not read again (its events are that one's).
+    public var sameContentAs: String?
 }
 
 public struct ScanOptions: Sendable {
@@ -72,6 +75,8 @@ public final class ScanEngine {
     var runAnalyzers: [Int: any Analyzer] = [:]
     /// Display names of the inputs scanned so far, by input index.
     var inputNames: [Int: String] = [:]
+    /// The files read so far: one given twice is read once.
+    let sameContent = SameContentInputs()
 
     func runAnalyzer(_ index: Int) -> any Analyzer {
         if let a = runAnalyzers[index] { return a }
@@ -106,6 +111,11 @@ public final class ScanEngine {
     public func scan(_ input: InputSpec, inputIndex: Int = 0, observer: ScanObserver? = nil, emit: (Event) -> Void) -> InputSummary {
         let name = input.displayName
         inputNames[inputIndex] = name
+        if let earlier = sameContent.earlier(than: input) {
+            return InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0,
+                                diagnostics: [Diagnostic(file: name, message: earlier == name ? "given twice, read once" : "same content as \(earlier), read once")],
+                                sameContentAs: earlier)
+        }
         let reader: LineReader
         switch LineReader.open(input, limits: options.limits) {
         case let .success(r): reader = r

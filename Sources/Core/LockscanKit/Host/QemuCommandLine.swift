@@ -193,7 +193,7 @@ public struct QemuCommandLine: Sendable, Equatable {
     }
 
     /// `a=1,b=2` → ["a": "1", "b": "2"] (items without `=` are skipped).
-    static func options(_ text: String) -> [String: String] {
+    public static func options(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
         for item in text.split(separator: ",") {
             guard let eq = item.firstIndex(of: "=") else { continue }
