@@ -15,7 +15,9 @@ public final class HardLockupAnalyzer: Analyzer {
         title: "Hard LOCKUP (NMI / buddy watchdog)",
         explanation: explanation,
         eventKinds: ["hard_lockup"],
-        triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: "],
+        // "Comm: " is the banner of any dump: a hard lockup whose detection
+        // line was lost is recognised by its stack (see `orphan`).
+        triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: ", "Comm: "],
         // The detection line (x86/arm64 perf and buddy; powerpc's own
         // watchdog in both its forms), and the panic when the lockup ends in one.
         reportHeaders: ["Watchdog detected hard LOCKUP", "self-detected hard LOCKUP @", "detected Hard LOCKUP other CPUS:",
@@ -44,6 +46,12 @@ public final class HardLockupAnalyzer: Analyzer {
     /// Every dump after the header (the stuck CPU's, then the NMI backtraces
     /// of the others with hardlockup_all_cpu_backtrace): the incident.
     private var incidentDumps: ReportDumps?
+    /// A dump seen with no report open: if its stack runs through the perf
+    /// detector's `watchdog_overflow_callback`, it is a hard lockup whose
+    /// detection line the capture lost (a serial console dropped it, or the
+    /// paste starts at the banner).
+    private var orphan: StackDumpCollector?
+    private var orphanStart: Record?
 
     public init() {}
 
@@ -60,7 +68,24 @@ public final class HardLockupAnalyzer: Analyzer {
         case .idle: break
         }
         let text = record.text
-        if let header = Header.parse(text) {
+        let header = Header.parse(text)
+        if header == nil, pending == nil {
+            switch orphan.step(record) {
+            case .accepted: return .collecting
+            case let .finished(dump): adoptOrphan(dump, emit)
+            case .idle: break
+            }
+            if Self.opensOrphan(text) {
+                var c = StackDumpCollector(start: record, midTrace: !text.includes("Comm: "))
+                _ = c.feed(record)
+                orphan = c
+                orphanStart = record
+                return .collecting
+            }
+        } else {
+            orphan = nil
+        }
+        if let header {
             if header.isPanic, var p = pending {
                 p.source.endLine = record.line
                 p.evidence.append(text)
@@ -106,7 +131,7 @@ public final class HardLockupAnalyzer: Analyzer {
         return interest
     }
 
-    private var interest: Interest { collector != nil || incidentDumps != nil ? .collecting : .idle }
+    private var interest: Interest { collector != nil || incidentDumps != nil || orphan != nil ? .collecting : .idle }
 
     private func closeIncident(_ d: ReportDumps) {
         var d = d
@@ -118,6 +143,34 @@ public final class HardLockupAnalyzer: Analyzer {
     public func finish(emit: (Event) -> Void) {
         if let c = collector { attach(c.dump, crash: collectorForCrash) }
         collector = nil
+        flush(emit)
+        if let o = orphan { adoptOrphan(o.dump, emit) }
+        orphan = nil
+    }
+
+    /// A banner (`CPU: 3 PID: 0 Comm: swapper/3`) or the detector's own
+    /// frame with no report open may start a header-less hard lockup.
+    static func opensOrphan(_ text: String) -> Bool {
+        if text.includes("watchdog_overflow_callback") { return true }
+        guard text.includes("Comm: ") else { return false }
+        if case .taskHeader = TraceLineParser.parse(text) { return true }
+        return false
+    }
+
+    /// Emits a header-less dump as a hard lockup when the perf NMI
+    /// detector's callback is on its stack: only the stuck CPU runs it.
+    private func adoptOrphan(_ dump: StackDump, _ emit: (Event) -> Void) {
+        orphan = nil
+        guard let start = orphanStart,
+              dump.frames.contains(where: { $0.function.map(FunctionName.base) == "watchdog_overflow_callback" }) else { return }
+        orphanStart = nil
+        var e = Event(analyzer: Self.descriptor.id, kind: "hard_lockup", title: "hard LOCKUP", severity: .error,
+                      source: SourceLocation(start), time: start.clock, cpu: dump.cpu, evidence: [],
+                      explanation: Self.explanation)
+        e.details["detector"] = "perf"
+        e.details["header"] = "not in the capture: recognised by watchdog_overflow_callback on the stack"
+        pending = e
+        attach(dump, crash: false)
         flush(emit)
     }
 
@@ -353,6 +406,25 @@ public final class HardLockupAnalyzer: Analyzer {
             .__slab_free+0x3b4/0x5f0
             CPU: 16 PID: 292187 Comm: kworker/16:0 Tainted: G      D           5.14.0-rc1-TalosII #2
             """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in do_raw_spin_lock", cpu: 16, line: 1)]),
+        AnalyzerExample("the detection line was lost: the perf callback on the stack is enough", """
+            CPU: 50 PID: 0 Comm: swapper/50 Tainted: G           OE  ------------   3.10.0-514.16.1.el7.x86_64 #1
+            Hardware name: Dell Inc. PowerEdge R730/0WCJNT, BIOS 2.4.3 01/17/2017
+            Call Trace:
+             <NMI>  [<ffffffff81686ac3>] dump_stack+0x19/0x1b
+             [<ffffffff8167fd5c>] panic+0xe3/0x1f2
+             [<ffffffff81085abf>] nmi_panic+0x3f/0x40
+             [<ffffffff8112f4d6>] watchdog_overflow_callback+0xf6/0x100
+             <<EOE>>  <IRQ>  [<ffffffff810c9658>] tg_unthrottle_up+0x18/0x90
+             [<ffffffff810bc4d5>] walk_tg_tree_from+0x85/0x100
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in tg_unthrottle_up", cpu: 50, line: 1)]),
+        AnalyzerExample("not a lockup: another report's banner and stack", """
+            CPU: 3 PID: 2101 Comm: stress-ng Not tainted 6.1.0 #1
+            Call Trace:
+             <TASK>
+             dump_stack_lvl+0x44/0x5c
+             ext4_writepages+0x2a/0x80
+             </TASK>
+            """, expect: []),
         AnalyzerExample("not a lockup: perf NMI watchdog disabled under qemu", """
             NMI watchdog: Perf NMI watchdog permanently disabled
             INFO: NMI handler (perf_event_nmi_handler) took too long to run: 29.847 msecs

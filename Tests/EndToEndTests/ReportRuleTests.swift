@@ -42,6 +42,21 @@ final class ReportRuleTests: XCTestCase {
         XCTAssertEqual(Set(e.compactMap { $0["kind"] as? String }), ["hard_lockup"])
     }
 
+    /// The same real report with its WARNING and detection lines cut (a
+    /// serial console dropped them): the perf callback on the stack still
+    /// makes it a hard lockup in the same function.
+    func testHardLockupWithoutItsHeaderLines() throws {
+        let real = try String(contentsOf: CLI.packageRoot.appendingPathComponent("corpora/public/hard-lockup-linux-mm-20121030-3.7-warn-wrapped.log"), encoding: .utf8)
+        let lines = real.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertTrue(lines[4].contains("Watchdog detected hard LOCKUP"), "the capture changed")
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("headerless-\(getpid()).log")
+        try lines.dropFirst(5).joined(separator: "\n").write(to: cut, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: cut) }
+        let e = try events(cut.path)
+        XCTAssertEqual(e.map { $0["title"] as? String }, ["hard LOCKUP in pagevec_lru_move_fn"])
+        XCTAssertNotNil(details(e.first)["header"])
+    }
+
     /// A soft lockup whose capture ends at its header is not "in corrupted":
     /// the title says nothing it cannot know and the event says why.
     func testHeaderOnlySoftLockupSaysItHasNoStack() throws {

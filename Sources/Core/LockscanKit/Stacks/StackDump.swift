@@ -151,10 +151,13 @@ public struct StackDumpCollector: Sendable {
     /// Lines tolerated before the first frame (module lists wrap, `Hardware name:`, …).
     public let maxPreambleLines: Int
 
-    public init(start record: Record, maxLines: Int = 400, maxPreambleLines: Int = 40) {
+    /// `midTrace`: the first record is already a frame of a trace whose
+    /// start the capture lost, so frames count from it on.
+    public init(start record: Record, maxLines: Int = 400, maxPreambleLines: Int = 40, midTrace: Bool = false) {
         building = StackDump(firstLine: record.line, byteOffset: record.byteOffset)
         self.maxLines = maxLines
         self.maxPreambleLines = maxPreambleLines
+        inTrace = midTrace
         building.cpu = record.callerCPU
     }
 
