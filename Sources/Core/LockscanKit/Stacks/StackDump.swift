@@ -208,6 +208,14 @@ public struct StackDumpCollector: Sendable {
             if record.text.hasPrefix("---[ end") { record1(record); return .ended }
         case .other:
             let trimmed = record.text.drop(while: { $0 == " " })
+            // dump_cpu_task() names the CPU before the task's own header,
+            // which has none: without this the dump would carry the printing CPU.
+            if !sawFrames, trimmed.hasPrefix("Task dump for CPU "),
+               let cpu = Int(trimmed.dropFirst("Task dump for CPU ".count).prefix { $0.isASCII && $0.isNumber }.prefix(6)) {
+                building.cpu = cpu
+                record1(record)
+                return .accepted
+            }
             // A line without the kernel's timestamp inside a timestamped dump
             // is another program writing to the same console ("executing
             // program", a shell prompt): step over a few of those.
@@ -336,6 +344,20 @@ public struct ReportDumps {
             lastActivity = record.line
         }
         return true
+    }
+
+    /// Starts a new dump at `record`, a line the caller knows to announce
+    /// one in its own wording (`RCU grace-period kthread stack dump:`): the
+    /// dump being collected ends before it, so whose stack follows is never
+    /// mixed into the one before. The new dump's `firstLine` is the record's.
+    public mutating func startDump(at record: Record) {
+        if let c = collector { keep(c.dump) }
+        collector = nil
+        guard dumps.count < maxDumps else { return }
+        var c = StackDumpCollector(start: record)
+        _ = c.feed(record)
+        collector = c
+        lastActivity = record.line
     }
 
     /// Ends collection and returns every dump that had frames.
