@@ -206,6 +206,10 @@ public struct StackDumpCollector: Sendable {
             building.cpu = cpu
         case .dumpDecoration:
             if record.text.hasPrefix("---[ end") { record1(record); return .ended }
+            if !sawFrames, let t = SchedShowTaskLine(record.text) {
+                building.comm = building.comm ?? t.comm
+                building.pid = building.pid ?? t.pid
+            }
         case .other:
             let trimmed = record.text.drop(while: { $0 == " " })
             // dump_cpu_task() names the CPU before the task's own header,
@@ -378,6 +382,24 @@ public struct ReportDumps {
         default:
             let t = text.drop(while: { $0 == " " })
             return t.hasPrefix("Task dump for CPU") || t.hasPrefix("task:")
+        }
+    }
+}
+
+/// sched_show_task()'s header since 5.x, `task:rcu_preempt     state:I stack:0     pid:16    tgid:16 …`:
+/// the task's comm and pid (no CPU: the task may not be running).
+struct SchedShowTaskLine {
+    var comm: String
+    var pid: Int?
+
+    init?(_ text: String) {
+        let t = text.drop { $0 == " " }
+        guard t.hasPrefix("task:"), let state = t.range(of: " state:") else { return nil }
+        let comm = t[t.index(t.startIndex, offsetBy: 5)..<state.lowerBound].trimmingCharacters(in: .whitespaces)
+        guard !comm.isEmpty else { return nil }
+        self.comm = comm
+        if let r = t.range(of: " pid:") {
+            pid = Int(t[r.upperBound...].drop { $0 == " " }.prefix { $0.isASCII && $0.isNumber }.prefix(9))
         }
     }
 }
