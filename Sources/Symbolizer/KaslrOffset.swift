@@ -85,9 +85,11 @@ public struct KaslrOffset: Sendable, Equatable {
                   let ranges = kernel.ranges(ofSymbol: name), ranges.count == 1, let range = ranges.first else { continue }
             // raw - slide ∈ [start, start+size)  ⇔  slide ∈ (raw - start - size, raw - start]
             let high = Int64(bitPattern: raw &- range.start)
-            let low = high - Int64(max(range.size, 1)) + 1
-            lo = max(lo, low)
             hi = min(hi, high)
+            // An assembly label (`end_repeat_nmi`, size 0) only says where its
+            // code starts: the frame is at or after it, with no end to bound it.
+            guard range.size > 0, range.size < UInt64(Int64.max) else { used += 1; continue }
+            lo = max(lo, high &- Int64(range.size) &+ 1)
             used += 1
         }
         guard used > 0 else { return .success(nil) }

@@ -68,7 +68,7 @@ public final class StackAnnotator {
         if let k = offsetLine {
             useKernelOffset(k)
         } else if slide == nil, !frames.isEmpty {
-            findSlide(frames)
+            findSlide(frames + Self.exceptionRIPsWithAddress(parsed))
         }
         if !frames.isEmpty { findModuleBases(lines.map { String(decoding: $0, as: UTF8.self) }, frames) }
         findExceptionRIPs(parsed)
@@ -174,6 +174,21 @@ public final class StackAnnotator {
         }
         if frame?.file != nil { frame = nil } // already symbolized
         return ParsedLine(frame: frame, messageStart: p.messageStart, message: message, registerRIP: registerRIP)
+    }
+
+    /// crash's `[exception RIP: func+off]` with the address its register
+    /// line prints under it (`RIP: ffffffff810ffecd  RSP: …`, the next line
+    /// or the one after): the same instruction as symbol+offset and raw, the
+    /// surest slide a crash `bt` through `end_repeat_nmi` gives.
+    static func exceptionRIPsWithAddress(_ parsed: [ParsedLine]) -> [Frame] {
+        var out: [Frame] = []
+        for (i, p) in parsed.enumerated() {
+            guard var f = p.frame, f.isInstructionPointer, f.address == nil, f.offset != nil, f.function != nil else { continue }
+            guard let rip = parsed[(i + 1)..<min(i + 3, parsed.count)].lazy.compactMap(\.registerRIP).first else { continue }
+            f.address = "0x" + String(rip, radix: 16)
+            out.append(f)
+        }
+        return out
     }
 
     /// KASLR: a `Kernel Offset:` line wins; else frames printed raw and as

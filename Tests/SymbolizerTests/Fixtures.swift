@@ -11,7 +11,8 @@ enum Fixtures {
     }()
 
     /// Three levels of always-inline functions under a noinline one, with a
-    /// static duplicate name, so inline chains and symbol disambiguation show.
+    /// static duplicate name, so inline chains and symbol disambiguation show;
+    /// and an assembly label of size 0, as x86's `end_repeat_nmi` is.
     static let source = """
         static inline __attribute__((always_inline)) int level3(int x) { return x * 3 + __builtin_popcount(x); }
         static inline __attribute__((always_inline)) int level2(int x) { return level3(x + 1) * 2; }
@@ -21,6 +22,7 @@ enum Fixtures {
         int (*volatile keep)(int) = helper;
         const char linux_banner[] = "Linux version 6.1.0-99-fixture (lockscan@test) (gcc) #1 SMP\\n";
         int main(int argc, char **argv) { (void)argv; return keep(argc) + linux_banner[0]; }
+        __asm__(".text\\n.globl end_repeat_nmi\\nend_repeat_nmi:\\n\\tnop\\n\\tnop\\n\\tnop\\n\\tnop\\n\\tnop\\n\\tnop\\n\\tnop\\n\\tnop\\n");
 
         """
 

@@ -88,6 +88,39 @@ final class StackAnnotatorTests: XCTestCase {
         XCTAssertThrowsError(try KaslrOffset.intersecting(bad, in: k).get())
     }
 
+    /// crash `bt` through the NMI entry: `end_repeat_nmi` is a label of
+    /// size 0 whose frame lies past its start, and the exception RIP is
+    /// printed as symbol+offset with its address on the register line below.
+    /// The slide comes from that pair; the label bounds it from one side only.
+    func testSlideFromCrashTraceThroughEndRepeatNMI() throws {
+        let k = try kernel()
+        let slide: Int64 = 0x3700_0000
+        func runtime(_ name: String, _ off: UInt64) throws -> String {
+            let link = try XCTUnwrap(k.address(symbol: name, offset: off, size: nil, module: nil), name)
+            return String(UInt64(bitPattern: Int64(link) + slide), radix: 16)
+        }
+        let lines = [
+            "crash> bt -a",
+            "PID: 0      TASK: ffff882f7fc0c000  CPU: 12  COMMAND: \"swapper/12\"",
+            " #0 [ffff882f7fc85e48] helper at \(try runtime("helper", 0x9))",
+            " #1 [ffff882f7fc85ef0] end_repeat_nmi at \(try runtime("end_repeat_nmi", 0x5))",
+            "    [exception RIP: outer+48]",
+            "    RIP: \(try runtime("outer", 48))  RSP: ffff882f7fc83d98  RFLAGS: 00000093",
+            "--- <NMI exception stack> ---",
+            " #2 [ffff882f7fc83d98] outer at \(try runtime("outer", 48))",
+            " #3 [ffff882f7fc83da0] main at \(try runtime("main", 0x4))",
+        ]
+        let annotator = StackAnnotator(kernel: k)
+        let out = annotator.annotate(lines)
+        XCTAssertEqual(annotator.slide, KaslrOffset(slide: slide, method: .rawAndSymbol), "\(annotator.notes)")
+        XCTAssertTrue(out.contains { $0.contains("[exception RIP: outer+48] «") }, "\(out)")
+        // The ranges alone agree too: the label no longer contradicts the frames past it.
+        let frames = try [("end_repeat_nmi", 0x5), ("outer", 48), ("helper", 0x9)].map { name, off in
+            Frame(function: name, address: "0x" + (try runtime(name, UInt64(off))))
+        }
+        XCTAssertEqual(try KaslrOffset.intersecting(frames, in: k).get(), KaslrOffset(slide: slide, method: .intersection))
+    }
+
     /// crash `bt` prints module frames as `func at ADDR [mod]`: the module's
     /// load address comes from `sym -m`, the `mod` table, or the frames.
     func testCrashModuleFramesArePlacedByListingTableOrIntersection() throws {

@@ -60,10 +60,16 @@ public struct Incident: Codable, Sendable, Equatable {
 
     /// Classifies every dump (the last dump of a CPU wins: a lockup report
     /// and a later NMI backtrace of the same CPU are the same CPU) in log order.
+    /// A task printed twice — once without a CPU (a task dump, crash's panic
+    /// task) and once as a CPU's running task — is that CPU, counted once.
     public static func build(_ dumps: [StackDump]) -> Incident {
         var seen: [Int: Int] = [:]
         var cpus: [CPU] = []
+        let onCPU = Set(dumps.filter { $0.cpu != nil }.compactMap(TaskKey.init))
+        let lastOffCPU = Dictionary(dumps.filter { $0.cpu == nil }.compactMap { d in TaskKey(d).map { ($0, d.firstLine) } },
+                                    uniquingKeysWith: max)
         for d in dumps.sorted(by: { $0.firstLine < $1.firstLine }) {
+            if d.cpu == nil, let key = TaskKey(d), onCPU.contains(key) || lastOffCPU[key] != d.firstLine { continue }
             let c = classify(d)
             if let n = d.cpu, let i = seen[n] {
                 cpus[i] = c
@@ -102,6 +108,18 @@ public struct Incident: Codable, Sendable, Equatable {
             return "holder: CPU \(h)\(lock); waiting: \(waiting.joined(separator: ", "))"
         }
         return parts.joined(separator: "; ")
+    }
+
+    /// Who a dump's task is, when its header said (pid and comm both).
+    struct TaskKey: Hashable {
+        var pid: Int
+        var comm: String
+
+        init?(_ d: StackDump) {
+            guard let pid = d.pid, let comm = d.comm else { return nil }
+            self.pid = pid
+            self.comm = comm
+        }
     }
 
     public static func classify(_ d: StackDump) -> CPU {

@@ -100,7 +100,7 @@ public enum FrameAttribution {
         .prefix("pvclock_"), .prefix("delay_tsc"), .prefix("__delay"), .prefix("__const_udelay"), .prefix("__udelay"),
         .prefix("cpu_relax"), .prefix("rep_nop"), .prefix("__schedule"), .prefix("schedule"), .prefix("_cond_resched"),
         .prefix("__cond_resched"), .prefix("cond_resched"), .prefix("preempt_"), .prefix("fput"),
-        .prefix("exit_to_user"), .prefix("syscall_exit"), .prefix("__syscall_exit"),
+        .prefix("exit_to_user_mode_prepare"), .prefix("syscall_exit"), .prefix("__syscall_exit"),
         // interrupt and exception entry: how the CPU got here, not what it ran
         .contains("apic_timer_interrupt"), .prefix("sysvec_"), .prefix("__sysvec_"), .prefix("asm_sysvec_"),
         .prefix("asm_exc_"), .prefix("exc_page_fault"), .prefix("do_user_addr_fault"), .prefix("__do_page_fault"),

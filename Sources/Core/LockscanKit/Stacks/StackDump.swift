@@ -262,8 +262,20 @@ public struct StackDumpCollector: Sendable {
             building.cpu = cpu
         case .dumpDecoration:
             if record.text.hasPrefix("---[ end") { record1(record); return .ended }
+            if !sawFrames, let t = SchedShowTaskLine(record.text) {
+                building.comm = building.comm ?? t.comm
+                building.pid = building.pid ?? t.pid
+            }
         case .other:
             let trimmed = record.text.drop(while: { $0 == " " })
+            // dump_cpu_task() names the CPU before the task's own header,
+            // which has none: without this the dump would carry the printing CPU.
+            if !sawFrames, trimmed.hasPrefix("Task dump for CPU "),
+               let cpu = Int(trimmed.dropFirst("Task dump for CPU ".count).prefix { $0.isASCII && $0.isNumber }.prefix(6)) {
+                building.cpu = cpu
+                record1(record)
+                return .accepted
+            }
             // A line without the kernel's timestamp inside a timestamped dump
             // is another program writing to the same console ("executing
             // program", a shell prompt): step over a few of those.
@@ -400,6 +412,20 @@ public struct ReportDumps {
         return true
     }
 
+    /// Starts a new dump at `record`, a line the caller knows to announce
+    /// one in its own wording (`RCU grace-period kthread stack dump:`): the
+    /// dump being collected ends before it, so whose stack follows is never
+    /// mixed into the one before. The new dump's `firstLine` is the record's.
+    public mutating func startDump(at record: Record) {
+        if let c = collector { keep(c.dump) }
+        collector = nil
+        guard dumps.count < maxDumps else { return }
+        var c = StackDumpCollector(start: record)
+        _ = c.feed(record)
+        collector = c
+        lastActivity = record.line
+    }
+
     /// Ends collection and returns every dump that had frames.
     public mutating func close() -> [StackDump] {
         if let c = collector { keep(c.dump) }
@@ -418,6 +444,24 @@ public struct ReportDumps {
         default:
             let t = text.drop(while: { $0 == " " })
             return t.hasPrefix("Task dump for CPU") || t.hasPrefix("task:")
+        }
+    }
+}
+
+/// sched_show_task()'s header since 5.x, `task:rcu_preempt     state:I stack:0     pid:16    tgid:16 …`:
+/// the task's comm and pid (no CPU: the task may not be running).
+struct SchedShowTaskLine {
+    var comm: String
+    var pid: Int?
+
+    init?(_ text: String) {
+        let t = text.drop { $0 == " " }
+        guard t.hasPrefix("task:"), let state = t.range(of: " state:") else { return nil }
+        let comm = t[t.index(t.startIndex, offsetBy: 5)..<state.lowerBound].trimmingCharacters(in: .whitespaces)
+        guard !comm.isEmpty else { return nil }
+        self.comm = comm
+        if let r = t.range(of: " pid:") {
+            pid = Int(t[r.upperBound...].drop { $0 == " " }.prefix { $0.isASCII && $0.isNumber }.prefix(9))
         }
     }
 }
