@@ -15,6 +15,7 @@ public final class HardLockupAnalyzer: Analyzer {
         title: "Hard LOCKUP (NMI / buddy watchdog)",
         explanation: explanation,
         eventKinds: ["hard_lockup"],
+        roles: ["hard_lockup": .stuckCPU],
         // "Comm: " is the banner of any dump: a hard lockup whose detection
         // line was lost is recognised by its stack (see `orphan`).
         triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: ", "Comm: "],
@@ -224,6 +225,7 @@ public final class HardLockupAnalyzer: Analyzer {
             // powerpc's "self-detected hard LOCKUP @ func" names the IP in the header itself.
             let headerIP = e.stack.first { $0.isInstructionPointer }
             e.stack = (dump.instructionPointer == nil ? headerIP.map { [$0] } ?? [] : []) + dump.frames
+            e.noteSpinLock(dump)
             if let name = (dump.instructionPointer == nil ? headerIP : nil)?.function ?? interrupted.first?.function {
                 e.title = "hard LOCKUP in \(FunctionName.base(name))"
             }

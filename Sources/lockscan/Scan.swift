@@ -97,6 +97,8 @@ struct Scan: ParsableCommand {
 
         var summaries: [InputSummary] = []
         var allEvents: [Event] = []
+        var incidents: [JoinedIncident] = []
+        let roles = EventRoles(descriptors)
         var worst: Severity?
         for (index, file) in (files.isEmpty ? ["-"] : files).enumerated() {
             let input = InputSpec(argument: file)
@@ -104,13 +106,21 @@ struct Scan: ParsableCommand {
             let streaming = ndjson && !group
             let summary = engine.scan(input, inputIndex: index) { event in
                 let event = symbolized(event)
-                if streaming { out.write(JSONRendering.line(event)); out.flush() } else { events.append(event) }
+                if streaming { out.write(JSONRendering.line(event)); out.flush() }
+                events.append(event)
                 if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
             }
             events.sort { ($0.source.line, $0.source.byteOffset) < ($1.source.line, $1.source.byteOffset) }
+            let joined = IncidentJoin.join(events, roles: roles, firstID: incidents.count + 1)
+            IncidentJoin.mark(&events, with: joined)
+            incidents += joined
             if group { events = EventGrouping.group(events) }
             if ndjson && group { for e in events { out.write(JSONRendering.line(e)) } }
-            if !json && !ndjson && !markdown { for e in events { out.write(text.render(e)) } }
+            if ndjson { for i in joined { out.write(JSONRendering.line(i)) } }
+            if !json && !ndjson && !markdown {
+                for e in events { out.write(text.render(e)) }
+                for i in joined { out.write(text.render(i)) }
+            }
             allEvents += events
             summaries.append(summary)
             if ndjson { for d in summary.diagnostics { out.write(JSONRendering.line(d)) } }
@@ -128,7 +138,7 @@ struct Scan: ParsableCommand {
         allEvents += runEvents
         for d in runDiagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
         if ndjson { for d in runDiagnostics + symbolDiagnostics { out.write(JSONRendering.line(d)) } }
-        let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: runDiagnostics + symbolDiagnostics)
+        let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: runDiagnostics + symbolDiagnostics, incidents: incidents)
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
         if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, diagnostics: runDiagnostics + symbolDiagnostics)) }

@@ -95,4 +95,59 @@ final class ReportRuleTests: XCTestCase {
         }
         XCTAssertEqual(cpus.first { $0["cpu"] as? Int == 12 }?["state"] as? String, "holding")
     }
+
+    func incidents(_ file: String) throws -> [[String: Any]] {
+        let r = try CLI.run(["scan", "--json", file])
+        return try CLI.json(r.stdout)["incidents"] as? [[String: Any]] ?? []
+    }
+
+    func memberLines(_ incident: [String: Any]) -> [Int] {
+        (incident["events"] as? [[String: Any]] ?? []).compactMap { $0["line"] as? Int }
+    }
+
+    /// An RCU stall on CPU 3, then 84 ms later the hard lockup of CPU 3: one
+    /// incident, in every output format.
+    func testStallAndHardLockupOfOneCPUAreOneIncident() throws {
+        let file = "corpora/public/rcu-stall-then-hard-lockup-lkml-20231012-arm64-meson-uart-quoted.log"
+        let inc = try incidents(file)
+        XCTAssertEqual(inc.count, 1)
+        XCTAssertEqual(inc.first.map(memberLines), [2, 10])
+        XCTAssertTrue((inc.first?["why"] as? [String])?.first?.contains("CPU 3") == true)
+        let events = try CLI.events(try CLI.run(["scan", "--json", file]).stdout)
+        XCTAssertEqual(events.compactMap { $0["incidentId"] as? Int }, [1, 1])
+        let ndjson = try CLI.run(["scan", "--ndjson", file]).stdout
+        XCTAssertEqual(ndjson.split(separator: "\n").filter { $0.hasPrefix("{\"incident\":") }.count, 1)
+        XCTAssertTrue(try CLI.run(["scan", file]).stdout.contains("incident 1: 2 reports are one incident"))
+        XCTAssertTrue(try CLI.run(["scan", "--markdown", file]).stdout.contains("## Incidents"))
+    }
+
+    /// The ABBA deadlock printed as two reports: CPU 0's soft lockup with
+    /// only its own stack, later CPU 1's RCU stall with only its own (cut
+    /// from the real generated capture). Two CPUs spinning on two different
+    /// locks: one incident, each waiting for the other.
+    func testABBAPrintedAsTwoReportsIsOneIncident() throws {
+        let real = try Data(contentsOf: CLI.packageRoot.appendingPathComponent("corpora/generated/abba-deadlock/guest-console.log"))
+        // A serial console: CRLF line ends, which Swift's String sees as one
+        // Character, so the lines are split as bytes.
+        let lines = real.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        guard lines.count > 552 else { return XCTFail("the capture changed") }
+        XCTAssertTrue(lines[420].contains("soft lockup - CPU#0") && lines[520].contains("detected stalls"), "the capture changed")
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("abba-split-\(getpid()).log")
+        try (Array(lines[420..<446]) + Array(lines[520..<552])).joined(separator: "\n").write(to: cut, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: cut) }
+        let inc = try incidents(cut.path)
+        XCTAssertEqual(inc.count, 1)
+        XCTAssertEqual(inc.first?["pattern"] as? String, "abba")
+        XCTAssertEqual(Set((inc.first?["waitsFor"] as? [[Int]]) ?? []), [[0, 1], [1, 0]])
+    }
+
+    /// Three CPUs printing their hard-LOCKUP lines together: one stall of
+    /// the machine. Reports of other CPUs far apart stay separate incidents.
+    func testReportsPrintedTogetherAreOneIncidentOthersAreNot() throws {
+        let together = try incidents("corpora/public/hard-lockup-stable-20210714-5.13.2-rc-boot-three-cpus-quoted.log")
+        XCTAssertEqual(together.map(memberLines), [[2, 3, 4]])
+        // CPU 14 at line 12, CPU 26 at lines 22 and 32: only CPU 26's two reports are one.
+        let apart = try incidents("corpora/public/rcu-stall-xen-devel-20230419-old-brace-form-task-dump.log")
+        XCTAssertEqual(apart.map(memberLines), [[22, 32]])
+    }
 }

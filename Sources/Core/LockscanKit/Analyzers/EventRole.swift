@@ -41,6 +41,12 @@ public struct EventRole: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// The host injected an NMI into the guest (`virsh inject-nmi`).
     public static let nmiInjected = EventRole("nmi-injected")
 
+    /// A report of a CPU that stopped making progress (hard or soft lockup,
+    /// RCU stall, spinlock or runqueue-lock spin): reports of this role close
+    /// in time that share a CPU or wait on each other's locks are joined
+    /// into one incident (`IncidentJoin`).
+    public static let stuckCPU = EventRole("stuck-cpu")
+
     /// The `details` key a `vmStart` event sets when its process receives a
     /// running guest by migration instead of booting one (qemu's `-incoming`).
     public static let incomingMigrationDetail = "incomingMigration"

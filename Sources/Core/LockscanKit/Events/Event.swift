@@ -76,6 +76,8 @@ public struct Event: Codable, Sendable, Equatable {
     public var incident: Incident?
     /// With `--group`: how many reports of this signature the input had, and when.
     public var occurrences: Occurrences?
+    /// The `JoinedIncident` this report is part of, with other reports.
+    public var incidentId: Int?
 
     public init(analyzer: String, kind: String, title: String, severity: Severity,
                 source: SourceLocation, time: Clock = Clock(), cpu: Int? = nil, pid: Int? = nil,

@@ -12,6 +12,8 @@ public struct Incident: Codable, Sendable, Equatable {
         case idle
         /// Anywhere else.
         case running
+        /// The report named the CPU but showed no stack of it.
+        case unknown
     }
 
     public struct CPU: Codable, Sendable, Equatable {
@@ -78,6 +80,14 @@ public struct Incident: Codable, Sendable, Equatable {
                 cpus.append(c)
             }
         }
+        let relation = relate(cpus)
+        return Incident(cpus: cpus, waitsFor: relation.waitsFor, pattern: relation.pattern)
+    }
+
+    /// Who waits for whom among classified CPUs: spinners and the one
+    /// holder of their lock class, or two CPUs spinning on two different
+    /// locks with nobody else in a lock path (ABBA).
+    public static func relate(_ cpus: [CPU]) -> (waitsFor: [[Int]], pattern: String?) {
         var waits: [[Int]] = []
         var pattern: String?
         let spinners = cpus.filter { $0.state == .spinning && $0.cpu != nil }
@@ -93,7 +103,7 @@ public struct Incident: Codable, Sendable, Equatable {
             waits = [[spinners[0].cpu!, spinners[1].cpu!], [spinners[1].cpu!, spinners[0].cpu!]]
             pattern = "abba"
         }
-        return Incident(cpus: cpus, waitsFor: waits, pattern: pattern)
+        return (waits, pattern)
     }
 
     /// "holder: CPU 1 in task_tick_fair; waiting: CPU 0, CPU 3" when the

@@ -11,11 +11,14 @@ public struct ScanReport: Codable, Sendable {
     /// of them); absent when there are none. Each input's own are in its
     /// summary.
     public var diagnostics: [Diagnostic]?
+    /// Reports that are one incident (`IncidentJoin`); absent when none are.
+    public var incidents: [JoinedIncident]?
 
-    public init(inputs: [InputSummary], events: [Event], diagnostics: [Diagnostic] = []) {
+    public init(inputs: [InputSummary], events: [Event], diagnostics: [Diagnostic] = [], incidents: [JoinedIncident] = []) {
         self.inputs = inputs
         self.events = events
         self.diagnostics = diagnostics.isEmpty ? nil : diagnostics
+        self.incidents = incidents.isEmpty ? nil : incidents
     }
 
     /// Every diagnostic of the run, inputs' first.
@@ -42,6 +45,13 @@ public enum JSONRendering {
     /// from events by its only key.
     public static func line(_ diagnostic: Diagnostic) -> String {
         String(decoding: (try? encoder(pretty: false).encode(["diagnostic": diagnostic])) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// A joined incident as an `--ndjson` line, `{"incident":{…}}`, after the
+    /// events of its input (they name it by `incidentId` only in `--json`:
+    /// a streamed event is out before its incident is known).
+    public static func line(_ incident: JoinedIncident) -> String {
+        String(decoding: (try? encoder(pretty: false).encode(["incident": incident])) ?? Data(), as: UTF8.self) + "\n"
     }
 }
 
@@ -115,6 +125,26 @@ public struct TextRenderer {
         return out + "\n"
     }
 
+    /// A joined incident: its reports, why they are one, holder and waiters.
+    public func render(_ incident: JoinedIncident) -> String {
+        var out = paint("incident \(incident.id): \(incident.members.count) reports are one incident", "1") + "\n"
+        for m in incident.members {
+            out += "  \(m.file):\(m.line)  \(m.title)" + (m.cpu.map { "  cpu \($0)" } ?? "") + "\n"
+        }
+        for w in incident.why { out += wrap("because " + w, indent: "  ") }
+        for c in incident.cpus.prefix(16) {
+            var line = "    cpu \(c.cpu.map(String.init) ?? "?") \(c.state.rawValue)"
+            if let l = c.lock { line += " in \(l)" }
+            if let a = c.lockAddress { line += " (lock \(a))" }
+            out += line + "\n"
+        }
+        if !incident.waitsFor.isEmpty {
+            out += "    waits for: " + incident.waitsFor.map { "\($0[0]) → \($0[1])" }.joined(separator: ", ")
+                + (incident.pattern.map { " [\($0)]" } ?? "") + "\n"
+        }
+        return out + "\n"
+    }
+
     public func wrap(_ text: String, indent: String, width: Int = 88) -> String {
         var lines: [String] = []
         var cur = indent
@@ -151,6 +181,21 @@ public enum MarkdownRenderer {
         let problems = report.allDiagnostics
         if !problems.isEmpty {
             out += "## Input problems\n\n" + problems.map { "- `\($0.description.replacingOccurrences(of: "`", with: "'"))`\n" }.joined() + "\n"
+        }
+        if let incidents = report.incidents {
+            out += "## Incidents\n\n"
+            for inc in incidents {
+                out += "### Incident \(inc.id)\n\n"
+                for m in inc.members {
+                    out += "- `\(m.file)` line \(m.line): \(m.title)\(m.cpu.map { " (cpu \($0))" } ?? "")\n"
+                }
+                out += "\n" + inc.why.map { "Joined because \($0).\n" }.joined()
+                if !inc.waitsFor.isEmpty {
+                    out += "\nWaits for: " + inc.waitsFor.map { "CPU \($0[0]) → CPU \($0[1])" }.joined(separator: ", ")
+                        + (inc.pattern.map { " (\($0))" } ?? "") + "\n"
+                }
+                out += "\n"
+            }
         }
         for (n, e) in report.events.enumerated() {
             out += "## \(n + 1). \(e.title)\n\n"

@@ -264,6 +264,16 @@ extension Event {
         stack = dump.frames
         kernel = dump.release
         taint = dump.taint
+        noteSpinLock(dump)
+    }
+
+    /// `details["spinningOn"]`: the lock address a spinning CPU's registers
+    /// show (RDI in the slow path). The registers are not part of the event,
+    /// and two reports spinning on two different addresses are how an ABBA
+    /// deadlock printed as separate reports is recognised (`IncidentJoin`).
+    public mutating func noteSpinLock(_ dump: StackDump) {
+        let c = Incident.classify(dump)
+        if c.state == .spinning, let address = c.lockAddress { details["spinningOn"] = address }
     }
 
     /// Sets the `PREFIX in FUNC` title from the culprit. Without one it says
