@@ -15,6 +15,7 @@ public final class HardLockupAnalyzer: Analyzer {
         title: "Hard LOCKUP (NMI / buddy watchdog)",
         explanation: explanation,
         eventKinds: ["hard_lockup"],
+        roles: ["hard_lockup": .lockup],
         triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: "],
         // The detection line (x86/arm64 perf and buddy; powerpc's own
         // watchdog in both its forms), and the panic when the lockup ends in one.

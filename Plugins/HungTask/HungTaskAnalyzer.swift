@@ -15,6 +15,7 @@ public final class HungTaskAnalyzer: Analyzer {
         title: "Hung task",
         explanation: explanation,
         eventKinds: ["hung_task"],
+        roles: ["hung_task": .lockup],
         triggers: ["blocked for more than", "blocked in I/O wait for more than", "hung_task: blocked tasks"],
         // Each task's INFO line starts a report, and so does the panic of
         // kernel.hung_task_panic.

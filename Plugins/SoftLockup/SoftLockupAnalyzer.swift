@@ -13,6 +13,7 @@ public final class SoftLockupAnalyzer: Analyzer {
         title: "Soft lockup",
         explanation: explanation,
         eventKinds: ["soft_lockup"],
+        roles: ["soft_lockup": .lockup],
         triggers: ["soft lockup"],
         reportHeaders: ["BUG: soft lockup", "not syncing: softlockup"],
         examples: examples,
