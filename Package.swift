@@ -20,6 +20,7 @@ let analyzers = [
     "WindowsClockWatchdog",
     "HostVirt",
     "HyperVEnlightenmentCheck",
+    "KernelCrash",
 ]
 
 let kit: Target.Dependency = .product(name: "LockscanKit", package: "Core")

@@ -15,7 +15,7 @@ public final class HardLockupAnalyzer: Analyzer {
         title: "Hard LOCKUP (NMI / buddy watchdog)",
         explanation: explanation,
         eventKinds: ["hard_lockup"],
-        roles: ["hard_lockup": .stuckCPU],
+        roles: ["hard_lockup": .lockup],
         // "Comm: " is the banner of any dump: a hard lockup whose detection
         // line was lost is recognised by its stack (see `orphan`).
         triggers: ["hard LOCKUP", "Hard LOCKUP", "hardlockup", "watchdog_overflow_callback", "exception RIP", " TASK: ", "Comm: "],

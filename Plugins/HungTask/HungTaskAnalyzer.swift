@@ -15,6 +15,7 @@ public final class HungTaskAnalyzer: Analyzer {
         title: "Hung task",
         explanation: explanation,
         eventKinds: ["hung_task"],
+        roles: ["hung_task": .lockup],
         triggers: ["blocked for more than", "blocked in I/O wait for more than", "hung_task: blocked tasks"],
         // Each task's INFO line starts a report, and so does the panic of
         // kernel.hung_task_panic.
@@ -55,7 +56,17 @@ public final class HungTaskAnalyzer: Analyzer {
             pending = PendingReport(event: e, header: record, window: 300)
             return .collecting
         }
-        if text.includes("Kernel panic - not syncing: hung_task: blocked tasks"), !sawInfoLine {
+        let panic = text.includes("Kernel panic - not syncing: hung_task: blocked tasks")
+            && !text.drop(while: { $0 == " " }).hasPrefix("---[ end ")
+        if panic, sawInfoLine, var last = reports.popLast() {
+            // kernel.hung_task_panic: khungtaskd panicked after this report.
+            last.details["panic"] = "true"
+            last.severity = .critical
+            last.evidence.append(text)
+            reports.append(last)
+            return .idle
+        }
+        if panic, !sawInfoLine {
             // The INFO line itself was lost (console overrun): the panic still says what happened.
             var e = Event(analyzer: Self.descriptor.id, kind: "hung_task", title: "kernel panic: hung_task: blocked tasks",
                           severity: .critical, source: SourceLocation(record), time: record.clock,
@@ -203,6 +214,19 @@ public final class HungTaskAnalyzer: Analyzer {
         AnalyzerExample("the panic when the INFO line was lost", """
             Kernel panic - not syncing: hung_task: blocked tasks
             """, expect: [.init(kind: "hung_task", title: "kernel panic: hung_task: blocked tasks", severity: .critical, line: 1)]),
+        AnalyzerExample("kernel.hung_task_panic: the panic joins the report, its end marker is no second one", """
+            INFO: task find:560 blocked for more than 120 seconds.
+            find            D    0   560    551 0x00000000
+            Call trace:
+             __switch_to+0x68/0x98
+             __schedule+0x2d0/0x6a0
+             schedule+0x38/0xa0
+             io_schedule+0x18/0x38
+             __lock_page+0xf4/0x1f8
+             f2fs_write_data_pages+0x1b0/0x2e0
+            Kernel panic - not syncing: hung_task: blocked tasks
+            ---[ end Kernel panic - not syncing: hung_task: blocked tasks ]---
+            """, expect: [.init(kind: "hung_task", severity: .critical, line: 1)]),
         AnalyzerExample("the hint about the sysctl alone is not a report", """
             "echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.
             """, expect: []),

@@ -17,7 +17,7 @@ public final class RCUStallAnalyzer: Analyzer {
         title: "RCU stall",
         explanation: explanation,
         eventKinds: ["rcu_stall"],
-        roles: ["rcu_stall": .stuckCPU],
+        roles: ["rcu_stall": .lockup],
         triggers: ["detected stall", "detected expedited stall", "RCU detected CPU", "kthread starved for"],
         // Every wording above, and the panic of rcupdate.rcu_cpu_stall_panic.
         reportHeaders: ["detected stall", "self-detected stall", "detected stalls", "detected expedited stalls",

@@ -17,7 +17,7 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         title: "Runqueue-lock spinning (double_rq_lock)",
         explanation: explanation,
         eventKinds: ["rq_lock_deadlock"],
-        roles: ["rq_lock_deadlock": .stuckCPU],
+        roles: ["rq_lock_deadlock": .lockup],
         triggers: [" Comm: ", "NMI backtrace for cpu", " TASK: ", "Call Trace", "exception RIP", "lock_acquire",
                    "possible circular locking", "possible recursive locking", "inconsistent lock state"],
         examples: examples,

@@ -13,8 +13,8 @@ public final class SoftLockupAnalyzer: Analyzer {
         title: "Soft lockup",
         explanation: explanation,
         eventKinds: ["soft_lockup"],
-        roles: ["soft_lockup": .stuckCPU],
-        triggers: ["soft lockup"],
+        roles: ["soft_lockup": .lockup],
+        triggers: ["soft lockup", "not syncing: softlockup"],
         reportHeaders: ["BUG: soft lockup", "not syncing: softlockup"],
         examples: examples,
         make: { SoftLockupAnalyzer() })
@@ -31,14 +31,42 @@ public final class SoftLockupAnalyzer: Analyzer {
         """
 
     private var pending: PendingReport?
+    /// With kernel.softlockup_panic the report goes on after `Kernel panic -
+    /// not syncing: softlockup: hung tasks` (the panicking CPU's stack, from
+    /// inside the timer interrupt): the dumps read before the panic, and the
+    /// panic's line.
+    private var dumpsBeforePanic: [StackDump] = []
+    private var panicLine: Int?
+    /// The last report emitted, so that a panic printed after it was already
+    /// complete is not taken for a report of its own.
+    private var lastReportLine: Int?
+    /// The caller id of a panic without its BUG line: the CPU when no banner says it.
+    private var panicCallerCPU: Int?
 
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
+        let panic = Self.isPanic(record.text)
         switch pending.step(record) {
         case .accepted: return .collecting
+        case let .finished(p) where panic && panicLine == nil:
+            continueAfterPanic(p, record)
+            return .collecting
         case let .finished(p): finish(p, emit)
         case .idle: break
+        }
+        if panic, lastReportLine.map({ record.line - $0 > 300 }) ?? true {
+            // The panic without its BUG line (lost on a busy console): the
+            // stack printed from the watchdog's timer interrupt still shows
+            // where the CPU was stuck.
+            var e = Event(analyzer: Self.descriptor.id, kind: "soft_lockup", title: "BUG: soft lockup", severity: .critical,
+                          source: SourceLocation(record), time: record.clock,
+                          evidence: [record.text], explanation: Self.explanation)
+            e.details["panic"] = "true"
+            panicCallerCPU = record.callerCPU
+            panicLine = record.line
+            pending = PendingReport(event: e, header: record)
+            return .collecting
         }
         guard let header = Header.parse(record.text) else { return .idle }
         var e = Event(analyzer: Self.descriptor.id, kind: "soft_lockup", title: "BUG: soft lockup", severity: .error,
@@ -54,17 +82,46 @@ public final class SoftLockupAnalyzer: Analyzer {
         pending = nil
     }
 
+    /// `Kernel panic - not syncing: softlockup: hung tasks`, not the
+    /// `---[ end Kernel panic … ]---` line that closes its dump.
+    static func isPanic(_ text: String) -> Bool {
+        text.includes("not syncing: softlockup") && !text.drop(while: { $0 == " " }).hasPrefix("---[ end ")
+    }
+
+    /// The panic joins the report it ends; the dump printed after it is read too.
+    private func continueAfterPanic(_ report: PendingReport, _ record: Record) {
+        var report = report
+        var (e, dumps) = report.close()
+        e.details["panic"] = "true"
+        e.severity = .critical
+        e.evidence.append(record.text)
+        e.source.endLine = record.line
+        dumpsBeforePanic = dumps
+        panicLine = record.line
+        pending = PendingReport(event: e, header: record)
+    }
+
     private func finish(_ report: PendingReport, _ emit: (Event) -> Void) {
         var report = report
         var (e, dumps) = report.close()
+        dumps = dumpsBeforePanic + dumps
         // The stuck CPU's own dump: same CPU when it says, else the first.
         let dump = dumps.first { $0.cpu == e.cpu } ?? dumps.first
         e.adopt(dump)
         if let dump {
             if e.comm == nil { e.comm = dump.comm }
+            if e.cpu == nil { e.cpu = dump.cpu ?? panicCallerCPU }
             if let irq = dump.irqsDisabled { e.details["irqsDisabled"] = String(irq) }
         }
-        let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0, afterTimerInterrupt: false)) }
+        // The panic's own dump is printed from inside the timer interrupt:
+        // the stuck code is below the interrupt entry.
+        let fromPanic = dump.map { d in panicLine.map { d.firstLine >= $0 } ?? false } ?? false
+        if e.cpu == nil { e.cpu = panicCallerCPU }
+        dumpsBeforePanic = []
+        panicLine = nil
+        panicCallerCPU = nil
+        lastReportLine = e.source.line
+        let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0, afterTimerInterrupt: fromPanic)) }
         e.setTitle("BUG: soft lockup", culprit: culprit)
         e.hints = StackHints.matching(e.stack)
         if e.hints.isEmpty {
@@ -136,6 +193,55 @@ public final class SoftLockupAnalyzer: Analyzer {
              entry_SYSCALL_64_after_hwframe+0x64/0xce
              </TASK>
             """, expect: [.init(kind: "soft_lockup", title: "BUG: soft lockup in kvm_vm_ioctl", cpu: 2, line: 1)]),
+        AnalyzerExample("softlockup_panic: the panic and the stack printed after it are the report's", """
+            watchdog: BUG: soft lockup - CPU#8 stuck for 26s! [bash:1031]
+            Kernel panic - not syncing: softlockup: hung tasks
+            CPU: 8 PID: 1031 Comm: bash Tainted: G             L     6.10.0-rc5 #45
+            Call Trace:
+             <IRQ>
+             panic+0x326/0x350
+             watchdog_timer_fn+0x226/0x270
+             __hrtimer_run_queues+0x1a8/0x360
+             hrtimer_interrupt+0xfe/0x240
+             __sysvec_apic_timer_interrupt+0x71/0x1f0
+             sysvec_apic_timer_interrupt+0x6a/0x80
+             </IRQ>
+             <TASK>
+             asm_sysvec_apic_timer_interrupt+0x1a/0x20
+            RIP: 0010:migrate_pages_batch+0x780/0xd50
+             migrate_pages+0xaa7/0xd70
+             do_migrate_range+0x194/0x740
+             offline_pages+0x4ab/0x6e0
+             memory_subsys_offline+0x9e/0x1d0
+             device_offline+0xe2/0x110
+             state_store+0x6d/0xc0
+             kernfs_fop_write_iter+0x12c/0x1d0
+             vfs_write+0x380/0x540
+             ksys_write+0x64/0xe0
+             do_syscall_64+0xb9/0x1d0
+             entry_SYSCALL_64_after_hwframe+0x77/0x7f
+             </TASK>
+            ---[ end Kernel panic - not syncing: softlockup: hung tasks ]---
+            """, expect: [.init(kind: "soft_lockup", cpu: 8, severity: .critical, line: 1)]),
+        AnalyzerExample("the panic whose BUG line was lost is still the soft lockup", """
+            Kernel panic - not syncing: softlockup: hung tasks
+            CPU: 1 PID: 10431 Comm: syz-executor2 Tainted: G             L   4.16.0+ #4
+            Call Trace:
+             <IRQ>
+             panic+0x1e4/0x41c
+             watchdog_timer_fn.cold.5+0xf3/0x126
+             __hrtimer_run_queues+0x3ec/0xff0
+             hrtimer_interrupt+0x2bc/0x7c0
+             smp_apic_timer_interrupt+0x14a/0x700
+             apic_timer_interrupt+0xf/0x20
+             </IRQ>
+            RIP: 0010:snd_rawmidi_write+0x2a3/0xe40
+             __vfs_write+0x10b/0x880
+             vfs_write+0x1f8/0x560
+             ksys_write+0xf9/0x250
+             do_syscall_64+0x29e/0x9d0
+             entry_SYSCALL_64_after_hwframe+0x42/0xb7
+            """, expect: [.init(kind: "soft_lockup", cpu: 1, severity: .critical, line: 1)]),
         AnalyzerExample("a kernel tainted L is not a new lockup", """
             CPU: 1 PID: 77 Comm: kworker/1:1 Tainted: G             L    6.1.0 #1
             WARNING: CPU: 1 PID: 77 at mm/page_alloc.c:5539 __alloc_pages+0x29b/0x320

@@ -12,7 +12,7 @@ public final class SpinlockLockupAnalyzer: Analyzer {
         title: "Spinlock lockup (debug spinlocks)",
         explanation: explanation,
         eventKinds: ["spinlock_lockup"],
-        roles: ["spinlock_lockup": .stuckCPU],
+        roles: ["spinlock_lockup": .lockup],
         triggers: ["BUG: spinlock lockup"],
         reportHeaders: ["BUG: spinlock lockup"],
         examples: examples,

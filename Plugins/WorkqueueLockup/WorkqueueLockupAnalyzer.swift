@@ -12,6 +12,7 @@ public final class WorkqueueLockupAnalyzer: Analyzer {
         title: "Workqueue lockup",
         explanation: explanation,
         eventKinds: ["workqueue_lockup"],
+        roles: ["workqueue_lockup": .lockup],
         triggers: ["BUG: workqueue lockup"],
         reportHeaders: ["BUG: workqueue lockup"],
         examples: examples,

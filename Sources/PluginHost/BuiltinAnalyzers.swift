@@ -4,6 +4,7 @@ import HardLockup
 import HostVirt
 import HungTask
 import HyperVEnlightenmentCheck
+import KernelCrash
 import LockscanKit
 import RCUStall
 import RqLockDeadlock
@@ -30,6 +31,7 @@ public enum BuiltinAnalyzers {
         RqLockDeadlockAnalyzer.descriptor,
         WorkqueueLockupAnalyzer.descriptor,
         SpinlockLockupAnalyzer.descriptor,
+        KernelCrashAnalyzer.descriptor,
         RTThrottlingAnalyzer.descriptor,
         ClocksourceAnalyzer.descriptor,
         CPUBacktracesAnalyzer.descriptor,

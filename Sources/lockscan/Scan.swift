@@ -141,7 +141,7 @@ struct Scan: ParsableCommand {
         let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: runDiagnostics + symbolDiagnostics, incidents: incidents)
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
-        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, diagnostics: runDiagnostics + symbolDiagnostics)) }
+        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, kinds: allEvents.map(\.kind), diagnostics: runDiagnostics + symbolDiagnostics)) }
         out.flush()
 
         if symbolizerFailed || !symbolDiagnostics.isEmpty || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }

@@ -41,11 +41,18 @@ public struct EventRole: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// The host injected an NMI into the guest (`virsh inject-nmi`).
     public static let nmiInjected = EventRole("nmi-injected")
 
-    /// A report of a CPU that stopped making progress (hard or soft lockup,
-    /// RCU stall, spinlock or runqueue-lock spin): reports of this role close
-    /// in time that share a CPU or wait on each other's locks are joined
-    /// into one incident (`IncidentJoin`).
-    public static let stuckCPU = EventRole("stuck-cpu")
+    /// A CPU or task in the kernel stopped making progress: a lockup, a
+    /// stall, a task hung. `CrashAftermath` tells such an event when the
+    /// kernel had already crashed before it in the same boot.
+    public static let lockup = EventRole("lockup")
+    /// The kernel crashed: an Oops or BUG that killed a task (the kernel runs
+    /// on, with whatever that task held still held), or a panic (it stopped).
+    /// `details[EventRole.panicDetail] == "true"` says which.
+    public static let crash = EventRole("crash")
+
+    /// The `details` key an event sets to `"true"` when the report ended in
+    /// `Kernel panic - not syncing`: the machine stopped there.
+    public static let panicDetail = "panic"
 
     /// The `details` key a `vmStart` event sets when its process receives a
     /// running guest by migration instead of booting one (qemu's `-incoming`).

@@ -60,6 +60,9 @@ public final class ScanEngine {
     public let options: ScanOptions
     /// Marks the records that start a report (`Record.startsReport`).
     public let reportHeaders: ReportHeaders
+    /// What the analyzers' event kinds mean, for the passes over every
+    /// input's events (`CrashAftermath`).
+    let roles: EventRoles
 
     /// `reportHeaders` defaults to those of `analyzers`. An engine running
     /// only some analyzers passes those of every analyzer a full scan would
@@ -68,6 +71,7 @@ public final class ScanEngine {
         self.descriptors = analyzers
         self.options = options
         self.reportHeaders = reportHeaders ?? ReportHeaders(analyzers)
+        roles = EventRoles(analyzers)
     }
 
     /// Instances of `AnalyzerScope.run` analyzers, by descriptor index: one
@@ -138,6 +142,8 @@ final class InputRun {
     let inputIndex: Int
     let emit: (Event) -> Void
     var summary: InputSummary
+    /// Tells a lockup that the kernel had crashed before it in this input.
+    var aftermath: CrashAftermath
     var analyzers: [any Analyzer] = []
     var collecting: [Bool] = []
     /// False for the shared instances of run-scoped analyzers, which must not
@@ -161,6 +167,7 @@ final class InputRun {
         self.inputIndex = inputIndex
         self.emit = emit
         summary = InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [])
+        aftermath = CrashAftermath(roles: engine.roles)
         for (i, d) in engine.descriptors.enumerated() {
             analyzers.append(d.scope == .run ? engine.runAnalyzer(i) : d.make())
             inputScoped.append(d.scope == .input)
@@ -195,6 +202,7 @@ final class InputRun {
         var e = e
         // A run-scoped analyzer may point at an earlier input.
         e.source.file = e.source.inputIndex.flatMap { $0 == inputIndex ? nil : engine.inputNames[$0] } ?? name
+        e = aftermath.pass(e)
         summary.events += 1
         emit(e)
     }

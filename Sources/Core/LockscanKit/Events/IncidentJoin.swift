@@ -14,7 +14,7 @@ import Foundation
 /// stuck CPU, or show CPUs waiting on each other's locks: two CPUs spinning
 /// on two different lock addresses, or spinners and the runqueue lock's
 /// holder. Only events whose analyzer declares them reports of a stuck CPU
-/// (`EventRole.stuckCPU`) take part: a clocksource verdict on the same CPU
+/// (`EventRole.lockup`) take part: a clocksource verdict on the same CPU
 /// is a consequence worth reading, not the same incident.
 public struct JoinedIncident: Codable, Sendable, Equatable {
     /// One report of the incident, by where it is in the input.
@@ -66,7 +66,11 @@ public enum IncidentJoin {
     /// Groups of two or more reports of `events` (one input's, in line order)
     /// that are one incident. `roles` says which events are stuck-CPU reports.
     public static func join(_ events: [Event], roles: EventRoles, firstID: Int = 1) -> [JoinedIncident] {
-        let candidates = events.filter { roles.role(of: $0) == .stuckCPU && !$0.source.file.isEmpty }
+        // A report about a CPU: hung tasks (no CPU) are lockups too, but
+        // nothing ties them to a CPU's incident here.
+        let candidates = events.filter {
+            roles.role(of: $0) == .lockup && !$0.source.file.isEmpty && ($0.cpu != nil || $0.incident != nil)
+        }
         guard candidates.count >= 2 else { return [] }
         var parent = Array(candidates.indices)
         func root(_ i: Int) -> Int {

@@ -159,9 +159,19 @@ public struct TextRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public func summary(_ inputs: [InputSummary], events: Int, diagnostics: [Diagnostic] = []) -> String {
+    /// The closing line: how many events in how many inputs and, when there
+    /// are any, of which kinds (`1 oops, 1 soft_lockup`), so a capture whose
+    /// only finding is a crash does not read like one where nothing was found.
+    public func summary(_ inputs: [InputSummary], events: Int, kinds: [String] = [], diagnostics: [Diagnostic] = []) -> String {
         let files = inputs.count == 1 ? "1 input" : "\(inputs.count) inputs"
-        var out = paint("\(events) event\(events == 1 ? "" : "s") in \(files)", "1") + "\n"
+        var order: [String] = []
+        var counts: [String: Int] = [:]
+        for k in kinds {
+            if counts[k] == nil { order.append(k) }
+            counts[k, default: 0] += 1
+        }
+        let byKind = order.isEmpty ? "" : ": " + order.map { "\(counts[$0]!) \($0)" }.joined(separator: ", ")
+        var out = paint("\(events) event\(events == 1 ? "" : "s") in \(files)\(byKind)", "1") + "\n"
         let problems = inputs.flatMap(\.diagnostics) + diagnostics
         if !problems.isEmpty {
             out += paint("\(problems.count) input problem\(problems.count == 1 ? "" : "s"):", "1;31") + "\n"
