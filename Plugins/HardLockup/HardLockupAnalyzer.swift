@@ -137,6 +137,7 @@ public final class HardLockupAnalyzer: Analyzer {
     private func closeIncident(_ d: ReportDumps) {
         var d = d
         let all = d.close()
+        if let note = d.capNote(all) { pending?.details[Event.cappedDetail] = note }
         incidentDumps = nil
         if Set(all.compactMap(\.cpu)).count >= 2 { pending?.incident = Incident.build(all) }
     }

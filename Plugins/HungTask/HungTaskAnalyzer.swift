@@ -35,9 +35,27 @@ public final class HungTaskAnalyzer: Analyzer {
     private var pending: PendingReport?
     private var reports: [Event] = []
     private var sawInfoLine = false
-    private static let maxReports = 256
+    /// khungtaskd prints 10 reports per boot by default
+    /// (kernel.hung_task_warnings); past this many, reports are counted.
+    private static let maxReports = 4096
+    private var droppedReports = 0
+    private var droppedFrom: Int?
 
     public init() {}
+
+    private func keep(_ e: Event) {
+        if reports.count < Self.maxReports {
+            reports.append(e)
+        } else {
+            droppedReports += 1
+            droppedFrom = droppedFrom ?? e.source.line
+        }
+    }
+
+    public var inputDiagnostics: [Diagnostic] {
+        guard droppedReports > 0 else { return [] }
+        return [Diagnostic(file: "", line: droppedFrom, message: "\(droppedReports) hung-task reports after the first \(Self.maxReports) not reported")]
+    }
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         switch pending.step(record) {
@@ -73,7 +91,7 @@ public final class HungTaskAnalyzer: Analyzer {
                           evidence: [text], explanation: Self.explanation)
             e.details["panic"] = "true"
             e.cpu = record.callerCPU
-            if reports.count < Self.maxReports { reports.append(e) }
+            keep(e)
         }
         return .idle
     }
@@ -97,7 +115,7 @@ public final class HungTaskAnalyzer: Analyzer {
         if let d = dump, let site = Self.waitSite(d.frames) { e.details["waitsIn"] = site }
         e.hints = [Hint("Find who holds what this task waits for: sysrq-w or the \"Showing all locks held\" dump lists lock owners; a task blocked in I/O points at the device or filesystem below it.",
                         reference: "Documentation/admin-guide/sysctl/kernel.rst")]
-        if reports.count < Self.maxReports { reports.append(e) }
+        keep(e)
     }
 
     /// Reports whose tasks wait in the same primitive called from the same

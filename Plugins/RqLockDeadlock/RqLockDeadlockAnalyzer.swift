@@ -37,7 +37,9 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
     private var collector: StackDumpCollector?
     private var lockdepUntil = 0
     private static let incidentGap = 300
-    private static let maxDumps = 512
+    /// As many as the kernel has CPUs (8192); dumps past it are counted.
+    private static let maxDumps = 8192
+    private var droppedDumps = 0
 
     public init() {}
 
@@ -80,11 +82,11 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         guard !dump.frames.isEmpty else { return }
         if dump.firstLine <= lockdepUntil { return }
         if let last = dumps.last, dump.firstLine - last.lastLine > Self.incidentGap { closeIncident(emit) }
-        if dumps.count < Self.maxDumps { dumps.append(dump) }
+        if dumps.count < Self.maxDumps { dumps.append(dump) } else { droppedDumps += 1 }
     }
 
     private func closeIncident(_ emit: (Event) -> Void) {
-        defer { dumps = [] }
+        defer { dumps = []; droppedDumps = 0 }
         let incident = Incident.build(dumps)
         let waiters = incident.cpus.filter { $0.state == .spinning && $0.lockClass == "runqueue" }
         guard let first = waiters.first, let firstDump = dumps.first(where: { $0.firstLine == first.line }) else { return }
@@ -119,6 +121,7 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         if holders.isEmpty {
             e.hints.append(Hint("No CPU in the capture shows the holder's path: get all CPUs' backtraces (kernel.hardlockup_all_cpu_backtrace=1, or sysrq-l, or crash `bt -a` on a vmcore) and look for the CPU that owns the lock address in RDI."))
         }
+        if droppedDumps > 0 { e.details[Event.cappedDetail] = "\(droppedDumps) dumps after the first \(Self.maxDumps) not read" }
         emit(e)
     }
 

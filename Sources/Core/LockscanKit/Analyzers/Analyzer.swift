@@ -161,7 +161,9 @@ extension SourceLocation {
 ///    analyzer's header wording or kind strings); `Record.byteCount`;
 ///    `Record`, `Clock` and `Diagnostic` now live in LockscanInput
 ///    (re-exported by LockscanKit, so sources still compile unchanged).
-public let lockscanPluginABIVersion: Int32 = 3
+/// 4: `Event.incidentId`, `Incident.State.unknown`, `EventRole.lockup` and
+///    `.crash` (reports of one incident are joined; crashes before lockups).
+public let lockscanPluginABIVersion: Int32 = 4
 
 /// What a plugin's `lockscan_plugin_entry` returns (retained).
 public final class PluginManifest {

@@ -203,6 +203,7 @@ final class InputRun {
         // A run-scoped analyzer may point at an earlier input.
         e.source.file = e.source.inputIndex.flatMap { $0 == inputIndex ? nil : engine.inputNames[$0] } ?? name
         e = aftermath.pass(e)
+        if let capped = e.details[Event.cappedDetail] { diagnose(e.source.line, "\(e.title): \(capped)") }
         summary.events += 1
         emit(e)
     }

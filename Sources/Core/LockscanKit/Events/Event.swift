@@ -103,6 +103,13 @@ public struct Event: Codable, Sendable, Equatable {
     }
 }
 
+extension Event {
+    /// The `details` key of what a collection cap left out of the report
+    /// (a dump cut, dumps past the CPU cap). The engine also reports it as a
+    /// diagnostic: nothing the user gave is dropped silently.
+    public static let cappedDetail = "capped"
+}
+
 /// Repeats of one report (`--group`): a stuck CPU reports its soft lockup
 /// every ~28 s, khungtaskd repeats hung tasks.
 public struct Occurrences: Codable, Sendable, Equatable {

@@ -326,6 +326,7 @@ public struct PendingReport {
     /// incident when two or more CPUs' stacks came with the report.
     public mutating func close() -> (event: Event, dumps: [StackDump]) {
         let all = dumps.close()
+        if let note = dumps.capNote(all) { event.details[Event.cappedDetail] = note }
         if Set(all.compactMap(\.cpu)).count >= 2 { event.incident = Incident.build(all) }
         if let first = all.first {
             for line in first.evidence where event.evidence.count < 160 && event.evidence.last != line {

@@ -21,6 +21,9 @@ public struct StackDump: Sendable, Equatable {
     public var evidence: [String] = []
     /// Printed by crash (`bt`), not by the kernel.
     public var fromCrash = false
+    /// The line where the dump was cut because it passed the collector's
+    /// line cap: what followed was not read as part of it.
+    public var cutAtLine: Int?
 
     public init(firstLine: Int, byteOffset: Int) {
         self.firstLine = firstLine
@@ -153,7 +156,10 @@ public struct StackDumpCollector: Sendable {
 
     /// `midTrace`: the first record is already a frame of a trace whose
     /// start the capture lost, so frames count from it on.
-    public init(start record: Record, maxLines: Int = 400, maxPreambleLines: Int = 40, midTrace: Bool = false) {
+    /// `maxLines`: a kernel stack is at most a few hundred frames (16 KiB
+    /// of x86-64 stack, interrupt and exception stacks included); a dump
+    /// still giving frames past 1000 lines is cut, and says so (`cutAtLine`).
+    public init(start record: Record, maxLines: Int = 1000, maxPreambleLines: Int = 40, midTrace: Bool = false) {
         building = StackDump(firstLine: record.line, byteOffset: record.byteOffset)
         self.maxLines = maxLines
         self.maxPreambleLines = maxPreambleLines
@@ -169,7 +175,10 @@ public struct StackDumpCollector: Sendable {
         let parsed = line ?? TraceLineParser.parse(record.text)
         defer { previousEndedInAddress = Self.endsInAddress(record.text) }
         lineCount += 1
-        if lineCount > maxLines { return .ended }
+        if lineCount > maxLines {
+            if sawFrames, case .frames = parsed { building.cutAtLine = record.line }
+            return .ended
+        }
         // printk caller ids tell interleaved CPUs apart: lines from another
         // caller belong to someone else's messages and are stepped over.
         // The dump's own CPU may take over from the one that announced it
@@ -384,7 +393,11 @@ public struct ReportDumps {
     public let maxLines: Int
     private var lastActivity: Int
 
-    public init(header: Record, window: Int = 300, maxDumps: Int = 512, maxLines: Int = 40_000) {
+    /// Dumps that started past `maxDumps` (the kernel supports up to 8192
+    /// CPUs) or past `maxLines` after the header, and were not read.
+    public private(set) var droppedDumps = 0
+
+    public init(header: Record, window: Int = 300, maxDumps: Int = 8192, maxLines: Int = 400_000) {
         headerLine = header.line
         lastActivity = header.line
         self.window = window
@@ -402,7 +415,12 @@ public struct ReportDumps {
         case let .finished(dump): keep(dump)
         case .idle: break
         }
-        if record.line - lastActivity > window || record.line - headerLine > maxLines { return false }
+        if record.line - lastActivity > window { return false }
+        if record.line - headerLine > maxLines {
+            if Self.startsDump(record.text) { droppedDumps += 1 }
+            return false
+        }
+        if dumps.count >= maxDumps, Self.startsDump(record.text) { droppedDumps += 1 }
         if dumps.count < maxDumps, Self.startsDump(record.text) {
             var c = StackDumpCollector(start: record)
             _ = c.feed(record)
@@ -434,7 +452,17 @@ public struct ReportDumps {
     }
 
     private mutating func keep(_ dump: StackDump) {
-        if !dump.frames.isEmpty, dumps.count < maxDumps { dumps.append(dump) }
+        guard !dump.frames.isEmpty else { return }
+        if dumps.count < maxDumps { dumps.append(dump) } else { droppedDumps += 1 }
+    }
+
+    /// What the caps left out of this report, in words, or nil: the engine
+    /// turns it into a diagnostic (`Event.cappedDetail`).
+    public func capNote(_ kept: [StackDump]) -> String? {
+        var parts: [String] = []
+        for d in kept { if let cut = d.cutAtLine { parts.append("the dump at line \(d.firstLine)\(d.cpu.map { " (cpu \($0))" } ?? "") was cut at line \(cut), past \(1000) lines") } }
+        if droppedDumps > 0 { parts.append("\(droppedDumps) further dump\(droppedDumps == 1 ? "" : "s") after the first \(maxDumps) (or past \(maxLines) lines) not read") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     /// Lines that open a new dump.
