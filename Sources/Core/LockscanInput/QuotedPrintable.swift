@@ -8,10 +8,10 @@
 /// log that merely contains `=` is never rewritten: a header line
 /// `Content-Transfer-Encoding: quoted-printable`, or at least
 /// `minimumEscapes` escapes only an encoder writes — `=3D` (an encoded `=`),
-/// a soft line break, an eight-bit byte `=C2` — while nearly all of the
-/// head's `=` signs are escapes. A plain log has `key=value` (`idle=1894`
-/// looks like an escape, `q=75` too, but `=3D` does not occur), an encoded
-/// one has only escapes.
+/// a soft line break, an escaped UTF-8 sequence `=C2=A0` — while nearly all
+/// of the head's `=` signs are escapes. A plain log has `key=value`
+/// (`idle=1894`, `q=75`, `rx=81234` look like escapes, but `=3D` and an
+/// escaped UTF-8 sequence do not occur), an encoded one has only escapes.
 /// Detection says nothing (no diagnostic): it is how the input is framed,
 /// like its format, and decoding loses nothing the mail did not add.
 public enum QuotedPrintable {
@@ -38,8 +38,12 @@ public enum QuotedPrintable {
                     encoderOnly += 1
                 } else if i + 2 < head.count, isUpperHex(next), isUpperHex(head[i + 2]) {
                     escapes += 1
-                    // `=3D`, or a byte from 0x80 up (UTF-8 text).
-                    if (next == UInt8(ascii: "3") && head[i + 2] == UInt8(ascii: "D")) || next >= UInt8(ascii: "8") { encoderOnly += 1 }
+                    if next == UInt8(ascii: "3") && head[i + 2] == UInt8(ascii: "D") { encoderOnly += 1 }
+                    // A UTF-8 lead byte escaped and followed by an escaped
+                    // continuation byte (`=C2=A0`); a lone `=81` is as likely
+                    // `rx=81234`.
+                    if next >= UInt8(ascii: "C"), i + 5 < head.count, head[i + 3] == UInt8(ascii: "="),
+                       (UInt8(ascii: "8")...UInt8(ascii: "B")).contains(head[i + 4]), isUpperHex(head[i + 5]) { encoderOnly += 1 }
                 }
             }
             i += 1

@@ -9,18 +9,22 @@ import CByteSearch
 ///
 /// Every line an analyzer sees passes here, so each family is first looked
 /// for by a few fixed strings (`memmem`) that any collapsed session of it
-/// holds, and only then parsed.
+/// holds, and only then parsed; and a line shorter than `minimumLength`
+/// (no two lines of any of these sessions are that short together) is not
+/// looked at.
 enum SessionLineStarts {
+    static let minimumLength = 64
     /// libvirt logs in UTC (virTimeStringNowRaw), so its stamps end so.
     static let libvirtAnchors = ["+0000: "]
     /// A crash `bt` of two lines or more has one of these.
-    static let crashAnchors = ["PID: ", "#1 [", "[exception RIP: ", "crash> "]
+    static let crashAnchors = ["PID: ", "#1 [", "[exception RIP: "]
     /// `!analyze -v` output, or its summary, has one of these.
-    static let windbgAnchors = ["kd> ", "BugCheck ", "Arg1: ", "STACK_TEXT:", "BUGCHECK_", "Debug session time: ", "System Uptime: "]
+    static let windbgAnchors = ["kd> ", "BugCheck ", "Arg1: ", "BUGCHECK_", "Debug session time: "]
 
     /// Cut positions for `line` (sorted, without duplicates), empty when no
     /// family finds two starts in it.
     static func cuts(_ line: [UInt8]) -> [Int] {
+        guard line.count >= minimumLength else { return [] }
         var out: [Int] = []
         if containsAny(line, libvirtAnchors) {
             let libvirt = libvirtStamps(line)
