@@ -1,11 +1,13 @@
 /// Splits a line that holds several log lines, as happens when a log is pasted
 /// into a ticket or web form that drops newlines. A new message is taken to
-/// start at each `[ seconds.micro]` stamp after the first and, inside a
-/// message holding two or more frames, at each frame and section marker.
+/// start at each `[ seconds.micro]` stamp after the first, where a host or
+/// debugger session's own line structure starts (`SessionLineStarts`:
+/// libvirt stamps, crash `bt`, WinDbg) and, inside a message holding two or
+/// more frames, at each frame and section marker.
 ///
 /// A normal line is returned whole: splitting needs a second six-digit
-/// timestamp or a second `sym+0x…/0x…` frame, which single kernel messages
-/// do not print.
+/// timestamp, two starts of one session's lines or a second `sym+0x…/0x…`
+/// frame, which single messages do not print.
 public enum CollapsedLineSplitter {
     public struct Piece {
         public var bytes: [UInt8]
@@ -21,6 +23,8 @@ public enum CollapsedLineSplitter {
             // Keep what precedes the first stamp (a syslog or console column) with it.
             if let firstStamp = stamps.first, firstStamp > 0 { cuts.removeAll { $0 == firstStamp } }
         }
+        let sessionCuts = SessionLineStarts.cuts(line)
+        if !sessionCuts.isEmpty { cuts = Array(Set(cuts + sessionCuts)).sorted() }
         var pieces: [Piece] = []
         var prev = 0
         for c in cuts + [line.count] where c > prev {

@@ -11,6 +11,14 @@ public enum LineRecords {
     /// A kmsg dictionary continuation (` KEY=val`) gives nothing.
     public static func parse(_ bytes: [UInt8], format: InputFormat, line: Int, offset: Int, input: Int,
                              _ record: (Record) -> Void) -> String? {
+        parse(LogicalLine(bytes: bytes, line: line, offset: offset, span: bytes.count, exact: true), format: format, input: input, record)
+    }
+
+    /// The same for a line recovered from pasted text (`PastedLines`). When
+    /// its bytes are not the input's (decoded, joined), every record of it
+    /// points at the whole span of input it came from.
+    public static func parse(_ logical: LogicalLine, format: InputFormat, input: Int, _ record: (Record) -> Void) -> String? {
+        let bytes = logical.bytes, line = logical.line, offset = logical.offset
         switch format {
         case .journalJSON:
             if let r = JournalJSON.record(bytes, line: line, offset: offset, input: input) { record(r) }
@@ -30,15 +38,20 @@ public enum LineRecords {
         for (k, piece) in pieces.enumerated() {
             // A piece runs to where the next starts (its trailing spaces
             // included), the last to the end of the line.
-            let end = k + 1 < pieces.count ? pieces[k + 1].offset : bytes.count
+            var start = offset + piece.offset
+            var count = (k + 1 < pieces.count ? pieces[k + 1].offset : bytes.count) - piece.offset
+            if !logical.exact {
+                start = offset
+                count = logical.span
+            }
             // Bytes that are not UTF-8 were reported by the reader with their
             // line; analyzers see them as U+FFFD.
             if format == .raw {
-                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset, byteCount: end - piece.offset,
+                record(Record(inputIndex: input, line: line, byteOffset: start, byteCount: count,
                               text: String(decoding: piece.bytes, as: UTF8.self)))
             } else {
                 let prefix = LinePrefix.parse(piece.bytes)
-                record(Record(inputIndex: input, line: line, byteOffset: offset + piece.offset, byteCount: end - piece.offset,
+                record(Record(inputIndex: input, line: line, byteOffset: start, byteCount: count,
                               clock: prefix.clock, callerID: prefix.callerID, callerCPU: prefix.callerCPU,
                               level: prefix.level, host: prefix.host, thread: prefix.thread,
                               text: String(decoding: piece.bytes[prefix.messageStart...], as: UTF8.self)))

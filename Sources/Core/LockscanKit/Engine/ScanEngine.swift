@@ -157,6 +157,8 @@ final class InputRun {
     var byteBase = 0
     var reportedNUL = false
     var sniffed = false
+    /// Pasted-text recovery for `log` inputs (joins, code blocks, broadcasts).
+    var pasted = PastedLines(quotedPrintable: false)
     weak var observer: ScanObserver?
     /// The chunk being read, for the observer.
     var chunk: LineChunk?
@@ -178,6 +180,8 @@ final class InputRun {
             if t.isEmpty { everyLine = true }
             allTriggers.append(contentsOf: t)
         }
+        // The input layer's own: lines that open a paste form it must see.
+        allTriggers += PastedLines.triggers.map { Array($0.utf8) }
         var seen = Set<[UInt8]>()
         allTriggers = allTriggers.filter { seen.insert($0).inserted }
         triggerSearch = TriggerSearch(allTriggers)
@@ -255,6 +259,7 @@ final class InputRun {
         sniffed = true
         format = engine.options.format ?? InputFormat.sniff(head)
         summary.format = format.rawValue
+        if format == .log { pasted = PastedLines(quotedPrintable: QuotedPrintable.detect(head)) }
         if memchr(head.baseAddress!, 0, min(head.count, 1 << 16)) != nil {
             reportedNUL = true
             diagnose(nil, "contains NUL bytes (binary data?); text lines are still analysed")
@@ -262,6 +267,7 @@ final class InputRun {
     }
 
     func finishAll(lines: Int) {
+        pasted.finish(parseLogical)
         for (a, own) in zip(analyzers, inputScoped) where own {
             a.finish(emit: emitEvent)
             for d in a.inputDiagnostics { diagnose(d.line, d.message) }
@@ -275,7 +281,7 @@ final class InputRun {
         while pos < to {
             // A QMP log is parsed line by line anyway (and is small): every
             // line is checked to be JSON, so a broken one is reported.
-            if !everyLine && format != .qmp && !collecting.contains(true) {
+            if !everyLine && format != .qmp && !collecting.contains(true) && !pasted.needsNextLine {
                 // Fast path: jump to the next line holding any trigger.
                 // No hit: the rest of the chunk needs no counting, the next
                 // chunk says where it starts (LineChunk.firstLine).
@@ -317,9 +323,16 @@ final class InputRun {
             offset += lead
             for i in bytes.indices where bytes[i] == 0 { bytes[i] = 0x20 }
         }
-        if let problem = LineRecords.parse(bytes, format: format, line: lineNumber, offset: offset, input: inputIndex, deliver) {
+        if format == .log {
+            pasted.add(bytes, line: lineNumber, offset: offset, emit: parseLogical)
+        } else if let problem = LineRecords.parse(bytes, format: format, line: lineNumber, offset: offset, input: inputIndex, deliver) {
             diagnose(lineNumber, problem + "; line skipped")
         }
+    }
+
+    /// A line of a `log` input as its paste meant it (a `log` line is never refused).
+    func parseLogical(_ line: LogicalLine) {
+        _ = LineRecords.parse(line, format: format, input: inputIndex, deliver)
     }
 
     func deliver(_ record: Record) {
