@@ -56,7 +56,10 @@ public final class CPUBacktracesAnalyzer: Analyzer {
             ownedUntil = record.line
             return .idle
         }
-        group = ReportDumps(header: record)
+        var g = ReportDumps(header: record)
+        // The opening line may itself name the task and CPU (crash's `PID: … CPU: …`).
+        _ = g.feed(record)
+        group = g
         groupStart = record
         how = kind
         return .collecting
@@ -71,6 +74,13 @@ public final class CPUBacktracesAnalyzer: Analyzer {
         let dumps = g.close()
         group = nil
         guard let start = groupStart, !dumps.isEmpty else { return }
+        // One task of crash's `bt` whose stack runs through panic() is the
+        // panicking task: the report of whatever panicked, not backtraces
+        // of several CPUs.
+        if how == "crash", dumps.count == 1,
+           dumps[0].frames.contains(where: { ["panic", "nmi_panic", "vpanic"].contains($0.function.map(FunctionName.base) ?? "") }) {
+            return
+        }
         let incident = Incident.build(dumps)
         let last = dumps.map(\.lastLine).max() ?? start.line
         var e = Event(analyzer: Self.descriptor.id, kind: "cpu_backtraces", title: "", severity: .info,

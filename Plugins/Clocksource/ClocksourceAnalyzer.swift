@@ -78,7 +78,7 @@ public final class ClocksourceAnalyzer: Analyzer {
                 e.title = "clocksource tsc unstable (TSC warp between CPU \(pair.source) and CPU \(pair.target))"
                 e.evidence.insert(pair.record.text, at: 0)
                 e.source = SourceLocation(pair.record)
-                e.source.endLine = record.line
+                e.source.endLine = record.lastLine
                 e.time = pair.record.clock
             }
             pending = e
@@ -153,7 +153,7 @@ public final class ClocksourceAnalyzer: Analyzer {
         guard var e = pending else { return }
         let text = record.text
         e.evidence.append(text)
-        e.source.endLine = record.line
+        e.source.endLine = record.lastLine
         Report.parseDetail(text, into: &e.details)
         pending = e
         pendingLines = 0

@@ -77,7 +77,7 @@ public final class HardLockupAnalyzer: Analyzer {
             case .idle: break
             }
             if Self.opensOrphan(text) {
-                var c = StackDumpCollector(start: record, midTrace: !text.includes("Comm: "))
+                var c = StackDumpCollector(start: record, midTrace: !text.includes("Comm: ") && !text.includes(" TASK: "))
                 _ = c.feed(record)
                 orphan = c
                 orphanStart = record
@@ -88,7 +88,7 @@ public final class HardLockupAnalyzer: Analyzer {
         }
         if let header {
             if header.isPanic, var p = pending {
-                p.source.endLine = record.line
+                p.source.endLine = record.lastLine
                 p.evidence.append(text)
                 p.details["panic"] = "true"
                 p.severity = .critical
@@ -154,9 +154,11 @@ public final class HardLockupAnalyzer: Analyzer {
     /// frame with no report open may start a header-less hard lockup.
     static func opensOrphan(_ text: String) -> Bool {
         if text.includes("watchdog_overflow_callback") { return true }
-        guard text.includes("Comm: ") else { return false }
-        if case .taskHeader = TraceLineParser.parse(text) { return true }
-        return false
+        guard text.includes("Comm: ") || text.includes(" TASK: ") else { return false }
+        switch TraceLineParser.parse(text) {
+        case .taskHeader, .crashTask: return true
+        default: return false
+        }
     }
 
     /// Emits a header-less dump as a hard lockup when the perf NMI

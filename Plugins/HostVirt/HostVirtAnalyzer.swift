@@ -83,7 +83,7 @@ public final class HostVirtAnalyzer: Analyzer {
             if readingCommandLine || QemuCommandLine.Collector.begins(text) {
                 readingCommandLine = true
                 e.evidence.append(text)
-                e.source.endLine = record.line
+                e.source.endLine = record.lastLine
                 start = e
                 if commandLine.add(text) { return .collecting }
             }

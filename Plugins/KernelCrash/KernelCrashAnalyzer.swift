@@ -205,7 +205,7 @@ struct PendingCrash {
         if let reason { event.details["fault"] = reason }
         if let at = CrashLine.bugLocation(record.text) { event.details["bugAt"] = at }
         event.cpu = record.callerCPU
-        lastLine = record.line
+        lastLine = record.lastLine
         collector = StackDumpCollector(start: record)
     }
 
@@ -218,7 +218,7 @@ struct PendingCrash {
         event.details["panicReason"] = reason
         event.cpu = record.callerCPU
         sawPanic = true
-        lastLine = record.line
+        lastLine = record.lastLine
         collector = StackDumpCollector(start: record)
     }
 
@@ -263,7 +263,7 @@ struct PendingCrash {
         if let cpu = OldBanner.cpu(record.text) { oldBannerCPU = cpu }
         switch collector.step(record) {
         case .accepted:
-            lastLine = record.line
+            lastLine = record.lastLine
             return .accepted
         case let .finished(dump):
             adopt(dump)
@@ -324,7 +324,7 @@ struct PendingCrash {
 
     private mutating func note(_ record: Record) {
         event.source.endLine = max(event.source.endLine, record.line)
-        lastLine = record.line
+        lastLine = record.lastLine
         if event.evidence.count < 160 { event.evidence.append(record.text) }
     }
 }

@@ -104,7 +104,16 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
         e.details["waitingCPUs"] = waiters.map { $0.cpu.map(String.init) ?? "?" }.joined(separator: ",")
         let vias = waiters.compactMap(\.lock)
         e.details["waitingIn"] = vias.first { $0.contains("double") } ?? vias.first
-        if let h = holders.first, let fn = h.lock {
+        if holders.isEmpty, waiters.count == 1, let held = first.alsoHolds, let via = first.lock {
+            // The waiter holds a runqueue lock itself, taken further down
+            // its stack: printk or a wake-up from under the rq lock.
+            e.details["holderCPU"] = first.cpu.map(String.init) ?? "?"
+            e.details["holderFunction"] = held
+            e.details["recursive"] = "true"
+            e.title = "rq lock recursion in \(via)"
+            e.severity = .critical
+            e.hints.append(Hint("CPU \(first.cpu.map(String.init) ?? "?") waits in \(via) for a runqueue lock while \(held), further down the same stack, already holds one: with both the same runqueue it waits for itself. The usual cause is printk (a WARN) or a wake-up from under the rq lock; printk_deferred() exists for that."))
+        } else if let h = holders.first, let fn = h.lock {
             e.details["holderCPU"] = h.cpu.map(String.init) ?? "?"
             e.details["holderFunction"] = fn
             e.title = "rq lock held too long in \(fn)"
@@ -117,8 +126,8 @@ public final class RqLockDeadlockAnalyzer: Analyzer {
             e.evidence.append("--- cpu \(c.cpu.map(String.init) ?? "?") (\(c.state.rawValue)\(c.lock.map { " in " + $0 } ?? "")) ---")
             if let d = dumps.first(where: { $0.firstLine == c.line }) { e.evidence += d.evidence.prefix(40) }
         }
-        e.hints = StackHints.matching(holders.first?.stack ?? [])
-        if holders.isEmpty {
+        e.hints += StackHints.matching(holders.first?.stack ?? [])
+        if holders.isEmpty, e.details["recursive"] == nil {
             e.hints.append(Hint("No CPU in the capture shows the holder's path: get all CPUs' backtraces (kernel.hardlockup_all_cpu_backtrace=1, or sysrq-l, or crash `bt -a` on a vmcore) and look for the CPU that owns the lock address in RDI."))
         }
         if droppedDumps > 0 { e.details[Event.cappedDetail] = "\(droppedDumps) dumps after the first \(Self.maxDumps) not read" }

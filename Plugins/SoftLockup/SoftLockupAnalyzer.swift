@@ -95,7 +95,7 @@ public final class SoftLockupAnalyzer: Analyzer {
         e.details["panic"] = "true"
         e.severity = .critical
         e.evidence.append(record.text)
-        e.source.endLine = record.line
+        e.source.endLine = record.lastLine
         dumpsBeforePanic = dumps
         panicLine = record.line
         pending = PendingReport(event: e, header: record)

@@ -112,7 +112,7 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer {
             }
             if let frame = Self.frame(trimmed) {
                 if e.stack.count < 64 { e.stack.append(frame); e.evidence.append(text) }
-                e.source.endLine = record.line
+                e.source.endLine = record.lastLine
                 stackState = .frames
                 pending = e
                 return .collecting
@@ -124,7 +124,7 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer {
         if trimmed.hasPrefix("STACK_TEXT:") { stackState = .started }
         if absorbKey(trimmed) || trimmed.hasPrefix("STACK_TEXT:") {
             pending?.evidence.append(text)
-            pending?.source.endLine = record.line
+            pending?.source.endLine = record.lastLine
         }
         return .collecting
     }

@@ -11,7 +11,7 @@ public enum LineRecords {
     /// A kmsg dictionary continuation (` KEY=val`) gives nothing.
     public static func parse(_ bytes: [UInt8], format: InputFormat, line: Int, offset: Int, input: Int,
                              _ record: (Record) -> Void) -> String? {
-        parse(LogicalLine(bytes: bytes, line: line, offset: offset, span: bytes.count, exact: true), format: format, input: input, record)
+        parse(LogicalLine(bytes: bytes, line: line, lastLine: line, offset: offset, span: bytes.count, exact: true), format: format, input: input, record)
     }
 
     /// The same for a line recovered from pasted text (`PastedLines`). When
@@ -47,11 +47,11 @@ public enum LineRecords {
             // Bytes that are not UTF-8 were reported by the reader with their
             // line; analyzers see them as U+FFFD.
             if format == .raw {
-                record(Record(inputIndex: input, line: line, byteOffset: start, byteCount: count,
+                record(Record(inputIndex: input, line: line, lastLine: logical.lastLine, byteOffset: start, byteCount: count,
                               text: String(decoding: piece.bytes, as: UTF8.self)))
             } else {
                 let prefix = LinePrefix.parse(piece.bytes)
-                record(Record(inputIndex: input, line: line, byteOffset: start, byteCount: count,
+                record(Record(inputIndex: input, line: line, lastLine: logical.lastLine, byteOffset: start, byteCount: count,
                               clock: prefix.clock, callerID: prefix.callerID, callerCPU: prefix.callerCPU,
                               level: prefix.level, host: prefix.host, thread: prefix.thread,
                               text: String(decoding: piece.bytes[prefix.messageStart...], as: UTF8.self)))

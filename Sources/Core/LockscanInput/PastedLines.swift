@@ -5,6 +5,8 @@ public struct LogicalLine: Equatable {
     public var bytes: [UInt8]
     /// The number of its first physical line.
     public var line: Int
+    /// The number of its last physical line (`line` unless lines were joined).
+    public var lastLine: Int
     /// Input bytes it came from: `offset..<offset + span`.
     public var offset: Int
     public var span: Int
@@ -48,6 +50,7 @@ public struct PastedLines {
             for t in tails {
                 l.bytes += (t.tail.space ? [0x20] : []) + t.tail.text
                 l.span = t.line.offset + t.line.span - l.offset
+                l.lastLine = t.line.lastLine
                 l.exact = false
             }
             return l
@@ -84,12 +87,13 @@ public struct PastedLines {
         let contiguous = line == lastLine + 1
         lastLine = line
         if !contiguous { flush(emit) }
-        var physical = LogicalLine(bytes: bytes, line: line, offset: offset, span: bytes.count, exact: true)
+        var physical = LogicalLine(bytes: bytes, line: line, lastLine: line, offset: offset, span: bytes.count, exact: true)
         if quotedPrintable {
             let (decoded, soft) = QuotedPrintable.decode(bytes)
             if var open = qp {
                 open.bytes += decoded
                 open.span = offset + bytes.count - open.offset
+                open.lastLine = line
                 open.exact = false
                 qp = open
             } else {
@@ -131,7 +135,7 @@ public struct PastedLines {
             broadcast = nil
             if let message = SyslogBroadcast.message(l.bytes, stamp: b.stamp, host: b.host) {
                 if let h = held { h.separately(emit); held = nil }
-                emit(LogicalLine(bytes: message, line: b.header.line, offset: b.header.offset,
+                emit(LogicalLine(bytes: message, line: b.header.line, lastLine: l.lastLine, offset: b.header.offset,
                                  span: l.offset + l.span - b.header.offset, exact: false))
                 afterBroadcast = true
                 return

@@ -28,6 +28,10 @@ public struct Record: Sendable, Equatable {
     /// 1-based line number in the input as the user sees it (before any splitting
     /// of a collapsed line; pieces of one line share its number).
     public var line: Int
+    /// The last physical line the message came from: `line` unless the
+    /// input layer joined lines back (a hard wrap, a quoted-printable soft
+    /// break, a syslog broadcast's two lines).
+    public var lastLine: Int
     /// Byte offset of the message's line (or piece) in the input.
     public var byteOffset: Int
     /// How many bytes from `byteOffset` the line (or piece) has, without its
@@ -53,11 +57,12 @@ public struct Record: Sendable, Equatable {
     /// analyzers and the collectors ask this instead of knowing wordings.
     public var startsReport: Bool
 
-    public init(inputIndex: Int = 0, line: Int, byteOffset: Int = 0, byteCount: Int = 0, clock: Clock = Clock(),
+    public init(inputIndex: Int = 0, line: Int, lastLine: Int? = nil, byteOffset: Int = 0, byteCount: Int = 0, clock: Clock = Clock(),
                 callerID: String? = nil, callerCPU: Int? = nil, level: Int? = nil,
                 host: String? = nil, thread: Int? = nil, text: String, startsReport: Bool = false) {
         self.inputIndex = inputIndex
         self.line = line
+        self.lastLine = max(line, lastLine ?? line)
         self.byteOffset = byteOffset
         self.byteCount = byteCount
         self.clock = clock

@@ -147,7 +147,7 @@ extension SourceLocation {
     /// The location an analyzer fills: the engine later replaces `file` with
     /// the input's name.
     public init(_ first: Record, through last: Int? = nil) {
-        self.init(file: "", line: first.line, endLine: max(first.line, last ?? first.line), byteOffset: first.byteOffset)
+        self.init(file: "", line: first.line, endLine: max(first.lastLine, last ?? first.line), byteOffset: first.byteOffset)
         inputIndex = first.inputIndex
     }
 }
@@ -161,7 +161,7 @@ extension SourceLocation {
 ///    analyzer's header wording or kind strings); `Record.byteCount`;
 ///    `Record`, `Clock` and `Diagnostic` now live in LockscanInput
 ///    (re-exported by LockscanKit, so sources still compile unchanged).
-/// 4: `Event.incidentId`, `Incident.State.unknown`, `EventRole.lockup` and
+/// 4: `Record.lastLine`, `Event.incidentId`, `Incident.State.unknown`, `EventRole.lockup` and
 ///    `.crash` (reports of one incident are joined; crashes before lockups).
 public let lockscanPluginABIVersion: Int32 = 4
 

@@ -28,6 +28,10 @@ public struct Incident: Codable, Sendable, Equatable {
         /// "runqueue" when the lock is a scheduler runqueue lock.
         public var lockClass: String?
         public var irqsDisabled: Bool?
+        /// For a CPU spinning on a runqueue lock: a scheduler path further
+        /// down its own stack that already holds a runqueue lock (it waits
+        /// for itself when both are the same runqueue's).
+        public var alsoHolds: String?
         /// Line of the dump in the input.
         public var line: Int
         public var stack: [Frame]
@@ -97,6 +101,10 @@ public struct Incident: Codable, Sendable, Equatable {
                 waits.append([s.cpu!, h])
             }
             if !waits.isEmpty { pattern = holders[0].lockClass == "runqueue" ? "rq-holder" : "holder" }
+        } else if holders.isEmpty, spinners.count == 1, let me = spinners[0].cpu, spinners[0].alsoHolds != nil {
+            // One CPU spinning on a runqueue lock it took further down its own stack.
+            waits = [[me, me]]
+            pattern = "self"
         } else if holders.isEmpty, spinners.count == 2, let a = spinners[0].lockAddress, let b = spinners[1].lockAddress, a != b {
             // Two CPUs spinning on two different locks, nobody else in a lock path:
             // each most likely holds the lock the other wants.
@@ -145,6 +153,13 @@ public struct Incident: Codable, Sendable, Equatable {
             if let rq = LockFrames.runqueueLockTaker(names, spinIndex: spin) {
                 c.lock = rq
                 c.lockClass = "runqueue"
+                // printk from under the rq lock, waking a task onto the same
+                // runqueue, and the like: the lock is already held below.
+                let below = interrupted.compactMap { $0.function.map(FunctionName.base) }
+                if let taker = below.firstIndex(of: rq), taker + 2 < below.count {
+                    // Not the taker's own caller (that one is taking the lock now).
+                    c.alsoHolds = below[(taker + 2)...].prefix(24).first(where: LockFrames.runqueueAlwaysHeld.contains)
+                }
             }
             // The slow path's first argument is the lock: RDI, when the CPU was caught inside it.
             if let ip = interrupted.first, ip.isInstructionPointer, let f = ip.function,
@@ -224,6 +239,15 @@ public enum LockFrames {
         "migration_cpu_stop", "__migrate_swap_task", "migrate_swap_stop", "push_rt_task", "pull_rt_task",
         "__schedule",
     ]
+    /// Scheduler class hooks that only ever run with their runqueue's lock
+    /// held: one below a CPU's own rq-lock spin means the lock is taken twice.
+    public static let runqueueAlwaysHeld: Set<String> = [
+        "enqueue_task_fair", "enqueue_task_rt", "enqueue_task_dl", "dequeue_task_fair", "dequeue_task_rt",
+        "dequeue_task_dl", "task_tick_fair", "task_tick_rt", "task_tick_dl", "ttwu_do_activate", "activate_task",
+        "deactivate_task", "check_preempt_curr", "wakeup_preempt", "check_preempt_wakeup", "check_preempt_wakeup_fair",
+        "put_prev_task_fair", "set_next_task_fair", "pick_next_task_fair", "scheduler_tick", "sched_tick",
+    ]
+
     /// Frames that mean `__schedule` already switched away: its rq lock is
     /// released in `finish_task_switch`, and a sleeping task's stack always
     /// shows `__schedule`.

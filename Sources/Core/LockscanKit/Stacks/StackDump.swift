@@ -323,7 +323,7 @@ public struct StackDumpCollector: Sendable {
     private mutating func record1(_ record: Record) {
         otherRun = 0
         if !record.clock.isEmpty { sawClock = true }
-        building.lastLine = record.line
+        building.lastLine = record.lastLine
         if building.evidence.count < 120 { building.evidence.append(record.text) }
     }
 

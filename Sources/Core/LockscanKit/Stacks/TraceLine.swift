@@ -455,9 +455,12 @@ public enum TraceLineParser {
     }
 
     /// ` #5 [ffff882f7fc83dc8] tg_unthrottle_up at ffffffff810c9658 [kvm]`
+    /// ` #5 native_queued_spin_lock_slowpath+96 [kvm]` — `bt -s` without
+    /// stack addresses: decimal offset, no ` at ADDRESS`.
     static func parseCrashFrame(_ s: inout ByteScanner) -> Frame? {
         guard s.digits(max: 4) != nil else { return nil }
         s.skipSpaces()
+        if s.peek != UInt8(ascii: "[") { return parseCrashSymbolFrame(&s) }
         guard s.skip(UInt8(ascii: "[")), s.hexDigits() != nil, s.skip(UInt8(ascii: "]")) else { return nil }
         s.skipSpaces()
         let nameStart = s.pos
@@ -469,6 +472,26 @@ public enum TraceLineParser {
         var t = s
         t.skipSpaces()
         if !t.hasPrefix("[exception"), t.skip(UInt8(ascii: "[")), let mod = t.word(until: { $0 == UInt8(ascii: "]") }) {
+            f.module = mod
+            _ = t.skip(UInt8(ascii: "]"))
+            s = t
+        }
+        return f
+    }
+
+    static func parseCrashSymbolFrame(_ s: inout ByteScanner) -> Frame? {
+        let start = s.pos
+        while let b = s.peek, b != 0x20 { s.pos += 1 }
+        let word = s.text(from: start, to: s.pos)
+        guard let plus = word.lastIndex(of: "+"), plus > word.startIndex,
+              let off = UInt64(word[word.index(after: plus)...], radix: 10) else { return nil }
+        let name = String(word[..<plus])
+        guard name.utf8.allSatisfy({ isSymbolByte($0) || $0 == UInt8(ascii: ".") }) else { return nil }
+        var f = Frame(function: name)
+        f.offset = off
+        var t = s
+        t.skipSpaces()
+        if t.skip(UInt8(ascii: "[")), let mod = t.word(until: { $0 == UInt8(ascii: "]") }), !mod.hasPrefix("exception") {
             f.module = mod
             _ = t.skip(UInt8(ascii: "]"))
             s = t
