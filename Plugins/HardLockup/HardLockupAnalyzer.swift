@@ -139,7 +139,10 @@ public final class HardLockupAnalyzer: Analyzer {
         let all = d.close()
         if let note = d.capNote(all) { pending?.details[Event.cappedDetail] = note }
         incidentDumps = nil
-        if Set(all.compactMap(\.cpu)).count >= 2 { pending?.incident = Incident.build(all) }
+        // Other CPUs' dumps after the report (NMI backtraces, a crash bt of
+        // another CPU): the incident, even when the stuck CPU showed none.
+        let cpus = Set(all.compactMap(\.cpu))
+        if cpus.count >= 2 || cpus.contains(where: { $0 != pending?.cpu }) { pending?.incident = Incident.build(all) }
     }
 
     public func finish(emit: (Event) -> Void) {
@@ -196,6 +199,12 @@ public final class HardLockupAnalyzer: Analyzer {
         guard var e = pending else { return }
         let interrupted = dump.interruptedFrames
         if crash {
+            if interrupted.isEmpty, e.cpu == nil, let c = dump.cpu {
+                // crash's task line alone (its frames follow after a blank
+                // line): the panicking task's CPU.
+                pending?.cpu = c
+                return
+            }
             guard e.stack.isEmpty, !interrupted.isEmpty else { return }
             if let c = dump.cpu, let stuck = e.cpu, c != stuck { return }
             e.details["stackFrom"] = "crash bt"
@@ -229,14 +238,32 @@ public final class HardLockupAnalyzer: Analyzer {
             let headerIP = e.stack.first { $0.isInstructionPointer }
             e.stack = (dump.instructionPointer == nil ? headerIP.map { [$0] } ?? [] : []) + dump.frames
             e.noteSpinLock(dump)
-            if let name = (dump.instructionPointer == nil ? headerIP : nil)?.function ?? interrupted.first?.function {
-                e.title = "hard LOCKUP in \(FunctionName.base(name))"
+            let innermost = ((dump.instructionPointer == nil ? headerIP.map { [$0] } ?? [] : []) + interrupted)
+                .compactMap { $0.function.map(FunctionName.base) }
+            if let name = Self.lockCaller(innermost) {
+                e.title = "hard LOCKUP in \(name)"
+                if let spin = innermost.first, spin != name { e.details["spinningIn"] = spin }
             }
         }
         if let irq = dump.irqsDisabled { e.details["irqsDisabled"] = String(irq) }
         e.source.endLine = max(e.source.endLine, dump.lastLine)
         for line in dump.evidence.prefix(80) where e.evidence.last != line || line.isEmpty { e.evidence.append(line) }
         pending = e
+    }
+
+    /// The function a hard lockup is titled by: the innermost interrupted
+    /// frame, past spinlock primitives — `_raw_spin_lock_irqsave` says only
+    /// that the CPU spun; its caller says which lock (the convention bug
+    /// trackers use for soft lockups). The primitive is kept as `spinningIn`.
+    static func lockCaller(_ names: [String]) -> String? {
+        names.first { !isLockPrimitive($0) } ?? names.first
+    }
+
+    static func isLockPrimitive(_ name: String) -> Bool {
+        if LockFrames.spin.contains(name) { return true }
+        return ["_raw_spin_", "raw_spin_rq_lock", "_raw_spin_rq_lock", "do_raw_spin_", "queued_spin_", "native_queued_spin_",
+                "__pv_queued_spin_", "pv_queued_spin_", "arch_spin_", "_raw_read_", "_raw_write_", "queued_read_",
+                "queued_write_", "__raw_spin_", "_spin_lock"].contains { name.hasPrefix($0) }
     }
 
     private func finalize(_ e: Event) -> Event {
@@ -354,7 +381,7 @@ public final class HardLockupAnalyzer: Analyzer {
              load_balance+0x55c/0xa30
              </TASK>
             Kernel panic - not syncing: Hard LOCKUP
-            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in native_queued_spin_lock_slowpath", cpu: 3,
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in double_rq_lock", cpu: 3,
                                 severity: .critical, line: 1)]),
         AnalyzerExample("3.10 panic from the NMI, old frames, stack after <<EOE>>", """
             Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 50

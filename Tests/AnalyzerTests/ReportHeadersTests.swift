@@ -73,7 +73,7 @@ final class ReportHeadersTests: XCTestCase {
         let events = try Self.scan(log, [hard, FrobnicatorStall.descriptor])
         XCTAssertEqual(events.map(\.kind), ["hard_lockup", "frobnicator_stall"])
         let lockup = try XCTUnwrap(events.first)
-        XCTAssertEqual(lockup.title, "hard LOCKUP in native_queued_spin_lock_slowpath")
+        XCTAssertEqual(lockup.title, "hard LOCKUP in double_rq_lock", "titled by the lock taker, past the spinlock primitives")
         XCTAssertEqual(Self.functions(lockup).last, "double_rq_lock", "\(Self.functions(lockup))")
         XCTAssertFalse(Self.functions(lockup).contains("frob_wait"), "the next report's stack joined the lockup's")
         XCTAssertLessThan(lockup.source.endLine, 7, "the lockup's lines stop before the next report")

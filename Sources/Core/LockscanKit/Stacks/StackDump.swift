@@ -238,7 +238,9 @@ public struct StackDumpCollector: Sendable {
             if sawFrames { return .ended }
             apply(h)
         case let .crashTask(h):
-            if sawFrames || building.pid != nil { return .ended }
+            // A crash `bt` after a console report is another tool's dump
+            // (often of another CPU), never the rest of the kernel's.
+            if sawFrames || building.pid != nil || (lineCount > 1 && !building.fromCrash) { return .ended }
             building.fromCrash = true
             apply(h)
         case let .crashFrameThenExceptionRIP(frame, f):
