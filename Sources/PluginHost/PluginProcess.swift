@@ -62,10 +62,18 @@ final class PluginProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 0)
         posix_spawn_file_actions_adddup2(&actions, 2, 1)
         let args = ["lockscan", workerCommand, pluginPath]
+        // A plugin that crashes is said in one diagnostic; Swift's runtime
+        // backtracer would add a page of registers to standard error for
+        // it. Its one-line fatal-error message stays; a plugin's author
+        // who wants the backtrace sets SWIFT_BACKTRACE themselves.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["SWIFT_BACKTRACE"] == nil { environment["SWIFT_BACKTRACE"] = "enable=no" }
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in envp { free(p) } }
         var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, workerExecutable, &actions, nil, &argv, environ)
+        let rc = posix_spawn(&pid, workerExecutable, &actions, nil, &argv, &envp)
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])
@@ -103,7 +111,7 @@ final class PluginProcess: @unchecked Sendable {
         if killIt {
             kill(pid, SIGKILL)
             _ = reap()
-            return why.map { $0 + "; stopped" } ?? "stopped"
+            return (why ?? "misbehaved") + " and was stopped"
         }
         let status = reap()
         return why ?? Self.describe(status)

@@ -50,7 +50,7 @@ public final class PluginSession: @unchecked Sendable {
                 }
                 wire = reply.descriptors ?? []
             case let .died(how):
-                loadProblems.append(Diagnostic(file: path, message: "not loaded: its worker \(how) while loading it (in the plugin's constructors or \(PluginLoader.entrySymbol))"))
+                loadProblems.append(Diagnostic(file: path, message: "not loaded: its worker \(how) while loading it (in the plugin's constructors, \(PluginLoader.abiSymbol) or \(PluginLoader.entrySymbol))"))
                 continue
             case .gone:
                 continue
@@ -120,17 +120,17 @@ final class RemoteAnalyzer: Analyzer {
         let file = session.inputName(record.inputIndex) ?? "input \(record.inputIndex + 1)"
         guard let instance = started(file: file, line: record.line, doing: "starting on this line") else { return .idle }
         guard let reply = answer(process.call(.consume(instance: instance, record: record)),
-                                 file: file, line: record.line, doing: "reading this line") else { return .idle }
+                                 file: file, line: record.line, doing: "on this line") else { return .idle }
         for e in reply.events ?? [] { emit(e.restored) }
         return reply.collecting == true ? .collecting : .idle
     }
 
     func finish(emit: (Event) -> Void) {
         let file = session.inputName(lastInput) ?? "(all inputs)"
-        guard let instance = started(file: file, line: nil, doing: "starting") else { return }
+        guard let instance = started(file: file, line: nil, doing: "starting at the end of the input") else { return }
         self.instance = nil
         guard let reply = answer(process.call(.finish(instance: instance)), file: file, line: nil,
-                                 doing: "finishing the input") else { return }
+                                 doing: "at the end of the input") else { return }
         for e in reply.events ?? [] { emit(e.restored) }
         diagnostics = reply.diagnostics ?? []
     }
@@ -153,7 +153,7 @@ final class RemoteAnalyzer: Analyzer {
         case .gone: return nil
         case let .died(how):
             session.report(Diagnostic(file: file, line: line, message:
-                "plugin \(process.pluginPath), analyzer '\(id)': its worker \(how) while \(doing); the plugin's findings from here on are missing"))
+                "plugin \(process.pluginPath), analyzer '\(id)', \(doing): its worker \(how); the plugin's findings from here on are missing"))
             return nil
         }
     }
