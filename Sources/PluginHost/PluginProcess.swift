@@ -39,9 +39,7 @@ final class PluginProcess: @unchecked Sendable {
         channel = LineChannel(fd: fd)
     }
 
-    deinit {
-        if channel != nil { stop() }
-    }
+    deinit { stop() }
 
     /// Why the system would not start a worker (out of processes, no /proc).
     struct StartFailure: Error {
@@ -117,25 +115,32 @@ final class PluginProcess: @unchecked Sendable {
         return why ?? Self.describe(status)
     }
 
-    /// Closes the channel and makes sure the worker is gone.
+    /// Closes the channel and waits for the worker to end (it does at the
+    /// end of its input; `reap` kills one that does not), so no worker
+    /// outlives the run and its time is the run's.
     func stop() {
+        guard channel != nil else { return }
         channel = nil
-        kill(pid, SIGKILL)
         _ = reap()
     }
 
-    /// The worker's wait status. A worker that closed its end is exiting;
-    /// one that closed it and runs on is killed after a second.
+    /// The worker's wait status. A worker that closed its end is exiting:
+    /// waited for in short, growing steps (it usually is gone within a
+    /// millisecond); one that runs on after a second is killed.
     private func reap() -> Int32? {
         var status: Int32 = 0
-        for attempt in 0..<100 {
-            let r = waitpid(pid, &status, attempt == 99 ? 0 : WNOHANG)
+        var waited: useconds_t = 0
+        var step: useconds_t = 100
+        while waited < 1_000_000 {
+            let r = waitpid(pid, &status, WNOHANG)
             if r == pid { return status }
             if r < 0 { return nil }
-            if attempt == 98 { kill(pid, SIGKILL) }
-            usleep(10_000)
+            usleep(step)
+            waited += step
+            step = min(step * 2, 50_000)
         }
-        return nil
+        kill(pid, SIGKILL)
+        return waitpid(pid, &status, 0) == pid ? status : nil
     }
 
     /// `was killed by SIGSEGV (Segmentation fault)`, `exited with status 3`.

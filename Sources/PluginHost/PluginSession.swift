@@ -10,6 +10,7 @@ import LockscanKit
 /// could not be used at all, and those a command takes with
 /// `takeRunProblems()` for plugins that failed while analysing (each names
 /// the input file and line being read, the plugin and what happened).
+/// Used from one thread, as the engine is.
 public final class PluginSession: @unchecked Sendable {
     /// Descriptors of every analyzer that loaded, in plugin order.
     public private(set) var descriptors: [AnalyzerDescriptor] = []
@@ -30,34 +31,12 @@ public final class PluginSession: @unchecked Sendable {
     public init(paths: [String], taken: Set<String>, timeout: Double = PluginSession.defaultTimeout) {
         var ids = taken
         for path in paths {
-            if let problem = PluginLoader.fileProblem(path) {
-                loadProblems.append(Diagnostic(file: path, message: problem))
-                continue
-            }
             let process: PluginProcess
-            switch PluginProcess.start(pluginPath: path, timeout: timeout) {
-            case let .success(p): process = p
-            case let .failure(failure):
-                loadProblems.append(Diagnostic(file: path, message: failure.reason))
-                continue
-            }
             let wire: [WireDescriptor]
-            switch process.call(.describe) {
-            case let .reply(reply):
-                if let refusal = reply.refusal {
-                    loadProblems.append(Diagnostic(file: path, message: refusal))
-                    continue
-                }
-                wire = reply.descriptors ?? []
-            case let .died(how):
-                loadProblems.append(Diagnostic(file: path, message: "not loaded: its worker \(how) while loading it (in the plugin's constructors, \(PluginLoader.abiSymbol) or \(PluginLoader.entrySymbol))"))
-                continue
-            case .gone:
-                continue
-            }
-            if let bad = wire.first(where: { $0.id.isEmpty || $0.eventKinds.isEmpty }) {
-                loadProblems.append(Diagnostic(file: path, message: "analyzer '\(bad.id)' has no id or no event kinds"))
-                process.stop()
+            switch Self.load(path, timeout: timeout) {
+            case let .success(loaded): (process, wire) = loaded
+            case let .failure(problem):
+                loadProblems.append(problem)
                 continue
             }
             processes.append(process)
@@ -72,6 +51,35 @@ public final class PluginSession: @unchecked Sendable {
                 })
             }
         }
+    }
+
+    /// One plugin checked, started in its worker and described; or why not.
+    /// A worker that is not kept ends when its `PluginProcess` goes away.
+    static func load(_ path: String, timeout: Double) -> Result<(PluginProcess, [WireDescriptor]), Diagnostic> {
+        if let problem = PluginLoader.fileProblem(path) { return .failure(Diagnostic(file: path, message: problem)) }
+        let process: PluginProcess
+        switch PluginProcess.start(pluginPath: path, timeout: timeout) {
+        case let .success(p): process = p
+        case let .failure(failure): return .failure(Diagnostic(file: path, message: failure.reason))
+        }
+        switch process.call(.describe) {
+        case let .reply(reply):
+            if let refusal = reply.refusal { return .failure(Diagnostic(file: path, message: refusal)) }
+            let wire = reply.descriptors ?? []
+            if let bad = wire.first(where: { $0.id.isEmpty || $0.eventKinds.isEmpty }) {
+                return .failure(Diagnostic(file: path, message: "analyzer '\(bad.id)' has no id or no event kinds"))
+            }
+            return .success((process, wire))
+        case let .died(how):
+            return .failure(Diagnostic(file: path, message: "not loaded: its worker \(how) while loading it (in the plugin's constructors, \(PluginLoader.abiSymbol) or \(PluginLoader.entrySymbol))"))
+        case .gone:
+            return .failure(Diagnostic(file: path, message: "not loaded: its worker ended before it was asked anything"))
+        }
+    }
+
+    /// Ends every worker; a command calls it when its analyzers are done.
+    public func close() {
+        for p in processes { p.stop() }
     }
 
     /// Diagnostics of plugins that failed since the last call, in order.

@@ -87,19 +87,28 @@ struct WireDescriptor: Codable {
 enum WireCoding {
     static let floats = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
 
-    static func line<T: Encodable>(_ value: T) -> [UInt8]? {
+    /// One coder each, made once: building them is a good part of a small
+    /// message's cost, and both ends use them from one thread only.
+    nonisolated(unsafe) static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)
+        return encoder
+    }()
+    nonisolated(unsafe) static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)
+        return decoder
+    }()
+
+    static func line<T: Encodable>(_ value: T) -> [UInt8]? {
         guard var data = try? encoder.encode(value) else { return nil }
         data.append(0x0A)
         return [UInt8](data)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ line: [UInt8]) -> T? {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)
-        return try? decoder.decode(type, from: Data(line))
+        try? decoder.decode(type, from: Data(line))
     }
 }

@@ -9,6 +9,7 @@ struct Analyzers: ParsableCommand {
 
     func run() throws {
         let (descriptors, plugins) = pluginOptions.analyzers()
+        defer { plugins.close() }
         printDiagnostics(plugins.loadProblems)
         var out = ""
         for d in descriptors {

@@ -50,6 +50,7 @@ struct Scan: ParsableCommand {
     func run() throws {
         let out = StandardOutput()
         let (descriptors, plugins) = pluginOptions.analyzers()
+        defer { plugins.close() }
         // Plugins' problems belong to the run, not to one input: those that
         // could not load, then those that failed on a line, as they happen.
         var pluginDiagnostics = plugins.loadProblems

@@ -92,6 +92,7 @@ struct TimelineCommand: ParsableCommand {
         for y in year.compactMap(Self.parseYear) { years[y.file] = y.year }
         let inputs = roles.flatMap { role, files in files.map { TimelineInput(role: role, path: $0, zone: zones[$0], year: years[$0]) } }
         let (descriptors, plugins) = pluginOptions.analyzers()
+        defer { plugins.close() }
         for (i, input) in inputs.enumerated() { plugins.inputNames[i] = InputSpec(argument: input.path).displayName }
         let builder = TimelineBuilder(inputs: inputs, anchors: anchor.compactMap(Self.parseAnchor), window: window)
         let (built, diagnostics) = builder.build(analyzers: descriptors)

@@ -156,6 +156,18 @@ final class PluginIsolationTests: XCTestCase {
         XCTAssertEqual(try CLI.events(r.stdout).compactMap { $0["kind"] as? String }, ["hard_lockup"])
     }
 
+    func testTimelineSaysAFailedPluginToo() throws {
+        let plugin = try misbehavingPlugin()
+        let guest = try CLI.tempFile("guest.log", Data("[  1.000001] PLUGIN-SEGV\n".utf8) + Self.lockupLog)
+        let r = try CLI.run(["timeline", "--json", "--plugin", plugin, "--guest", guest,
+                             "--anchor", "guest:1.0=2024-01-01T00:00:00Z"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let diagnostics = try XCTUnwrap(CLI.json(r.stdout)["diagnostics"] as? [String])
+        XCTAssertTrue(diagnostics.contains { $0.hasPrefix("\(guest):1: plugin \(plugin), analyzer 'misbehaving'") && $0.contains("SIGSEGV") },
+                      "\(diagnostics)")
+        XCTAssertTrue(r.stdout.contains("hard_lockup"), "the built-in events are on the timeline")
+    }
+
     func testWhatAPluginPrintsStaysOutOfTheOutput() throws {
         let plugin = try misbehavingPlugin()
         let log = try CLI.tempFile("print.log", Data("[  1.000001] PLUGIN-PRINT\n".utf8))
