@@ -37,13 +37,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: analyzers.map { .target(name: $0, dependencies: [kit], path: "Plugins/\($0)") } + [
-        // elfutils through C interop; only Symbolizer imports it.
+        // elfutils through C interop; only Symbolizer and PluginHost import it.
         .systemLibrary(name: "CLibdw", path: "Sources/CLibdw", pkgConfig: "libdw",
                        providers: [.apt(["libdw-dev", "libelf-dev"])]),
         .target(name: "Symbolizer", dependencies: ["CLibdw", kit], path: "Sources/Symbolizer"),
         // Clock alignment, merge, clustering and the text/JSON/HTML views of `lockscan timeline`.
         .target(name: "Timeline", dependencies: [kit], path: "Sources/Timeline"),
-        .target(name: "PluginHost", dependencies: [kit] + analyzers.map { .target(name: $0) },
+        // libelf (CLibdw) reads a plugin's dynamic symbols before any of its code runs.
+        .target(name: "PluginHost", dependencies: ["CLibdw", kit] + analyzers.map { .target(name: $0) },
                 path: "Sources/PluginHost"),
         .executableTarget(name: "lockscan",
                           dependencies: ["PluginHost", "Symbolizer", "Timeline", kit,

@@ -4,14 +4,17 @@ import LockscanKit
 import Glibc
 #endif
 
-/// Loads external analyzers from shared objects.
+/// Loads a plugin's shared object: only ever inside a plugin worker
+/// process (`PluginWorker`), never in the lockscan that reads the user's
+/// logs, because loading runs the plugin's code (its constructors first).
 ///
-/// A plugin exports two C symbols: `lockscan_plugin_abi_version` (returns
+/// A plugin exports two C functions: `lockscan_plugin_abi_version` (returns
 /// `Int32`) and `lockscan_plugin_entry` (returns a retained `PluginManifest`).
-/// The version is checked before any Swift type crosses the boundary, so a
+/// `PluginSymbolCheck` has made sure both are functions before `dlopen`; the
+/// version is checked before any Swift type crosses the boundary, so a
 /// plugin built against another LockscanKit is refused instead of crashing.
 /// Plugins are never unloaded: their code backs the analyzers' types for the
-/// rest of the process.
+/// rest of the worker.
 public enum PluginLoader {
     public struct LoadError: Error, CustomStringConvertible {
         public var path: String
@@ -22,13 +25,18 @@ public enum PluginLoader {
     public static let abiSymbol = "lockscan_plugin_abi_version"
     public static let entrySymbol = "lockscan_plugin_entry"
 
-    public static func load(_ path: String) -> Result<PluginManifest, LoadError> {
+    /// Why the file cannot be a plugin, judged without running any of it;
+    /// nil when it may be loaded (in a worker). lockscan asks this before it
+    /// starts a worker, the worker again before `dlopen`.
+    public static func fileProblem(_ path: String) -> String? {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            return .failure(LoadError(path: path, reason: "no such file"))
-        }
-        if isDir.boolValue { return .failure(LoadError(path: path, reason: "is a directory, not a plugin")) }
-        if let problem = elfProblem(path) { return .failure(LoadError(path: path, reason: problem)) }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return "no such file" }
+        if isDir.boolValue { return "is a directory, not a plugin" }
+        return PluginSymbolCheck.problem(path)
+    }
+
+    public static func load(_ path: String) -> Result<PluginManifest, LoadError> {
+        if let problem = fileProblem(path) { return .failure(LoadError(path: path, reason: problem)) }
         // dlopen resolves relative names through the library search path; a
         // path the user typed must mean that file.
         let resolved = path.contains("/") ? path : "./" + path
@@ -59,20 +67,6 @@ public enum PluginLoader {
             return .failure(LoadError(path: path, reason: "analyzer '\(bad.id)' has no id or no event kinds"))
         }
         return .success(manifest)
-    }
-
-    /// Refuses files that are not ELF shared objects before dlopen sees them
-    /// (dlopen of a text file or an executable gives confusing messages).
-    static func elfProblem(_ path: String) -> String? {
-        guard let fh = FileHandle(forReadingAtPath: path) else { return "cannot be opened" }
-        defer { try? fh.close() }
-        let head = (try? fh.read(upToCount: 18)) ?? Data()
-        guard head.count >= 18, head.prefix(4) == Data([0x7F, 0x45, 0x4C, 0x46]) else {
-            return "not a shared object (no ELF header)"
-        }
-        let type = UInt16(head[16]) | UInt16(head[17]) << 8
-        guard type == 3 else { return "not a shared object (ELF type \(type), expected ET_DYN)" }
-        return nil
     }
 
     /// Every `*.so` in the directories of a colon-separated path list

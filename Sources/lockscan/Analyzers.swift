@@ -8,7 +8,9 @@ struct Analyzers: ParsableCommand {
     @OptionGroup var pluginOptions: PluginOptions
 
     func run() throws {
-        let (descriptors, failures) = pluginOptions.analyzers()
+        let (descriptors, plugins) = pluginOptions.analyzers()
+        defer { plugins.close() }
+        printDiagnostics(plugins.loadProblems)
         var out = ""
         for d in descriptors {
             out += "\(d.id) — \(d.title)\n"
@@ -16,6 +18,6 @@ struct Analyzers: ParsableCommand {
             out += TextRenderer(color: false).wrap(d.explanation, indent: "  ") + "\n"
         }
         print(out, terminator: "")
-        if !failures.isEmpty { throw ExitCode(2) }
+        if !plugins.loadProblems.isEmpty { throw ExitCode(2) }
     }
 }

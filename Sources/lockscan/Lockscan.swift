@@ -7,7 +7,7 @@ struct Lockscan: ParsableCommand {
         commandName: "lockscan",
         abstract: "Kernel-hang postmortems for Linux/KVM: find lockups, stalls and their causes in logs.",
         version: "0.1.0",
-        subcommands: [Scan.self, Symbolize.self, Addr2line.self, TimelineCommand.self, Analyzers.self])
+        subcommands: [Scan.self, Symbolize.self, Addr2line.self, TimelineCommand.self, Analyzers.self, PluginWorkerCommand.self])
 
     /// grep's convention: 2 for a usage error, not ArgumentParser's 64.
     /// A command's own ExitCode (1, 2, timeline's 3) passes unchanged.

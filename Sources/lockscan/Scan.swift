@@ -48,9 +48,21 @@ struct Scan: ParsableCommand {
     }
 
     func run() throws {
-        let (descriptors, pluginFailures) = pluginOptions.analyzers()
-        let engine = ScanEngine(analyzers: descriptors, options: ScanOptions(format: format))
         let out = StandardOutput()
+        let (descriptors, plugins) = pluginOptions.analyzers()
+        defer { plugins.close() }
+        // Plugins' problems belong to the run, not to one input: those that
+        // could not load, then those that failed on a line, as they happen.
+        var pluginDiagnostics = plugins.loadProblems
+        printDiagnostics(plugins.loadProblems)
+        if ndjson { for d in plugins.loadProblems { out.write(JSONRendering.line(d)) } }
+        func takePluginProblems() {
+            let problems = plugins.takeRunProblems()
+            printDiagnostics(problems)
+            if ndjson { for d in problems { out.write(JSONRendering.line(d)) } }
+            pluginDiagnostics += problems
+        }
+        let engine = ScanEngine(analyzers: descriptors, options: ScanOptions(format: format))
         var symbolizer: KernelFrameSymbolizer?
         var symbolizerFailed = false
         var symbolKernel: KernelDebugInfo?
@@ -102,6 +114,7 @@ struct Scan: ParsableCommand {
         var worst: Severity?
         for (index, file) in (files.isEmpty ? ["-"] : files).enumerated() {
             let input = InputSpec(argument: file)
+            plugins.inputNames[index] = input.displayName
             var events: [Event] = []
             let streaming = ndjson && !group
             let summary = engine.scan(input, inputIndex: index) { event in
@@ -124,7 +137,8 @@ struct Scan: ParsableCommand {
             allEvents += events
             summaries.append(summary)
             if ndjson { for d in summary.diagnostics { out.write(JSONRendering.line(d)) } }
-            for d in summary.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+            printDiagnostics(summary.diagnostics)
+            takePluginProblems()
         }
         // Conclusions that needed several inputs (a guest crash in one file,
         // its qemu configuration in another) come after the last one.
@@ -136,15 +150,17 @@ struct Scan: ParsableCommand {
         if ndjson && group { for e in runEvents { out.write(JSONRendering.line(e)) } }
         if !json && !ndjson && !markdown { for e in runEvents { out.write(text.render(e)) } }
         allEvents += runEvents
-        for d in runDiagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+        printDiagnostics(runDiagnostics)
         if ndjson { for d in runDiagnostics + symbolDiagnostics { out.write(JSONRendering.line(d)) } }
-        let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: runDiagnostics + symbolDiagnostics, incidents: incidents)
+        takePluginProblems()
+        let problems = pluginDiagnostics + runDiagnostics + symbolDiagnostics
+        let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: problems, incidents: incidents)
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
-        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, kinds: allEvents.map(\.kind), diagnostics: runDiagnostics + symbolDiagnostics)) }
+        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, kinds: allEvents.map(\.kind), diagnostics: problems)) }
         out.flush()
 
-        if symbolizerFailed || !symbolDiagnostics.isEmpty || !pluginFailures.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
+        if symbolizerFailed || !symbolDiagnostics.isEmpty || !pluginDiagnostics.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
         if let worst, worst >= failOn { throw ExitCode(1) }
     }
 }

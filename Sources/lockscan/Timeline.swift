@@ -91,9 +91,16 @@ struct TimelineCommand: ParsableCommand {
         var years: [String: Int] = [:]
         for y in year.compactMap(Self.parseYear) { years[y.file] = y.year }
         let inputs = roles.flatMap { role, files in files.map { TimelineInput(role: role, path: $0, zone: zones[$0], year: years[$0]) } }
-        let (descriptors, pluginFailures) = pluginOptions.analyzers()
+        let (descriptors, plugins) = pluginOptions.analyzers()
+        defer { plugins.close() }
+        for (i, input) in inputs.enumerated() { plugins.inputNames[i] = InputSpec(argument: input.path).displayName }
         let builder = TimelineBuilder(inputs: inputs, anchors: anchor.compactMap(Self.parseAnchor), window: window)
-        let (doc, diagnostics) = builder.build(analyzers: descriptors)
+        let (built, diagnostics) = builder.build(analyzers: descriptors)
+        var doc = built
+        // Plugins that could not be used, or failed on a line, are said in
+        // every view like the inputs' problems.
+        let pluginProblems = plugins.loadProblems + plugins.takeRunProblems()
+        doc.diagnostics += pluginProblems.map(\.description)
         // doc.diagnostics holds the input diagnostics first, then the notes.
         for d in doc.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
         if json {
@@ -109,7 +116,7 @@ struct TimelineCommand: ParsableCommand {
         }
         // A source that could not be placed is an input that could not be
         // fully used: grep's 2, like an unreadable one (the diagnostic says which).
-        if !diagnostics.isEmpty || !pluginFailures.isEmpty || unwritten || doc.sources.contains(where: { !$0.placed }) {
+        if !diagnostics.isEmpty || !pluginProblems.isEmpty || unwritten || doc.sources.contains(where: { !$0.placed }) {
             throw ExitCode(2)
         }
     }

@@ -21,8 +21,9 @@ public struct Clock: Codable, Sendable, Equatable {
     public var isEmpty: Bool { monotonic == nil && wall == nil && wallPrinted == nil }
 }
 
-/// One message of a log, its prefix removed and described.
-public struct Record: Sendable, Equatable {
+/// One message of a log, its prefix removed and described. Codable so it
+/// can cross into the process that runs a plugin's analyzers (PluginHost).
+public struct Record: Codable, Sendable, Equatable {
     /// Index of the input in the scan (stable across renderers).
     public var inputIndex: Int
     /// 1-based line number in the input as the user sees it (before any splitting

@@ -23,7 +23,9 @@ public struct SourceLocation: Codable, Sendable, Equatable {
     /// Which input of the scan the location is in, so the engine can name the
     /// file of an event that an analyzer spanning all inputs emits after the
     /// last one (see `AnalyzerScope.run`). Not part of the output: `file` is.
-    var inputIndex: Int?
+    /// Public so an event emitted in a plugin's worker process can carry it
+    /// back across the pipe (PluginHost), where the engine names the file.
+    public var inputIndex: Int?
 
     public init(file: String, line: Int, endLine: Int, byteOffset: Int) {
         self.file = file
