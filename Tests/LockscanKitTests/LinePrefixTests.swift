@@ -83,6 +83,31 @@ final class LinePrefixTests: XCTestCase {
         XCTAssertEqual(m, "msg")
     }
 
+    /// journalctl in a Finnish locale (a real Ubuntu forum paste) and other
+    /// languages: the month is a word of the locale, recognised by shape,
+    /// only before `host kernel:`.
+    func testSyslogStampWithALocalizedMonth() {
+        var (p, m) = parse("heinä 19 22:06:24 ruoska kernel: NMI watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [smbd:2957]")
+        XCTAssertEqual(p.clock.wallPrinted, "heinä 19 22:06:24")
+        XCTAssertEqual(p.host, "ruoska")
+        XCTAssertEqual(m, "NMI watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [smbd:2957]")
+        (p, m) = parse("Mär  3 08:01:02 host kernel: [  12.000000] msg")
+        XCTAssertEqual(p.clock.monotonic, 12.0)
+        XCTAssertEqual(m, "msg")
+        (p, m) = parse("Reset 19 22:06:24 was requested by the operator")
+        XCTAssertNil(p.clock.wallPrinted, "no `host kernel:` after it: not a stamp")
+        XCTAssertEqual(m, "Reset 19 22:06:24 was requested by the operator")
+    }
+
+    /// A log shipper's export (a real RHEL 7 customer capture): date, time
+    /// and zone, ` | `-separated columns, then the syslog line it carried.
+    func testLogShipperColumnsBeforeASyslogLine() {
+        let (p, m) = parse("2022-11-12 10:10:59 +0800 | messages | Nov 12 10:10:59 node-2 kernel: CPU: 12 PID: 39156 Comm: dockerd-current")
+        XCTAssertEqual(p.clock.wall, "2022-11-12T10:10:59+08:00")
+        XCTAssertEqual(p.host, "node-2")
+        XCTAssertEqual(m, "CPU: 12 PID: 39156 Comm: dockerd-current")
+    }
+
     func testUnprefixedLineIsAllMessage() {
         let (p, m) = parse("sched: RT throttling activated")
         XCTAssertTrue(p.clock.isEmpty)

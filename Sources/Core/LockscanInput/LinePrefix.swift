@@ -47,9 +47,14 @@ public struct LinePrefix: Sendable, Equatable {
             return p
         }
 
+        // A log shipper's export: `2022-11-12 10:10:59 +0800 | messages | `
+        // columns before the syslog line it carried. Its stamp has the
+        // date and zone the syslog stamp lacks, so it is the wall clock.
+        if let wall = parseExportColumns(&s) { p.clock.wall = wall }
+
         var sawSyslogStamp = false
         var identMustBeKernel = true
-        if let wall = parseISO(&s) {
+        if p.clock.wall == nil, let wall = parseISO(&s) {
             p.clock.wall = wall
             sawSyslogStamp = true
             s.skipSpaces()
@@ -68,6 +73,12 @@ public struct LinePrefix: Sendable, Equatable {
             p.clock.wallPrinted = printed
             sawSyslogStamp = true
             identMustBeKernel = false
+            s.skipSpaces()
+        } else if let printed = parseLocalizedSyslogStamp(&s) {
+            // journalctl in another locale (`heinä 19 22:06:24 host kernel: `):
+            // only taken with a `kernel:` identifier after it.
+            p.clock.wallPrinted = printed
+            sawSyslogStamp = true
             s.skipSpaces()
         }
         if sawSyslogStamp, let host = parseHostAndIdent(&s, requireKernel: identMustBeKernel) {
@@ -308,6 +319,66 @@ public struct LinePrefix: Sendable, Equatable {
         let printed = t.text(from: start, to: t.pos)
         s = t
         return printed
+    }
+
+    /// `heinä 19 22:06:24`, `Mär 19 22:06:24`, `déc. 19 …`: a syslog stamp
+    /// whose month is printed in the locale's language — any word of 2 to
+    /// 12 letters (non-ASCII letters included), an optional dot, the day
+    /// and the time. Recognised by that shape, not by a list of languages;
+    /// the caller also requires a `host kernel:` after it.
+    static func parseLocalizedSyslogStamp(_ s: inout ByteScanner) -> String? {
+        var t = s
+        let start = t.pos
+        var letters = 0
+        while let b = t.peek, (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b >= 0x80 {
+            t.pos += 1
+            letters += 1
+        }
+        guard letters >= 2, letters <= 24 else { return nil }
+        _ = t.skip(UInt8(ascii: "."))
+        guard t.skip(0x20) else { return nil }
+        t.skipSpaces()
+        guard t.digits(max: 2) != nil, t.skip(0x20), parseClockTime(&t) != nil else { return nil }
+        let printed = t.text(from: start, to: t.pos)
+        var ident = t
+        ident.skipSpaces()
+        guard parseHostAndIdent(&ident, requireKernel: true) != nil else { return nil }
+        s = t
+        return printed
+    }
+
+    /// `2022-11-12 10:10:59 +0800 | messages | ` — a date-time column (zone
+    /// after a space, as log shippers print it) and ` | `-separated columns
+    /// of at most 64 bytes each before the line they carried. Returns the
+    /// stamp as ISO 8601 with its zone.
+    static func parseExportColumns(_ s: inout ByteScanner) -> String? {
+        var t = s
+        guard let first = t.peek, isDigit(first), var wall = parseISO(&t) else { return nil }
+        if !hasZone(wall), t.peek == 0x20 {
+            var z = t
+            z.pos += 1
+            if let sign = z.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+                z.pos += 1
+                if let hh = z.digits(min: 2, max: 2) {
+                    _ = z.skip(UInt8(ascii: ":"))
+                    if let mm = z.digits(min: 2, max: 2) {
+                        wall += (sign == UInt8(ascii: "+") ? "+" : "-") + pad2(hh.value) + ":" + pad2(mm.value)
+                        t = z
+                    }
+                }
+            }
+        }
+        guard t.skip(" | ") else { return nil }
+        // Further columns: short fields each ending in " | ".
+        while true {
+            var c = t
+            var n = 0
+            while c.peek != nil, n <= 64, !c.hasPrefix(" | ") { c.pos += 1; n += 1 }
+            guard n <= 64, c.skip(" | ") else { break }
+            t = c
+        }
+        s = t
+        return wall
     }
 
     static func parseBracketed(_ s: inout ByteScanner, _ inner: (inout ByteScanner) -> String?) -> String? {
