@@ -150,4 +150,16 @@ final class ReportRuleTests: XCTestCase {
         let apart = try incidents("corpora/public/rcu-stall-xen-devel-20230419-old-brace-form-task-dump.log")
         XCTAssertEqual(apart.map(memberLines), [[22, 32]])
     }
+
+    /// A CPU caught in the softirq loop itself (`__do_softirq` right below the
+    /// interrupt entry) is stalled "in __do_softirq", as bug trackers title
+    /// it; pstore's `Panic#1 Part4` headers inside a stack do not cut it.
+    func testDispatcherLoopAndPstorePartsTitleTheReport() throws {
+        XCTAssertEqual(try events("corpora/public/rcu-stall-linux-media-20190531-imx6q-quoted-printable-wrapped.log").map { $0["title"] as? String },
+                       ["INFO: rcu detected stall in __do_softirq"])
+        let soft = try events("corpora/public/soft-lockup-dri-devel-20250708-pstore-panic-parts-quoted.log")
+        XCTAssertEqual(soft.map { $0["title"] as? String }, ["BUG: soft lockup in handle_softirqs"])
+        let stack = (soft.first?["stack"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
+        XCTAssertTrue(stack.contains("dma_fence_signal"), "the frames after `Panic#1 Part4` are part of the stack")
+    }
 }

@@ -188,19 +188,27 @@ public enum FrameAttribution {
     public static func stallCulprit(_ frames: [Frame], skipRCU: Bool = false) -> String? {
         var previous: String?
         var shim: String?
+        var seenPlumbing = false
         for f in frames where f.reliable || f.isInstructionPointer {
             guard let raw = f.function else { continue }
             let name = FunctionName.base(raw)
             if name.hasPrefix("smp_call_function") { return "smp_call_function" }
             if isAnchor(name) {
-                guard let found = previous ?? shim else { return nil }
+                // A dispatch point with nothing of its own above it: the CPU
+                // was in the dispatcher's own loop (softirq processing on an
+                // interrupt exit: `in __do_softirq`, as bug trackers title it).
+                guard let found = previous ?? shim else { return seenPlumbing ? nil : name }
                 return strippingSyscallPrefix(found)
             }
             if shims.contains(where: { $0.matches(name) }) {
                 shim = shim ?? name
                 continue
             }
-            if isPlumbing(name) { continue }
+            if isPlumbing(name) {
+                // Interrupt entry and exit say how the CPU got here, not what it ran.
+                if !NMIHandlerFrames.contains(name) { seenPlumbing = true }
+                continue
+            }
             if skipRCU && name.contains("rcu") { continue }
             previous = name
         }

@@ -109,7 +109,7 @@ public enum NMIHandlerFrames {
         .contains("apic_timer_interrupt"), .prefix("sysvec_"), .prefix("__sysvec_"), .prefix("asm_sysvec_"),
         .prefix("arch_timer_handler"), .prefix("handle_percpu_devid_irq"), .prefix("__handle_domain_irq"),
         .prefix("handle_domain_irq"), .prefix("generic_handle_domain_irq"), .prefix("gic_handle_irq"), .prefix("el1_irq"),
-        .prefix("el1h_64_irq"), .prefix("el1_interrupt"), .prefix("call_on_irq_stack"), .prefix("do_interrupt_handler"),
+        .prefix("el1h_64_irq"), .prefix("el1_interrupt"), .prefix("__irq_svc"), .prefix("__irq_usr"), .prefix("call_on_irq_stack"), .prefix("do_interrupt_handler"),
         .prefix("timer_interrupt"), .prefix("decrementer_common"), .prefix("irq_exit"), .prefix("__irq_exit"),
         .prefix("irq_enter"), .prefix("irqentry_"),
     ]

@@ -97,10 +97,23 @@ public enum TraceLineParser {
             if name.hasPrefix("SOFTIRQ") { return .crashStackSwitch(.softirq) }
             return .crashStackSwitch(.exception)
         }
+        if isPstorePartHeader(rest) { return .dumpDecoration }
         if let regs = parseRegisters(rest) { return .registers(regs) }
         if rest.hasPrefix("Exception stack(") || isHexDumpLine(rest) { return .dumpDecoration }
         for d in decorations where rest.hasPrefix(d) { return .dumpDecoration }
         return .other
+    }
+
+    /// pstore/ramoops splits a dmesg dump into parts, each headed
+    /// `Panic#1 Part5` (`Oops#2 Part1`, …); read back in order, a header can
+    /// fall in the middle of a stack.
+    static func isPstorePartHeader(_ s: ByteScanner) -> Bool {
+        var t = s
+        let start = t.pos
+        while let b = t.peek, (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) { t.pos += 1 }
+        guard t.pos > start, t.skip(UInt8(ascii: "#")), t.digits(max: 6) != nil, t.skip(" Part"), t.digits(max: 6) != nil else { return false }
+        t.skipSpaces()
+        return t.peek == nil
     }
 
     static let decorations = ["Code: ", "Hardware name:", "Modules linked in:", "irq event stamp:", "hardirqs last",
