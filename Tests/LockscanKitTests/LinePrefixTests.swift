@@ -99,6 +99,14 @@ final class LinePrefixTests: XCTestCase {
         XCTAssertEqual(m, "Reset 19 22:06:24 was requested by the operator")
     }
 
+    /// A log quoted three deep and indented inside the quote (a real stable
+    /// review mail): the indentation before the stamp is the mail's.
+    func testIndentedLogInsideMailQuotes() {
+        let (p, m) = parse("> > >    [   75.213852] NMI watchdog: Watchdog detected hard LOCKUP on cpu 0")
+        XCTAssertEqual(p.clock.monotonic, 75.213852)
+        XCTAssertEqual(m, "NMI watchdog: Watchdog detected hard LOCKUP on cpu 0")
+    }
+
     /// A log shipper's export (a real RHEL 7 customer capture): date, time
     /// and zone, ` | `-separated columns, then the syslog line it carried.
     func testLogShipperColumnsBeforeASyslogLine() {

@@ -155,6 +155,7 @@ public struct LinePrefix: Sendable, Equatable {
     /// `> ` mail quoting and grep/editor line numbers (`11745 [ts] …`,
     /// `11745:[ts]`) before a bracket or `<N>`.
     static func stripTicketArtifacts(_ s: inout ByteScanner) {
+        var quoted = false
         while true {
             var t = s
             t.skipSpaces()
@@ -162,9 +163,19 @@ public struct LinePrefix: Sendable, Equatable {
                 t.pos += 1
                 t.skip(0x20)
                 s = t
+                quoted = true
                 continue
             }
             break
+        }
+        // A quoted log indented inside the quote (`> > >    [   75.21] …`):
+        // the indentation before the kernel's stamp is the mail's.
+        if quoted {
+            var t = s
+            t.skipSpaces()
+            if t.peek == UInt8(ascii: "["), t.pos + 1 < t.bytes.count, t.bytes[t.pos + 1] == 0x20 || isDigit(t.bytes[t.pos + 1]) {
+                s = t
+            }
         }
         var t = s
         t.skipSpaces()
