@@ -123,7 +123,8 @@ enum StallLine: Equatable {
     case idleBacktrace(cpu: Int, frame: Frame?)
 
     static func parse(_ text: String) -> StallLine? {
-        var t = Substring(text)
+        // Indented in a paste (`  rcu: \t24-....:`): the indentation is not the kernel's.
+        var t = Substring(text).drop { $0 == " " || $0 == "\t" }
         if t.hasPrefix("rcu:") { t = t.dropFirst(4) }
         t = t.drop { $0 == " " || $0 == "\t" }
         if t.hasPrefix("(detected by ") || t.hasPrefix("(t=") {

@@ -103,7 +103,10 @@ struct StallReport {
         case .kthreadCPUStackFollows: if roleMarkers.count < 16 { roleMarkers.append((number, .kthreadLastCPU)) }
         case let .idleBacktrace(cpu, frame):
             guard let frame, idleDumps.count < StalledSet.limit else { break }
-            var d = StackDump(firstLine: number, byteOffset: 0)
+            // Right after `Stack dump where RCU GP kthread last ran:` (and its
+            // `Sending NMI` line) it is that CPU's, not a stalled one's.
+            let afterMarker = roleMarkers.last.flatMap { number - $0.line <= 2 ? $0.line : nil }
+            var d = StackDump(firstLine: afterMarker ?? number, byteOffset: 0)
             d.cpu = cpu
             d.frames = [frame]
             idleDumps.append(d)
@@ -142,7 +145,15 @@ struct StallReport {
         }
         e.evidence = evidence(header: e.evidence.first, title: chosen)
         e.source.endLine = max(e.source.endLine, lastReportLine, dumps.map(\.lastLine).max() ?? 0)
-        e.setTitle("INFO: rcu detected stall", culprit: culprit)
+        if culprit == nil, stalled.isEmpty, stalledTasks.items.isEmpty, e.details["kthreadStarvedJiffies"] != nil {
+            // No CPU or task held the grace period up (All QSes seen): the
+            // grace-period kthread itself did not run. That is the finding,
+            // not a cut stack.
+            e.title = "INFO: rcu detected stall (grace-period kthread starved)"
+            e.details["stackNote"] = "no CPU or task held the grace period: the grace-period kthread was starved"
+        } else {
+            e.setTitle("INFO: rcu detected stall", culprit: culprit)
+        }
         // The incident is every CPU the report showed, the kthread's sleeping stack excepted.
         let cpuDumps = dumps.indices.filter { roles[$0] != .gracePeriodKthread }.map { dumps[$0] }
         e.incident = Set(cpuDumps.compactMap(\.cpu)).count >= 2 ? Incident.build(cpuDumps) : nil

@@ -15,7 +15,7 @@ public final class SoftLockupAnalyzer: Analyzer {
         eventKinds: ["soft_lockup"],
         roles: ["soft_lockup": .lockup],
         triggers: ["soft lockup", "not syncing: softlockup"],
-        reportHeaders: ["BUG: soft lockup", "not syncing: softlockup"],
+        reportHeaders: ["BUG: soft lockup", "soft lockup - CPU#", "not syncing: softlockup"],
         examples: examples,
         make: { SoftLockupAnalyzer() })
 
@@ -141,8 +141,10 @@ public final class SoftLockupAnalyzer: Analyzer {
         var pid: Int?
 
         static func parse(_ text: String) -> Header? {
-            guard text.includes("BUG: soft lockup"), let r = text.range(of: "BUG: soft lockup") else { return nil }
-            let rest = text[r.upperBound...]
+            // `BUG: soft lockup - CPU#3 stuck for 22s!`; a mail client may
+            // wrap the line after `BUG:`, so the rest of it is the header too.
+            guard let r = text.range(of: "BUG: soft lockup") ?? text.range(of: "soft lockup - CPU#") else { return nil }
+            let rest = text[r.lowerBound...]
             var h = Header()
             h.cpu = String(rest).integer(after: "CPU#")
             h.seconds = String(rest).integer(after: "stuck for ")
@@ -160,6 +162,13 @@ public final class SoftLockupAnalyzer: Analyzer {
     }
 
     static let examples: [AnalyzerExample] = [
+        AnalyzerExample("a mail client wrapped the header after `BUG:`", """
+            watchdog: BUG:
+            soft lockup - CPU#58 stuck for 23s! [ksoftirqd/58:302]
+            Call Trace:
+             alloc_iova+0xf2/0x140
+             run_ksoftirqd+0x2b/0x40
+            """, expect: [.init(kind: "soft_lockup", title: "BUG: soft lockup in alloc_iova", cpu: 58, line: 2)]),
         AnalyzerExample("4.15 kworker stuck in smp_call_function_single", """
             watchdog: BUG: soft lockup - CPU#0 stuck for 134s! [kworker/0:2:1400]
             Modules linked in:

@@ -14,6 +14,27 @@ final class TraceLineTests: XCTestCase {
         XCTAssertFalse(f.reliable)
     }
 
+    /// Seen in real captures (corpora/public README sections 13-14): arm64's
+    /// `pc :` of a function starting with hex letters, 6.x arm64's ` (P)`
+    /// frame mark, crash's address-less `#5 func+96`, pstore part headers,
+    /// and a banner a mail client wrapped right after `Tainted:`.
+    func testFormsFromRealCaptures() {
+        guard case let .instructionPointer(pc) = TraceLineParser.parse("pc : arch_local_irq_restore+0x8/0x20") else { return XCTFail("pc") }
+        XCTAssertEqual(pc.function, "arch_local_irq_restore")
+        guard case let .instructionPointer(nip) = TraceLineParser.parse("NIP [c000000000024420] udelay+0x40/0x60") else { return XCTFail("NIP") }
+        XCTAssertEqual(nip.function, "udelay")
+        guard case let .frames(_, p?) = TraceLineParser.parse("   arch_local_irq_restore+0x8/0x20 (P)") else { return XCTFail("(P)") }
+        XCTAssertEqual(p.function, "arch_local_irq_restore")
+        guard case let .crashFrame(c) = TraceLineParser.parse("  #5 native_queued_spin_lock_slowpath+96 [kvm]") else { return XCTFail("crash") }
+        XCTAssertEqual(c.function, "native_queued_spin_lock_slowpath")
+        XCTAssertEqual(c.offset, 96)
+        XCTAssertEqual(c.module, "kvm")
+        XCTAssertEqual(TraceLineParser.parse("Panic#1 Part4"), .dumpDecoration)
+        XCTAssertNotEqual(TraceLineParser.parse("Panic#1 Part4 was lost"), .dumpDecoration)
+        guard case let .taskHeader(h) = TraceLineParser.parse("CPU: 0 PID: 1 Comm: swapper/0 Tainted:") else { return XCTFail("banner") }
+        XCTAssertEqual(h.comm, "swapper/0")
+    }
+
     func testOldFrameWithMarkers() {
         guard case let .frames(markers, f?) = TraceLineParser.parse(" <<EOE>>  <IRQ>  [<ffffffff810c9658>] ? tg_unthrottle_up+0x18/0x90") else {
             return XCTFail("not a frame")

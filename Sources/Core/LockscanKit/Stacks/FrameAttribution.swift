@@ -155,6 +155,8 @@ public enum FrameAttribution {
         .prefix("generic_exec_single"), .prefix("flush_smp_call_function"), .prefix("__flush_smp_call_function"),
         .prefix("cpu_stopper_thread"), .prefix("smpboot_thread_fn"), .prefix("run_ksoftirqd"), .prefix("do_idle"),
         .prefix("cpu_startup_entry"),
+        // initcalls, and the sunrpc / nfsd request dispatchers
+        .exact("do_one_initcall"), .prefix("svc_process"), .exact("nfsd_dispatch"), .exact("nfsd4_proc_compound"),
     ]
 
     /// Prefixes of syscall wrappers; one is stripped, whichever leaves the

@@ -69,7 +69,10 @@ public enum TraceLineParser {
         }
         // powerpc "NIP [c000000000185e90] .do_raw_spin_lock+0x90/0x1d0", arm64 "pc : queued_spin_lock_slowpath+0x1c0/0x3f0"
         if s.skip("NIP [") || s.skip("pc : ") {
-            if s.hexDigits() != nil { _ = s.skip("] ") }
+            // powerpc's NIP has `[address] ` first; arm64's pc does not, and
+            // its function may start with a hex letter (`arch_local_irq_restore`).
+            var a = s
+            if a.hexDigits() != nil, a.skip("] ") { s = a }
             var f = Frame(isInstructionPointer: true)
             if parseSymbolOffset(&s, into: &f) != nil { return .instructionPointer(f) }
             return .dumpDecoration
@@ -208,6 +211,8 @@ public enum TraceLineParser {
         if var f = parseKernelFrame(&s) {
             s.skipSpaces()
             parseSourceSuffix(&s, into: &f)
+            // arm64 6.x marks the frame taken from the saved pc with ` (P)`.
+            if s.skip("(P)") { s.skipSpaces() }
             // Anything else after a frame means it was prose.
             if s.atEnd { return .frames(markers: markers, frame: f) }
         }
@@ -390,7 +395,8 @@ public enum TraceLineParser {
         (h.cpu, h.pid) = cpuAndPID(text[..<commRange.lowerBound])
         let tail = text[commRange.upperBound...]
         // The comm may contain spaces ("CPU 0/KVM"); it ends where the taint clause starts.
-        let taintMarkers = [" Tainted: ", " Not tainted ", " Not tainted"]
+        // ` Tainted:` at the very end: a mail client wrapped the line there.
+        let taintMarkers = [" Tainted: ", " Not tainted ", " Not tainted", " Tainted:"]
         var commEnd = tail.endIndex
         var after: Substring = ""
         for m in taintMarkers {
