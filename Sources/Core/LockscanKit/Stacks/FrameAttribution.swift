@@ -343,6 +343,16 @@ public struct PendingReport {
                 event.evidence.append(line)
             }
             event.source.endLine = max(event.source.endLine, first.lastLine)
+        } else if let banner = dumps.bannerOnly {
+            // No stack, but the banner names the task and the kernel.
+            if event.cpu == nil || banner.cpu == nil || banner.cpu == event.cpu {
+                event.kernel = event.kernel ?? banner.release
+                event.taint = event.taint ?? banner.taint
+                event.pid = event.pid ?? banner.pid
+                event.comm = event.comm ?? banner.comm
+                for line in banner.evidence where event.evidence.count < 160 && event.evidence.last != line { event.evidence.append(line) }
+                event.source.endLine = max(event.source.endLine, banner.lastLine)
+            }
         }
         return (event, all)
     }

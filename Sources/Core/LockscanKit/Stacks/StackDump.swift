@@ -453,8 +453,16 @@ public struct ReportDumps {
         return dumps
     }
 
+    /// The first dump that had a banner but no frames (a paste cut after
+    /// `CPU: 0 PID: 333 Comm: udevadm Not tainted 5.15-rc4`): its task,
+    /// release and taint still belong to the report.
+    public private(set) var bannerOnly: StackDump?
+
     private mutating func keep(_ dump: StackDump) {
-        guard !dump.frames.isEmpty else { return }
+        guard !dump.frames.isEmpty else {
+            if bannerOnly == nil, dump.release != nil || dump.pid != nil { bannerOnly = dump }
+            return
+        }
         if dumps.count < maxDumps { dumps.append(dump) } else { droppedDumps += 1 }
     }
 
