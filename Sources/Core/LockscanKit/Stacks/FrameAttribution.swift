@@ -345,7 +345,9 @@ public struct PendingReport {
             event.source.endLine = max(event.source.endLine, first.lastLine)
         } else if let banner = dumps.bannerOnly {
             // No stack, but the banner names the task and the kernel.
-            if event.cpu == nil || banner.cpu == nil || banner.cpu == event.cpu {
+            // Only the report's own task: the same CPU, or the same pid when
+            // the report has no CPU (an RCU stall's kthread banner is not it).
+            if (banner.cpu != nil && banner.cpu == event.cpu) || (event.cpu == nil && event.pid != nil && banner.pid == event.pid) {
                 event.kernel = event.kernel ?? banner.release
                 event.taint = event.taint ?? banner.taint
                 event.pid = event.pid ?? banner.pid
