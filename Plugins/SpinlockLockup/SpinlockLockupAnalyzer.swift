@@ -78,8 +78,14 @@ public final class SpinlockLockupAnalyzer: Analyzer {
     private func finish(_ report: PendingReport, _ emit: (Event) -> Void) {
         var report = report
         var (e, dumps) = report.close()
-        let dump = dumps.first
+        // The reporting CPU's own dump (its banner names it); a stack printed
+        // before that banner is another task's (4.4 prints the owner's first).
+        let dump = dumps.first { $0.cpu != nil && $0.cpu == e.cpu } ?? dumps.first
         e.adopt(dump)
+        if let d = dump {
+            e.source.endLine = max(e.source.endLine, d.lastLine)
+            if d.firstLine != dumps.first?.firstLine { e.evidence += d.evidence.prefix(40) }
+        }
         let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0)) }
         e.setTitle("BUG: spinlock lockup suspected", culprit: culprit)
         e.hints = [Hint("The lock line names the owner and its CPU: read that CPU's backtrace (NMI backtrace or sysrq-l) for what it does with the lock held.")]
