@@ -15,6 +15,9 @@ struct Scan: ParsableCommand {
     @Argument(help: ArgumentHelp("Log files; '-' or none reads standard input.", valueName: "FILE"))
     var files: [String] = []
 
+    @Option(name: .customLong("files-from"), help: ArgumentHelp("Read the input paths from this file, one per line ('-': from standard input), after any FILE arguments. For many inputs: the argument parser's cost grows with the square of the arguments, this list's only linearly.", valueName: "LIST"))
+    var filesFrom: String?
+
     @Flag(help: "Print one JSON document.") var json = false
     @Flag(help: "Print one JSON event per line as events are found.") var ndjson = false
     @Flag(help: "Print a Markdown summary for incident documents.") var markdown = false
@@ -44,7 +47,8 @@ struct Scan: ParsableCommand {
         }
         // As grep: no file means standard input, unless that is a terminal
         // (then the user most likely forgot the file).
-        if files.isEmpty && isatty(0) != 0 { throw ValidationError("no input: name files, or pipe a log into standard input") }
+        if files.isEmpty && filesFrom == nil && isatty(0) != 0 { throw ValidationError("no input: name files, or pipe a log into standard input") }
+        if filesFrom == "-", files.contains("-") { throw ValidationError("--files-from - and the input '-' both want standard input") }
     }
 
     func run() throws {
@@ -112,7 +116,19 @@ struct Scan: ParsableCommand {
         var incidents: [JoinedIncident] = []
         let roles = EventRoles(descriptors)
         var worst: Severity?
-        for (index, file) in (files.isEmpty ? ["-"] : files).enumerated() {
+        var inputs = files
+        if let list = filesFrom {
+            guard let data = list == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: list) else {
+                throw ValidationError("--files-from \(list): cannot be read")
+            }
+            // One path per line, as `find` prints them; CR of CRLF lists and empty lines dropped.
+            for line in data.split(separator: 0x0A) {
+                var bytes = line
+                if bytes.last == 0x0D { bytes = bytes.dropLast() }
+                if !bytes.isEmpty { inputs.append(String(decoding: bytes, as: UTF8.self)) }
+            }
+        }
+        for (index, file) in (inputs.isEmpty ? ["-"] : inputs).enumerated() {
             let input = InputSpec(argument: file)
             plugins.inputNames[index] = input.displayName
             var events: [Event] = []

@@ -2,6 +2,23 @@ import Foundation
 import XCTest
 
 final class ScanCommandTests: XCTestCase {
+    /// `--files-from`: the inputs listed one per line (as `find` prints
+    /// them) are scanned exactly as if named on the command line, in order.
+    func testFilesFromListsTheInputs() throws {
+        let files = ["corpora/incidents/centos7-hard-lockup-tg_unthrottle_up.log",
+                     "corpora/incidents/guest-tsc-unstable-ixgbe-vf-reload.log"]
+        let named = try CLI.run(["scan", "--json"] + files)
+        let list = try CLI.tempFile("inputs.list", Data((files.joined(separator: "\r\n") + "\n\n").utf8))
+        let listed = try CLI.run(["scan", "--json", "--files-from", list])
+        XCTAssertEqual(listed.status, named.status)
+        XCTAssertEqual(listed.stdout, named.stdout)
+        let fromStdin = try CLI.run(["scan", "--json", "--files-from", "-"], stdin: Data(files.joined(separator: "\n").utf8))
+        XCTAssertEqual(fromStdin.stdout, named.stdout)
+        let missing = try CLI.run(["scan", "--files-from", "/nonexistent/list"])
+        XCTAssertEqual(missing.status, 2, "a list that cannot be read is a usage error")
+        XCTAssertTrue(missing.stderr.contains("/nonexistent/list"), missing.stderr)
+    }
+
     override class func tearDown() { CLI.removeTempFiles() }
 
     let lockup = Data("[ 4474426.249700] NMI watchdog: Watchdog detected hard LOCKUP on cpu 50\n".utf8)

@@ -74,6 +74,33 @@ public final class ScanEngine {
         roles = EventRoles(analyzers)
     }
 
+    /// Each analyzer's trigger strings as bytes, all of them deduplicated
+    /// with the input layer's own, and their one-pass search.
+    struct TriggerTables {
+        var perAnalyzer: [[[UInt8]]]
+        var all: [[UInt8]]
+        var everyLine: Bool
+        var search: TriggerSearch
+    }
+
+    lazy var triggerTables: TriggerTables = {
+        var perAnalyzer: [[[UInt8]]] = []
+        var all: [[UInt8]] = []
+        var everyLine = false
+        for d in descriptors {
+            let wanted = d.triggeredByReportHeaders && !d.triggers.isEmpty ? d.triggers + reportHeaders.all : d.triggers
+            let t = wanted.map { Array($0.utf8) }.filter { !$0.isEmpty }
+            perAnalyzer.append(t)
+            if t.isEmpty { everyLine = true }
+            all.append(contentsOf: t)
+        }
+        // The input layer's own: lines that open a paste form it must see.
+        all += PastedLines.triggers.map { Array($0.utf8) }
+        var seen = Set<[UInt8]>()
+        all = all.filter { seen.insert($0).inserted }
+        return TriggerTables(perAnalyzer: perAnalyzer, all: all, everyLine: everyLine, search: TriggerSearch(all))
+    }()
+
     /// Instances of `AnalyzerScope.run` analyzers, by descriptor index: one
     /// per engine, fed by every `scan` call, finished by `finishRun`.
     var runAnalyzers: [Int: any Analyzer] = [:]
@@ -174,17 +201,14 @@ final class InputRun {
             analyzers.append(d.scope == .run ? engine.runAnalyzer(i) : d.make())
             inputScoped.append(d.scope == .input)
             collecting.append(false)
-            let wanted = d.triggeredByReportHeaders && !d.triggers.isEmpty ? d.triggers + engine.reportHeaders.all : d.triggers
-            let t = wanted.map { Array($0.utf8) }.filter { !$0.isEmpty }
-            triggers.append(t)
-            if t.isEmpty { everyLine = true }
-            allTriggers.append(contentsOf: t)
         }
-        // The input layer's own: lines that open a paste form it must see.
-        allTriggers += PastedLines.triggers.map { Array($0.utf8) }
-        var seen = Set<[UInt8]>()
-        allTriggers = allTriggers.filter { seen.insert($0).inserted }
-        triggerSearch = TriggerSearch(allTriggers)
+        // The same for every input: built once per engine (a run over 50,000
+        // small files must not rebuild them 50,000 times).
+        let tables = engine.triggerTables
+        triggers = tables.perAnalyzer
+        allTriggers = tables.all
+        everyLine = tables.everyLine
+        triggerSearch = tables.search
     }
 
     var triggerSearch = TriggerSearch([])
