@@ -59,7 +59,8 @@ final class ElfSymbolTable {
         // address may sit exactly there, `? f+0x20/0x20`); without one, the
         // ELF size plus a page of padding.
         if let size, offset > size { return nil }
-        if size == nil, chosen.size > 0, offset > chosen.size + 4096 { return nil }
+        // (As a distance: a hostile ELF's size near 2^64 must not overflow.)
+        if size == nil, chosen.size > 0, offset > 4096, offset - 4096 > chosen.size { return nil }
         let (sum, overflow) = chosen.address.addingReportingOverflow(offset)
         return overflow ? nil : sum
     }

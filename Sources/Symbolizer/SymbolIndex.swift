@@ -105,7 +105,7 @@ final class SymbolIndex {
         forEachSymbol { s in
             guard s.address <= address else { return }
             if s.size > 0, s.address > nearestSized ?? 0 { nearestSized = s.address }
-            guard s.size == 0 || address < s.address + s.size else { return }
+            guard Self.covers(s, address) else { return }
             guard let b = best else { best = s; return }
             if s.address > b.address || (s.address == b.address && (s.rank < b.rank || (laterWinsTies && s.rank == b.rank))) {
                 best = s
@@ -125,8 +125,21 @@ final class SymbolIndex {
         guard lo > 0 else { return nil }
         var first = lo - 1
         while first > 0, sorted[first - 1].address == sorted[lo - 1].address { first -= 1 }
-        return sorted[first..<lo].first { $0.size == 0 || address < $0.address + $0.size }
+        return sorted[first..<lo].first { Self.covers($0, address) }
     }
+
+    /// Whether `s` covers `address` (at or above its start). Sized symbols
+    /// cover their size (compared as a distance: a hostile ELF's size of
+    /// 2^64-1 must not overflow the sum). An unsized label (an assembly
+    /// entry point, `_end`) covers what follows it up to `unsizedReach`:
+    /// farther away an address is in no symbol, `??`, not the nearest name.
+    static func covers(_ s: Symbol, _ address: UInt64) -> Bool {
+        let distance = address &- s.address
+        return s.size == 0 ? distance < unsizedReach : distance < s.size
+    }
+
+    /// Assembly labels without a size are entry code of at most a few KiB.
+    static let unsizedReach: UInt64 = 64 << 10
 
     /// Every symbol called `name`, in address order. A log names the same
     /// functions again and again (`kthread`, `ret_from_fork`): answers are

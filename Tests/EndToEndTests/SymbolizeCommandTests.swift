@@ -2,6 +2,25 @@ import Foundation
 import XCTest
 
 final class SymbolizeCommandTests: XCTestCase {
+    /// A hostile ELF: a function whose size is 2^64-1 and an unsized label.
+    /// No overflow, and an address far past every symbol is `??`, never the
+    /// nearest name.
+    func testHugeSymbolSizeAndFarAddresses() throws {
+        let asm = [".text", ".globl big_func", ".type big_func,@function", "big_func: nop", "ret", ".size big_func, 0xffffffffffffffff",
+                   ".globl other", ".type other,@function", "other: ret", ".size other, 1", ".globl tail_label", "tail_label: nop"]
+        let source = asm.map { "__asm__(\"\($0)\");" }.joined(separator: "\n") + "\n"
+        let elf = try CLI.compileC("huge-size", source, flags: ["-nostdlib", "-static", "-Wl,-e,big_func"], output: "huge-size.elf")
+        let addrs = try CLI.tempFile("huge-addrs.txt", Data("0xfffffffffffffff0\n0xffffffff00000000\n".utf8))
+        let r = try CLI.run(["symbolize", "--vmlinux", elf, "--force", "--addresses", addrs])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let names = r.stdout.split(separator: "\n").enumerated().filter { $0.offset % 2 == 0 }.map { String($0.element) }
+        XCTAssertEqual(names, ["??", "??"], r.stdout)
+        let log = try CLI.tempFile("huge-log.txt", Data(" big_func+0x7fffffffffffffff\n other+0xffffffffffffffff\n".utf8))
+        let s = try CLI.run(["symbolize", "--vmlinux", elf, "--force", log])
+        XCTAssertNotEqual(s.status, 0 + 128, "no crash")
+        XCTAssertTrue(s.status == 0 || s.status == 2, "\(s.status) \(s.stderr)")
+    }
+
     override class func tearDown() { CLI.removeTempFiles() }
 
     static let source = """
