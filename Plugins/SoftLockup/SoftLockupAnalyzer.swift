@@ -43,6 +43,10 @@ public final class SoftLockupAnalyzer: Analyzer {
     /// The caller id of a panic without its BUG line: the CPU when no banner says it.
     private var panicCallerCPU: Int?
 
+    private var unjoinedPanics: [Diagnostic] = []
+
+    public var inputDiagnostics: [Diagnostic] { unjoinedPanics }
+
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
@@ -67,6 +71,14 @@ public final class SoftLockupAnalyzer: Analyzer {
             panicLine = record.line
             pending = PendingReport(event: e, header: record)
             return .collecting
+        }
+        if panic, let last = lastReportLine {
+            // A panic close after a report that was already complete (another
+            // report came between): said, not silently dropped.
+            if unjoinedPanics.count < 16 {
+                unjoinedPanics.append(Diagnostic(file: "", line: record.line, message: "softlockup panic not joined to the soft lockup at line \(last): that report was already complete"))
+            }
+            return .idle
         }
         guard let header = Header.parse(record.text) else { return .idle }
         var e = Event(analyzer: Self.descriptor.id, kind: "soft_lockup", title: "BUG: soft lockup", severity: .error,

@@ -162,4 +162,23 @@ final class ReportRuleTests: XCTestCase {
         let stack = (soft.first?["stack"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
         XCTAssertTrue(stack.contains("dma_fence_signal"), "the frames after `Panic#1 Part4` are part of the stack")
     }
+
+    /// A softlockup panic that comes after its report was already closed
+    /// by another report is said, never dropped without a word.
+    func testALateSoftlockupPanicIsNotSilent() throws {
+        let log = """
+            [  100.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:42]
+            [  100.000100] CPU: 1 PID: 42 Comm: spin Not tainted 6.1.0 #1
+            [  100.000200] rcu: INFO: rcu_preempt self-detected stall on CPU
+            [  100.000300] rcu: \t1-....: (5249 ticks this GP) idle=1894/1/0x4000000000000000 softirq=1/1 fqs=1
+            [  100.000400] Kernel panic - not syncing: softlockup: hung tasks
+            """
+        let file = try CLI.tempFile("late-panic.log", Data((log + "\n").utf8))
+        let r = try CLI.run(["scan", "--json", file])
+        let problems = ((try CLI.json(r.stdout))["inputs"] as? [[String: Any]] ?? []).flatMap { $0["diagnostics"] as? [[String: Any]] ?? [] }
+        let events = try CLI.events(r.stdout)
+        let joined = events.contains { ($0["details"] as? [String: String])?["panic"] == "true" }
+        XCTAssertTrue(joined || problems.contains { ($0["message"] as? String)?.contains("softlockup panic") == true },
+                      "the panic is neither joined nor reported: \(r.stdout)")
+    }
 }
