@@ -1,5 +1,6 @@
 import FuzzSupport
 import LockscanKit
+import PluginHost
 
 /// The stack readers: each line through `TraceLineParser` (x86 and arm64
 /// traces, crash `bt`), and the lines as records through `ReportDumps` (a
@@ -34,5 +35,8 @@ public func fuzzCrashBt(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @main
 enum FuzzCrashBtMain {
-    static func main() { FuzzDriver.run { data, size in fuzzCrashBt(data, size) } }
+    static func main() {
+        FuzzDriver.run({ data, size in fuzzCrashBt(data, size) },
+                       examples: BuiltinAnalyzers.all)
+    }
 }

@@ -45,5 +45,8 @@ private func inspect(_ q: QemuCommandLine) {
 
 @main
 enum FuzzHostMain {
-    static func main() { FuzzDriver.run { data, size in fuzzHost(data, size) } }
+    static func main() {
+        FuzzDriver.run({ data, size in fuzzHost(data, size) },
+                       examples: FuzzScanRun.pick(["host-vm-event", "hyperv-enlightenments"], from: BuiltinAnalyzers.all))
+    }
 }

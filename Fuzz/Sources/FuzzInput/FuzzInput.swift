@@ -1,5 +1,6 @@
 import FuzzSupport
 import LockscanKit
+import PluginHost
 
 /// The input layer as every command uses it: `LineReader` over the bytes as a
 /// file (gzip/xz/zstd recognised by their magic bytes), with chunk and line
@@ -59,5 +60,8 @@ public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @main
 enum FuzzInputMain {
-    static func main() { FuzzDriver.run { data, size in fuzzInput(data, size) } }
+    static func main() {
+        FuzzDriver.run({ data, size in fuzzInput(data, size) },
+                       examples: BuiltinAnalyzers.all)
+    }
 }

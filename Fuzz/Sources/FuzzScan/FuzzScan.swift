@@ -13,5 +13,8 @@ public func fuzzScan(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @main
 enum FuzzScanMain {
-    static func main() { FuzzDriver.run { data, size in fuzzScan(data, size) } }
+    static func main() {
+        FuzzDriver.run({ data, size in fuzzScan(data, size) },
+                       examples: BuiltinAnalyzers.all)
+    }
 }

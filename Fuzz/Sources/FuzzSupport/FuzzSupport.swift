@@ -78,9 +78,42 @@ public func fuzzBytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> UnsafeBuffe
 /// Hands control to libFuzzer with the process's arguments (-max_len,
 /// -runs, corpus folders, a crash file to replay …) and exits with its status.
 public enum FuzzDriver {
-    public static func run(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> Never {
+    /// Before libFuzzer starts, and only when scripts/fuzz asks through the
+    /// environment, writes what the analyzers `examples` know of their input:
+    /// `LOCKSCAN_FUZZ_EXAMPLE_SEEDS=DIR`, their examples as seeds (log text
+    /// in each analyzer's wording: WinDbg sessions, qemu command lines, that
+    /// corpora/ may lack); `LOCKSCAN_FUZZ_DICT=FILE`, their triggers and
+    /// report headers as a libFuzzer dictionary (read after this, by -dict).
+    public static func run(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt,
+                           examples: [AnalyzerDescriptor] = []) -> Never {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["LOCKSCAN_FUZZ_EXAMPLE_SEEDS"], !dir.isEmpty {
+            for d in examples {
+                for (k, e) in d.examples.enumerated() {
+                    try? Data(e.text.utf8).write(to: URL(fileURLWithPath: dir).appendingPathComponent("example-\(d.id)-\(k)"))
+                }
+            }
+        }
+        if let file = env["LOCKSCAN_FUZZ_DICT"], !file.isEmpty {
+            let words = Set(examples.flatMap { $0.triggers + $0.reportHeaders }).sorted()
+            try? Data(words.map(dictionaryEntry).joined().utf8).write(to: URL(fileURLWithPath: file))
+        }
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
         exit(LLVMFuzzerRunDriver(&argc, &argv, callback))
+    }
+
+    /// One line of a libFuzzer dictionary: the bytes in quotes, `\\`, `\"`
+    /// and anything not printable ASCII as `\xNN`.
+    static func dictionaryEntry(_ word: String) -> String {
+        var out = "\""
+        for b in word.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""): out += "\\" + String(UnicodeScalar(b))
+            case 0x20...0x7E: out += String(UnicodeScalar(b))
+            default: out += String(format: "\\x%02X", b)
+            }
+        }
+        return out + "\"\n"
     }
 }

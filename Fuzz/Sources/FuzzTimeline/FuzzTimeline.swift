@@ -41,5 +41,8 @@ public func fuzzTimeline(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @main
 enum FuzzTimelineMain {
-    static func main() { FuzzDriver.run { data, size in fuzzTimeline(data, size) } }
+    static func main() {
+        FuzzDriver.run({ data, size in fuzzTimeline(data, size) },
+                       examples: BuiltinAnalyzers.all)
+    }
 }

@@ -23,5 +23,8 @@ public func fuzzWinDbg(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @main
 enum FuzzWinDbgMain {
-    static func main() { FuzzDriver.run { data, size in fuzzWinDbg(data, size) } }
+    static func main() {
+        FuzzDriver.run({ data, size in fuzzWinDbg(data, size) },
+                       examples: FuzzScanRun.pick(["windows-clock-watchdog", "hyperv-enlightenments"], from: BuiltinAnalyzers.all))
+    }
 }
