@@ -157,8 +157,9 @@ final class DwarfLines {
                                       inlined: tag == Int32(DW_TAG_inlined_subroutine), startLine: startLine))
             // The caller's position is where this inlined copy was called.
             file = Self.callFile(&die, files: files, count: nfiles) ?? file
-            line = Self.udata(&die, DW_AT_call_line).map(Int.init)
-            column = Self.udata(&die, DW_AT_call_column).map(Int.init)
+            // The file's own numbers: one past Int.max is no line, not a trap.
+            line = Self.udata(&die, DW_AT_call_line).flatMap { Int(exactly: $0) }
+            column = Self.udata(&die, DW_AT_call_column).flatMap { Int(exactly: $0) }
         }
         return frames
     }

@@ -63,8 +63,20 @@ final class FuzzRegressionTests: XCTestCase {
                 [   12.000000]  outer+0x10/0x20
 
                 """.utf8))
+            // Then in address mode, a few bytes into each function of the
+            // target's seed (Fuzz/Seeds/elf-fixture.c) and at hostile offsets.
+            let addresses = try CLI.tempFile("addresses", Data("""
+                outer+0x10
+                helper+0x1
+                start_kernel+0x3
+                end_repeat_nmi+0x2
+                start_kernel+0xffffffffffffffff/0x10
+                0xffffffffffffffff
+
+                """.utf8))
             return [Run(args: ["symbolize", "--force", "--vmlinux", path, log], json: false),
-                    Run(args: ["scan", "--json", "--force", "--vmlinux", path, log], json: true)]
+                    Run(args: ["scan", "--json", "--force", "--vmlinux", path, log], json: true),
+                    Run(args: ["symbolize", "--force", "--vmlinux", path, "--addresses", "--output-style", "json", addresses], json: false)]
         default:
             XCTFail("\(path): no fuzz target '\(target)' (the name starts with the target: input, scan, crash-bt, windbg, host, timeline, elf)")
             return []

@@ -68,5 +68,12 @@ public func fuzzElf(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 @main
 enum FuzzElfMain {
-    static func main() { FuzzDriver.run { data, size in fuzzElf(data, size) } }
+    /// What the ELF path looks for by name: sections, symbols, the banner.
+    static let words = [".rodata", ".text", ".symtab", ".strtab", ".debug_info", ".debug_line", ".debug_abbrev",
+                        ".debug_str", ".zdebug_info", ".note.gnu.build-id", ".gnu_debuglink", "__ksymtab",
+                        "linux_banner", "_stext", "_text", "Linux version "]
+
+    static func main() {
+        FuzzDriver.run({ data, size in fuzzElf(data, size) }, words: words)
+    }
 }

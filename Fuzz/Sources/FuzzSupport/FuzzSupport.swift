@@ -83,9 +83,10 @@ public enum FuzzDriver {
     /// `LOCKSCAN_FUZZ_EXAMPLE_SEEDS=DIR`, their examples as seeds (log text
     /// in each analyzer's wording: WinDbg sessions, qemu command lines, that
     /// corpora/ may lack); `LOCKSCAN_FUZZ_DICT=FILE`, their triggers and
-    /// report headers as a libFuzzer dictionary (read after this, by -dict).
+    /// report headers, and `words`, as a libFuzzer dictionary (read after
+    /// this, by -dict).
     public static func run(_ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt,
-                           examples: [AnalyzerDescriptor] = []) -> Never {
+                           examples: [AnalyzerDescriptor] = [], words: [String] = []) -> Never {
         let env = ProcessInfo.processInfo.environment
         if let dir = env["LOCKSCAN_FUZZ_EXAMPLE_SEEDS"], !dir.isEmpty {
             for d in examples {
@@ -95,8 +96,10 @@ public enum FuzzDriver {
             }
         }
         if let file = env["LOCKSCAN_FUZZ_DICT"], !file.isEmpty {
-            let words = Set(examples.flatMap { $0.triggers + $0.reportHeaders }).sorted()
-            try? Data(words.map(dictionaryEntry).joined().utf8).write(to: URL(fileURLWithPath: file))
+            let all = Set(words + examples.flatMap { $0.triggers + $0.reportHeaders }).sorted()
+            // libFuzzer refuses an empty file: the comment keeps it valid.
+            let text = "# lockscan fuzz dictionary\n" + all.map(dictionaryEntry).joined()
+            try? Data(text.utf8).write(to: URL(fileURLWithPath: file))
         }
         var argc = CommandLine.argc
         var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
