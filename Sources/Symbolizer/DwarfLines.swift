@@ -157,9 +157,8 @@ final class DwarfLines {
                                       inlined: tag == Int32(DW_TAG_inlined_subroutine), startLine: startLine))
             // The caller's position is where this inlined copy was called.
             file = Self.callFile(&die, files: files, count: nfiles) ?? file
-            // The file's own numbers: one past Int.max is no line, not a trap.
-            line = Self.udata(&die, DW_AT_call_line).flatMap { Int(exactly: $0) }
-            column = Self.udata(&die, DW_AT_call_column).flatMap { Int(exactly: $0) }
+            line = Self.udata(&die, DW_AT_call_line)
+            column = Self.udata(&die, DW_AT_call_column)
         }
         return frames
     }
@@ -178,16 +177,19 @@ final class DwarfLines {
         return nil
     }
 
-    static func udata(_ die: UnsafeMutablePointer<Dwarf_Die>, _ at: Int) -> UInt64? {
+    /// An unsigned attribute (a call line, column or file index) as an Int.
+    /// The value is the file's and may be anything: one past Int.max is no
+    /// line or index (nil), not a trap.
+    static func udata(_ die: UnsafeMutablePointer<Dwarf_Die>, _ at: Int) -> Int? {
         var attr = Dwarf_Attribute()
         var v: Dwarf_Word = 0
         guard dwarf_attr(die, UInt32(at), &attr) != nil, dwarf_formudata(&attr, &v) == 0 else { return nil }
-        return v
+        return Int(exactly: v)
     }
 
     static func callFile(_ die: UnsafeMutablePointer<Dwarf_Die>, files: OpaquePointer?, count: Int) -> String? {
-        guard let idx = udata(die, DW_AT_call_file), let files, Int(idx) < count,
-              let s = dwarf_filesrc(files, Int(idx), nil, nil) else { return nil }
+        guard let idx = udata(die, DW_AT_call_file), let files, idx < count,
+              let s = dwarf_filesrc(files, idx, nil, nil) else { return nil }
         return cleanPath(String(cString: s))
     }
 
