@@ -76,7 +76,10 @@ final class DwarfLines {
                 position = SourcePosition(file: f, line: lineno, column: col)
             }
         }
-        return Self.frames(cu: cudie, index: cuIndex(cudie), pc: address - bias, position: position)
+        // The bias is the file's: an address below it is in no unit.
+        let (pc, below) = address.subtractingReportingOverflow(bias)
+        guard !below else { return [] }
+        return Self.frames(cu: cudie, index: cuIndex(cudie), pc: pc, position: position)
     }
 
     /// The vmlinux's unit table (see CompileUnitRanges), read on first use.
