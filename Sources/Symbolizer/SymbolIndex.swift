@@ -35,6 +35,13 @@ final class SymbolIndex {
 
         var size: UInt64 { UInt64(size32) }
         var name: String { String(cString: cName) }
+
+        /// Whether `address` lies in the symbol (a sizeless one covers all
+        /// from its start). Measured from the start: `address + size` can
+        /// pass 2^64 when the file puts a symbol near the top.
+        func covers(_ address: UInt64) -> Bool {
+            address >= self.address && (size == 0 || address - self.address < size)
+        }
     }
 
     /// In symbol-table order reversed (later entries first, see `rank`).
@@ -105,7 +112,7 @@ final class SymbolIndex {
         forEachSymbol { s in
             guard s.address <= address else { return }
             if s.size > 0, s.address > nearestSized ?? 0 { nearestSized = s.address }
-            guard s.size == 0 || address < s.address + s.size else { return }
+            guard s.covers(address) else { return }
             guard let b = best else { best = s; return }
             if s.address > b.address || (s.address == b.address && (s.rank < b.rank || (laterWinsTies && s.rank == b.rank))) {
                 best = s
@@ -125,7 +132,7 @@ final class SymbolIndex {
         guard lo > 0 else { return nil }
         var first = lo - 1
         while first > 0, sorted[first - 1].address == sorted[lo - 1].address { first -= 1 }
-        return sorted[first..<lo].first { $0.size == 0 || address < $0.address + $0.size }
+        return sorted[first..<lo].first { $0.covers(address) }
     }
 
     /// Every symbol called `name`, in address order. A log names the same
