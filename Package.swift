@@ -31,6 +31,11 @@ let package = Package(
         .executable(name: "lockscan", targets: ["lockscan"]),
         // The example out-of-tree analyzer, built as a run-time plugin.
         .library(name: "ExampleAnalyzer", type: .dynamic, targets: ["ExampleAnalyzer"]),
+        // For the fuzz package (Fuzz/), which rebuilds these with coverage and
+        // AddressSanitizer in a build folder of its own; nothing here uses them.
+        .library(name: "PluginHost", targets: ["PluginHost"]),
+        .library(name: "Symbolizer", targets: ["Symbolizer"]),
+        .library(name: "Timeline", targets: ["Timeline"]),
     ],
     dependencies: [
         .package(path: "Sources/Core"),

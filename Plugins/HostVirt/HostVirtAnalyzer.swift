@@ -54,6 +54,10 @@ public final class HostVirtAnalyzer: Analyzer {
     private var commandLine = QemuCommandLine.Collector()
     private var readingCommandLine = false
     private var injectedNMIs: Set<String> = []
+    /// Command-line values that could not be read (an `-smp` count no
+    /// qemu accepts): said, not guessed.
+    private var diagnostics: [Diagnostic] = []
+    public var inputDiagnostics: [Diagnostic] { diagnostics }
 
     public init() {}
 
@@ -124,7 +128,10 @@ public final class HostVirtAnalyzer: Analyzer {
         start = nil
         if let c = commandLine.commandLine {
             e.details["guest"] = c.guestName
-            if let smp = c.smp { e.details["vcpus"] = String(smp.vcpus) }
+            if let vcpus = c.smp?.vcpus { e.details["vcpus"] = String(vcpus) }
+            if let refused = c.smp?.refused, !refused.isEmpty {
+                diagnostics.append(Diagnostic(file: "", line: e.source.line, message: "-smp \(refused.joined(separator: ",")): not a count qemu accepts (1 to 4096), so the guest's vCPU count is not given"))
+            }
             if let smp = c.arguments.firstIndex(of: "-smp").flatMap({ $0 + 1 < c.arguments.count ? c.arguments[$0 + 1] : nil }) {
                 e.details["smp"] = smp
             }

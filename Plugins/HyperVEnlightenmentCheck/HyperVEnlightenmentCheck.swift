@@ -134,14 +134,14 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             return dumpProcessors.map { $0 == v } ?? true
         }
         for name in guestOrder {
-            guard let g = guests[name], let smp = g.commandLine.smp, smp.vcpus > 1 else { continue }
+            guard let g = guests[name], let vcpus = g.commandLine.smp?.vcpus, vcpus > 1 else { continue }
             let cpu = g.commandLine.cpu
             let missing = ["hv-relaxed", "hv-spinlocks"].filter { cpu?.hasEnlightenment($0) != true }
             guard !missing.isEmpty else { continue }
             var windows = WindowsGuestEvidence.of(g.commandLine) + xml.evidence(for: name)
             if let b = bugcheck, dumpGuests == [name] {
                 let procs = dumpProcessors.map { " on \($0) processors" } ?? ""
-                windows.append("WinDbg's bug check 0x101\(procs) (line \(b.line) of its input) can only be this guest's: the only guest started in these inputs with \(smp.vcpus) vCPUs")
+                windows.append("WinDbg's bug check 0x101\(procs) (line \(b.line) of its input) can only be this guest's: the only guest started in these inputs with \(vcpus) vCPUs")
             }
             // No evidence of Windows: Hyper-V flags are not advice for it.
             guard !windows.isEmpty else { continue }
@@ -151,13 +151,13 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             }
             let spelled = missing.map { $0.replacingOccurrences(of: "-", with: "_") }
             var e = Event(analyzer: Self.descriptor.id, kind: "hyperv_enlightenments_missing",
-                          title: "Hyper-V enlightenments missing for \(name) (\(smp.vcpus) vCPUs): no \(spelled.joined(separator: ", "))",
+                          title: "Hyper-V enlightenments missing for \(name) (\(vcpus) vCPUs): no \(spelled.joined(separator: ", "))",
                           severity: isBugcheck ? .warning : .info, source: SourceLocation(g.at), time: g.started.isEmpty ? g.at.clock : g.started,
                           evidence: [g.cpuLine] + (g.smpLine.map { $0 == g.cpuLine ? [] : [$0] } ?? []) + [crash.text],
                           explanation: Self.explanation)
             e.details["guest"] = name
             e.details["windowsEvidence"] = windows.joined(separator: "; ")
-            e.details["vcpus"] = String(smp.vcpus)
+            e.details["vcpus"] = String(vcpus)
             e.details["cpuModel"] = cpu?.model
             e.details["missing"] = spelled.joined(separator: ",")
             e.details["crash"] = isBugcheck ? "CLOCK_WATCHDOG_TIMEOUT (101)" : "soft lockup"

@@ -76,7 +76,10 @@ final class DwarfLines {
                 position = SourcePosition(file: f, line: lineno, column: col)
             }
         }
-        return Self.frames(cu: cudie, index: cuIndex(cudie), pc: address - bias, position: position)
+        // The bias is the file's: an address below it is in no unit.
+        let (pc, below) = address.subtractingReportingOverflow(bias)
+        guard !below else { return [] }
+        return Self.frames(cu: cudie, index: cuIndex(cudie), pc: pc, position: position)
     }
 
     /// The vmlinux's unit table (see CompileUnitRanges), read on first use.
@@ -157,8 +160,8 @@ final class DwarfLines {
                                       inlined: tag == Int32(DW_TAG_inlined_subroutine), startLine: startLine))
             // The caller's position is where this inlined copy was called.
             file = Self.callFile(&die, files: files, count: nfiles) ?? file
-            line = Self.udata(&die, DW_AT_call_line).map(Int.init)
-            column = Self.udata(&die, DW_AT_call_column).map(Int.init)
+            line = Self.udata(&die, DW_AT_call_line)
+            column = Self.udata(&die, DW_AT_call_column)
         }
         return frames
     }
@@ -177,16 +180,19 @@ final class DwarfLines {
         return nil
     }
 
-    static func udata(_ die: UnsafeMutablePointer<Dwarf_Die>, _ at: Int) -> UInt64? {
+    /// An unsigned attribute (a call line, column or file index) as an Int.
+    /// The value is the file's and may be anything: one past Int.max is no
+    /// line or index (nil), not a trap.
+    static func udata(_ die: UnsafeMutablePointer<Dwarf_Die>, _ at: Int) -> Int? {
         var attr = Dwarf_Attribute()
         var v: Dwarf_Word = 0
         guard dwarf_attr(die, UInt32(at), &attr) != nil, dwarf_formudata(&attr, &v) == 0 else { return nil }
-        return v
+        return Int(exactly: v)
     }
 
     static func callFile(_ die: UnsafeMutablePointer<Dwarf_Die>, files: OpaquePointer?, count: Int) -> String? {
-        guard let idx = udata(die, DW_AT_call_file), let files, Int(idx) < count,
-              let s = dwarf_filesrc(files, Int(idx), nil, nil) else { return nil }
+        guard let idx = udata(die, DW_AT_call_file), let files, idx < count,
+              let s = dwarf_filesrc(files, idx, nil, nil) else { return nil }
         return cleanPath(String(cString: s))
     }
 

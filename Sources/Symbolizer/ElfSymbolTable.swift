@@ -86,7 +86,7 @@ final class ElfSymbolTable {
     /// executable, `.init*` excluded, which go to a separate area) in file
     /// order, each at the running size rounded up to its alignment — what
     /// `layout_sections()` in kernel/module/main.c does. nil for vmlinux,
-    /// an unknown name, or a name defined twice.
+    /// an unknown name, a name defined twice, or an offset past 2^64.
     func moduleCodeOffset(symbol: String, module: String) -> (offset: UInt64, size: UInt64)? {
         guard module != "vmlinux", let mod = modules[module] else { return nil }
         let layout = codeLayouts[module] ?? Self.codeLayout(mod)
@@ -96,8 +96,9 @@ final class ElfSymbolTable {
         Self.forEachSymbol(mod) { name, sym, _, shndx in
             guard strcmp(name, symbol) == 0, let base = layout[shndx] else { return true }
             unique = found == nil
-            found = (base + sym.st_value, sym.st_size)
-            return unique
+            let (offset, past) = base.addingReportingOverflow(sym.st_value)
+            found = past ? nil : (offset, sym.st_size)
+            return unique && !past
         }
         return unique ? found : nil
     }
@@ -114,10 +115,16 @@ final class ElfSymbolTable {
             let flags = UInt64(SHF_ALLOC) | UInt64(SHF_EXECINSTR)
             if gelf_getshdr(s, &shdr) != nil, shdr.sh_flags & flags == flags,
                let name = elf_strptr(elf, stringsIndex, Int(shdr.sh_name)), strncmp(name, ".init", 5) != 0 {
+                // Sizes and alignments are the file's: a layout that passes
+                // 2^64 is no layout, and the sections from there on get none.
                 let align = max(shdr.sh_addralign, 1)
-                let offset = (size + align - 1) / align * align
+                let (padded, over) = size.addingReportingOverflow(align - 1)
+                guard !over else { return layout }
+                let offset = padded / align * align
+                let (end, past) = offset.addingReportingOverflow(shdr.sh_size)
+                guard !past else { return layout }
                 layout[UInt32(elf_ndxscn(s))] = offset
-                size = offset + shdr.sh_size
+                size = end
             }
             scn = elf_nextscn(elf, s)
         }

@@ -107,19 +107,23 @@ final class KernelIdentity {
         return nil
     }
 
-    /// Bytes at a link-time address, from the section that holds it.
+    /// Bytes at a link-time address, from the section that holds it. The
+    /// addresses and sizes are the file's and may be anything: a section
+    /// whose end lies past 2^64 or a symbol below the bias holds no bytes.
     private func readBytes(address: UInt64, count: Int) -> [UInt8]? {
         var bias: GElf_Addr = 0
         guard let elf = dwfl_module_getelf(module, &bias) else { return nil }
-        let target = address - bias
+        let (target, below) = address.subtractingReportingOverflow(bias)
+        guard !below else { return nil }
         var scn: OpaquePointer? = elf_nextscn(elf, nil)
         while let s = scn {
             var shdr = GElf_Shdr()
             if gelf_getshdr(s, &shdr) != nil, shdr.sh_type == UInt32(SHT_PROGBITS),
-               target >= shdr.sh_addr, target < shdr.sh_addr + shdr.sh_size,
-               let data = elf_getdata(s, nil), let buf = data.pointee.d_buf {
-                let start = Int(target - shdr.sh_addr)
-                let available = min(count, Int(shdr.sh_size) - start, data.pointee.d_size - start)
+               target >= shdr.sh_addr, target - shdr.sh_addr < shdr.sh_size,
+               let data = elf_getdata(s, nil), let buf = data.pointee.d_buf,
+               let start = Int(exactly: target - shdr.sh_addr), start < data.pointee.d_size {
+                let inSection = Int(clamping: shdr.sh_size - (target - shdr.sh_addr))
+                let available = min(count, inSection, data.pointee.d_size - start)
                 guard available > 0 else { return nil }
                 let p = buf.advanced(by: start).assumingMemoryBound(to: UInt8.self)
                 return Array(UnsafeBufferPointer(start: p, count: available))

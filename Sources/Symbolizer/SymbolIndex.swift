@@ -35,6 +35,17 @@ final class SymbolIndex {
 
         var size: UInt64 { UInt64(size32) }
         var name: String { String(cString: cName) }
+
+        /// Whether `address` lies in the symbol. Measured from the start:
+        /// `address + size` can pass 2^64 when the file puts a symbol near
+        /// the top. An unsized label (an assembly entry point, `_end`)
+        /// covers what follows it up to `SymbolIndex.unsizedReach`: farther
+        /// away an address is in no symbol, `??`, not the nearest name.
+        func covers(_ address: UInt64) -> Bool {
+            guard address >= self.address else { return false }
+            let distance = address - self.address
+            return size == 0 ? distance < SymbolIndex.unsizedReach : distance < size
+        }
     }
 
     /// In symbol-table order reversed (later entries first, see `rank`).
@@ -105,7 +116,7 @@ final class SymbolIndex {
         forEachSymbol { s in
             guard s.address <= address else { return }
             if s.size > 0, s.address > nearestSized ?? 0 { nearestSized = s.address }
-            guard Self.covers(s, address) else { return }
+            guard s.covers(address) else { return }
             guard let b = best else { best = s; return }
             if s.address > b.address || (s.address == b.address && (s.rank < b.rank || (laterWinsTies && s.rank == b.rank))) {
                 best = s
@@ -125,17 +136,7 @@ final class SymbolIndex {
         guard lo > 0 else { return nil }
         var first = lo - 1
         while first > 0, sorted[first - 1].address == sorted[lo - 1].address { first -= 1 }
-        return sorted[first..<lo].first { Self.covers($0, address) }
-    }
-
-    /// Whether `s` covers `address` (at or above its start). Sized symbols
-    /// cover their size (compared as a distance: a hostile ELF's size of
-    /// 2^64-1 must not overflow the sum). An unsized label (an assembly
-    /// entry point, `_end`) covers what follows it up to `unsizedReach`:
-    /// farther away an address is in no symbol, `??`, not the nearest name.
-    static func covers(_ s: Symbol, _ address: UInt64) -> Bool {
-        let distance = address &- s.address
-        return s.size == 0 ? distance < unsizedReach : distance < s.size
+        return sorted[first..<lo].first { $0.covers(address) }
     }
 
     /// Assembly labels without a size are entry code of at most a few KiB.

@@ -25,6 +25,8 @@ enum CLI {
         var stderr: String
         /// stdout as written, for byte-for-byte comparisons.
         var stdoutData = Data()
+        /// Killed by a signal (a trap is SIGILL): `status` is then the signal's number.
+        var signaled = false
     }
 
     static func run(_ args: [String], stdin: Data? = nil, env: [String: String] = [:]) throws -> Result {
@@ -53,7 +55,8 @@ enum CLI {
         p.waitUntilExit()
         let out = try Data(contentsOf: outURL)
         return Result(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self), stdoutData: out)
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self), stdoutData: out,
+                      signaled: p.terminationReason == .uncaughtSignal)
     }
 
     static func json(_ s: String) throws -> [String: Any] {

@@ -11,7 +11,8 @@ final class CorpusTests: XCTestCase {
         var out: [String] = []
         for case let rel as String in walker {
             let name = (rel as NSString).lastPathComponent
-            if rel.hasPrefix("generate/") || name.hasSuffix(".expected.json") || name.hasSuffix(".md") || name.hasSuffix(".tsv") || name.hasPrefix(".") { continue }
+            // fuzz-regressions/: inputs that crashed a fuzz target, checked by FuzzRegressionTests, not captures
+            if rel.hasPrefix("generate/") || rel.hasPrefix("fuzz-regressions/") || name.hasSuffix(".expected.json") || name.hasSuffix(".md") || name.hasSuffix(".tsv") || name.hasPrefix(".") { continue }
             // corpora/generated/: scenario.json and expected-symbolization.txt are expectations, modules/ holds .ko debug files
             if rel.hasPrefix("generated/modules/") || (rel.hasPrefix("generated/") && (name == "scenario.json" || name == "expected-symbolization.txt")) { continue }
             var isDir: ObjCBool = false

@@ -33,12 +33,56 @@ public struct QemuCommandLine: Sendable, Equatable {
         public var cores: Int?
         public var threads: Int?
         public var maxCPUs: Int?
+        /// `key=value` items whose value is not a count qemu accepts
+        /// (`SMP.count`): what they said is unknown, and so is `vcpus`
+        /// when one of them is part of it.
+        public var refused: [String] = []
 
         /// vCPUs at start: the count, or the product of the topology when only
-        /// that was given (qemu's own rule).
-        public var vcpus: Int {
+        /// that was given (qemu's own rule). Nil when a count it needs was
+        /// refused.
+        public var vcpus: Int? {
             if let cpus { return cpus }
+            if refused.contains(where: { $0.hasPrefix("cpus=") || !$0.contains("=") }) { return nil }
+            let topology = ["sockets", "dies", "cores", "threads"]
+            if refused.contains(where: { item in topology.contains { item.hasPrefix($0 + "=") } }) { return nil }
+            // At most 4096 each (`count`), so the product fits in 48 bits.
             return (sockets ?? 1) * (dies ?? 1) * (cores ?? 1) * (threads ?? 1)
+        }
+
+        /// The largest count of any kind qemu takes: `max_cpus` of its
+        /// largest x86 machine (q35), which also bounds each topology level.
+        static let maxCount = 4096
+
+        /// A count from the command line: decimal, 1 through `maxCount`.
+        /// Anything else is not a command line qemu would have started with.
+        static func count(_ text: String) -> Int? {
+            guard text.utf8.count <= 5, let n = Int(text), (1...maxCount).contains(n) else { return nil }
+            return n
+        }
+
+        /// Reads `-smp`'s value: `N` or `cpus=N` and the topology keys.
+        static func parse(_ value: String) -> SMP {
+            let kv = options(value)
+            var smp = SMP()
+            var refused: [String] = []
+            func read(_ key: String) -> Int? {
+                guard let text = kv[key] else { return nil }
+                if let n = count(text) { return n }
+                refused.append("\(key)=\(text)")
+                return nil
+            }
+            smp.sockets = read("sockets")
+            smp.dies = read("dies")
+            smp.cores = read("cores")
+            smp.threads = read("threads")
+            smp.maxCPUs = read("maxcpus")
+            smp.cpus = read("cpus")
+            if kv["cpus"] == nil, let first = value.split(separator: ",").first.map(String.init), !first.contains("=") {
+                if let n = count(first) { smp.cpus = n } else { refused.append(first) }
+            }
+            smp.refused = refused
+            return smp
         }
     }
 
@@ -121,14 +165,7 @@ public struct QemuCommandLine: Sendable, Equatable {
                     c.guestName = kv["guest"] ?? value.split(separator: ",").first.map(String.init)
                 }
             case "-smp":
-                if let value {
-                    let kv = options(value)
-                    let first = value.split(separator: ",").first.map(String.init)
-                    c.smp = SMP(cpus: kv["cpus"].flatMap { Int($0) } ?? first.flatMap { Int($0) },
-                                sockets: kv["sockets"].flatMap { Int($0) }, dies: kv["dies"].flatMap { Int($0) },
-                                cores: kv["cores"].flatMap { Int($0) }, threads: kv["threads"].flatMap { Int($0) },
-                                maxCPUs: kv["maxcpus"].flatMap { Int($0) })
-                }
+                if let value { c.smp = SMP.parse(value) }
             case "-cpu":
                 if let value { c.cpu = CPU.parse(value) }
             case "-rtc":

@@ -1,0 +1,2 @@
+// Declarations only (include/CFuzzDriver.h); libFuzzer defines the function.
+#include "CFuzzDriver.h"
