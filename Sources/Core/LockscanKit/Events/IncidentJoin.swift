@@ -83,10 +83,10 @@ public enum IncidentJoin {
         for j in views.indices {
             for i in views.indices where i < j {
                 guard views[i].file == views[j].file, close(views[i], views[j]) else { continue }
-                guard let why = related(views[i], views[j]) else { continue }
-                // Only the link that brings a report in is told: n reports, n-1 reasons.
+                // Only the link that brings a report in is told: n reports, n-1 reasons
+                // (and reports already joined need no second look).
                 let (a, b) = (root(i), root(j))
-                guard a != b else { continue }
+                guard a != b, let why = related(views[i], views[j]) else { continue }
                 parent[b] = a
                 reasons[a, default: []] += (reasons.removeValue(forKey: b) ?? []) + [why]
             }
