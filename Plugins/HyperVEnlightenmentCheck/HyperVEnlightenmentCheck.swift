@@ -178,27 +178,27 @@ public final class HyperVEnlightenmentCheck: Analyzer {
         }
     }
 
+    /// WinDbg's `!analyze -v` of the guest's bug check, as the examples append it.
+    static let windbg101 = """
+
+        CLOCK_WATCHDOG_TIMEOUT (101)
+        Arg1: 00000061, Clock interrupt time out interval in nominal clock ticks.
+        Arg2: 00000000, 0.
+        Arg3: 807a3120, The PRCB address of the hung processor.
+        Arg4: 00000001, 0.
+        """
+
     static let examples: [AnalyzerExample] = [
         AnalyzerExample("2-vCPU Windows guest without hv flags, and its bug check 0x101", """
             2017-03-16 02:55:46.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0(Debian 1:2.5+dfsg-5ubuntu10.9), hostname: kvm-host-07
             LC_ALL=C PATH=/usr/bin QEMU_AUDIO_DRV=none /usr/bin/qemu-system-x86_64 -name vm105 -S -machine pc-i440fx-xenial,accel=kvm,usb=off -cpu SandyBridge,+pdpe1gb,+vme -m 4096 -smp 2,sockets=1,cores=2,threads=1
-            CLOCK_WATCHDOG_TIMEOUT (101)
-            Arg1: 00000061, Clock interrupt time out interval in nominal clock ticks.
-            Arg2: 00000000, 0.
-            Arg3: 807a3120, The PRCB address of the hung processor.
-            Arg4: 00000001, 0.
-            """, expect: [.init(kind: "hyperv_enlightenments_missing",
+            """ + windbg101, expect: [.init(kind: "hyperv_enlightenments_missing",
                                 title: "Hyper-V enlightenments missing for vm105 (2 vCPUs): no hv_relaxed, hv_spinlocks",
                                 severity: .warning, line: 2)]),
         AnalyzerExample("Ubuntu 16.04 starts qemu as kvm-spice: the arguments, not the name, make the command line", """
             2017-03-16 02:55:46.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0(Debian 1:2.5+dfsg-5ubuntu10.9), hostname: kvm-host-07
             LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin QEMU_AUDIO_DRV=spice /usr/bin/kvm-spice -name win7-42 -S -machine pc-i440fx-xenial,accel=kvm,usb=off -cpu SandyBridge -m 4096 -realtime mlock=off -smp 2,sockets=2,cores=1,threads=1 -uuid 5f1c4e6a-0b7e-4a43-9d5e-5c7f1a4f2b10
-            CLOCK_WATCHDOG_TIMEOUT (101)
-            Arg1: 00000061, Clock interrupt time out interval in nominal clock ticks.
-            Arg2: 00000000, 0.
-            Arg3: 807a3120, The PRCB address of the hung processor.
-            Arg4: 00000001, 0.
-            """, expect: [.init(kind: "hyperv_enlightenments_missing",
+            """ + windbg101, expect: [.init(kind: "hyperv_enlightenments_missing",
                                 title: "Hyper-V enlightenments missing for win7-42 (2 vCPUs): no hv_relaxed, hv_spinlocks",
                                 severity: .warning, line: 2)]),
         AnalyzerExample("a command line pasted without its header, from a wrapper script", """
@@ -235,11 +235,6 @@ public final class HyperVEnlightenmentCheck: Analyzer {
             LC_ALL=C /usr/bin/qemu-system-x86_64 -name vm106 -cpu SandyBridge,hv_relaxed,hv_spinlocks=0x1fff -smp 2,sockets=1,cores=2,threads=1
             2017-03-16 02:55:47.227+0000: starting up libvirt version: 1.3.1, package: 1ubuntu10.8 (Ubuntu), qemu version: 2.5.0, hostname: h
             LC_ALL=C /usr/bin/qemu-system-x86_64 -name vm107 -cpu SandyBridge -smp 1
-            CLOCK_WATCHDOG_TIMEOUT (101)
-            Arg1: 00000061, Clock interrupt time out interval in nominal clock ticks.
-            Arg2: 00000000, 0.
-            Arg3: 807a3120, The PRCB address of the hung processor.
-            Arg4: 00000001, 0.
-            """, expect: []),
+            """ + windbg101, expect: []),
     ]
 }
