@@ -40,6 +40,8 @@ let package = Package(
     dependencies: [
         .package(path: "Sources/Core"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Generators, seeds and shrinking for PropertyTests (Swift Testing).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: analyzers.map { .target(name: $0, dependencies: [kit], path: "Plugins/\($0)") } + [
         // elfutils through C interop; only Symbolizer and PluginHost import it.
@@ -61,5 +63,8 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [kit], path: "Tests/EndToEndTests"),
         .testTarget(name: "TimelineTests", dependencies: ["Timeline", "PluginHost", kit], path: "Tests/TimelineTests"),
         .testTarget(name: "SymbolizerTests", dependencies: ["Symbolizer", kit], path: "Tests/SymbolizerTests"),
+        // Runs the lockscan binary on generated inputs: it never traps or hangs, and --json stays valid.
+        .testTarget(name: "PropertyTests", dependencies: [.product(name: "PropertyBased", package: "swift-property-based")],
+                    path: "Tests/PropertyTests"),
     ]
 )

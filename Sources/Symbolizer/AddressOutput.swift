@@ -13,9 +13,7 @@ public enum AddressOutput {
                 ["FunctionName": f.function, "FileName": f.file ?? "", "Line": f.line ?? 0, "Column": f.column ?? 0,
                  "StartLine": f.startLine ?? 0, "Discriminator": 0]
             }
-            let obj: [String: Any] = ["Address": "0x" + String(s.address, radix: 16), "ModuleName": module, "Symbol": symbols]
-            let data = (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            return String(decoding: data, as: UTF8.self) + "\n"
+            return jsonLine(["Address": "0x" + String(s.address, radix: 16), "ModuleName": module, "Symbol": symbols])
         case "llvm":
             var out = ""
             for f in frames {
@@ -32,5 +30,17 @@ public enum AddressOutput {
             }
             return out
         }
+    }
+
+    /// What is printed for an input line that names no address: the line
+    /// itself goes into llvm-symbolizer's error object, escaped, because it
+    /// can hold anything (quotes, NUL, invalid UTF-8 turned into U+FFFD).
+    public static func unresolved(_ token: String, style: String) -> String {
+        style == "json" ? jsonLine(["Address": token, "Error": ["Message": "cannot resolve"]]) : "??\n??:0\n"
+    }
+
+    private static func jsonLine(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

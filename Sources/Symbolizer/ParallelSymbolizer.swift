@@ -15,51 +15,74 @@ public enum ParallelSymbolizer {
                            keepUntilExit: Bool = false,
                            resolve: @escaping @Sendable (String, KernelDebugInfo) -> UInt64?,
                            render: @escaping @Sendable (Symbolization?, String) -> String) throws -> [String] {
-        let n = max(1, min(workers, tokens.count / 2000 + 1))
-        let slots = Slots(count: tokens.count)
-        let failure = Slots(count: 1)
-        // Workers take contiguous stretches of the sorted addresses, so a CU
-        // is indexed by one worker (random addresses dealt round-robin made
-        // both index nearly every CU, and doubled the memory). Stretches are
-        // handed out 8 per worker as workers free up: CUs differ in size, and
-        // halves fixed in advance left one core idle at the end; a CU split
-        // by a stretch boundary is indexed twice, ~16 of ~2,000. A worker
-        // frees the units behind it after each stretch (forgetUnits), so
-        // stretches are also kept to ~1,000 addresses for one worker.
-        let keys = tokens.map(Self.sortKey)
-        let order = tokens.indices.sorted { keys[$0] < keys[$1] }
-        let stretches = max(n == 1 ? 1 : n * 8, order.count / 1000)
-        let size = (order.count + stretches - 1) / stretches
-        let next = Counter()
-        let shared = UncheckedKernel(first)
-        let vmlinux = first.path, modules = first.modulePaths
-        DispatchQueue.concurrentPerform(iterations: n) { worker in
-            let kernel: KernelDebugInfo
-            if worker == 0 {
-                kernel = shared.kernel
-            } else {
-                do { kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: modules) } catch {
+        try Pool(kernel: first, workers: workers, keepUntilExit: keepUntilExit).run(tokens: tokens, resolve: resolve, render: render)
+    }
+
+    /// Workers whose kernels outlive one batch: a long address list is
+    /// symbolized batch by batch (its output streams, its memory stays that
+    /// of one batch) without opening a kernel per batch.
+    public final class Pool: @unchecked Sendable {
+        let first: KernelDebugInfo
+        let workers: Int
+        let keepUntilExit: Bool
+        /// Worker i's kernel (0: the caller's), opened when first needed.
+        private var kernels: [KernelDebugInfo?]
+        private let lock = NSLock()
+
+        public init(kernel: KernelDebugInfo, workers: Int = ProcessInfo.processInfo.activeProcessorCount, keepUntilExit: Bool = false) {
+            first = kernel
+            self.workers = max(1, workers)
+            self.keepUntilExit = keepUntilExit
+            kernels = [kernel] + Array(repeating: nil, count: max(1, workers) - 1)
+        }
+
+        func kernel(_ worker: Int) throws -> KernelDebugInfo {
+            lock.lock()
+            defer { lock.unlock() }
+            if let k = kernels[worker] { return k }
+            let k = try KernelDebugInfo(vmlinux: first.path, modules: first.modulePaths)
+            if keepUntilExit { KernelDebugInfo.keepUntilExit(k) }
+            kernels[worker] = k
+            return k
+        }
+
+        /// One batch, results in its order.
+        public func run(tokens: [String],
+                        resolve: @escaping @Sendable (String, KernelDebugInfo) -> UInt64?,
+                        render: @escaping @Sendable (Symbolization?, String) -> String) throws -> [String] {
+            let n = max(1, min(workers, tokens.count / 2000 + 1))
+            let slots = Slots(count: tokens.count)
+            let failure = Slots(count: 1)
+            // Workers take contiguous stretches of the sorted addresses, so a CU
+            // is indexed by one worker (random addresses dealt round-robin made
+            // both index nearly every CU, and doubled the memory). Stretches are
+            // handed out 8 per worker as workers free up: CUs differ in size, and
+            // halves fixed in advance left one core idle at the end; a CU split
+            // by a stretch boundary is indexed twice, ~16 of ~2,000. A worker
+            // frees the units behind it after each stretch (forgetUnits), so
+            // stretches are also kept to ~1,000 addresses for one worker.
+            let keys = tokens.map(ParallelSymbolizer.sortKey)
+            let order = tokens.indices.sorted { keys[$0] < keys[$1] }
+            let stretches = max(n == 1 ? 1 : n * 8, order.count / 1000)
+            let size = (order.count + stretches - 1) / stretches
+            let next = Counter()
+            DispatchQueue.concurrentPerform(iterations: n) { worker in
+                let kernel: KernelDebugInfo
+                do { kernel = try self.kernel(worker) } catch {
                     failure.set(0, "\(error)")
                     return
                 }
-                if keepUntilExit { KernelDebugInfo.keepUntilExit(kernel) }
-            }
-            while case let k = next.take(), k < stretches {
-                for i in order[min(k * size, order.count)..<min((k + 1) * size, order.count)] {
-                    let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }
-                    slots.set(i, render(s, tokens[i]))
+                while case let k = next.take(), k < stretches {
+                    for i in order[min(k * size, order.count)..<min((k + 1) * size, order.count)] {
+                        let s = resolve(tokens[i], kernel).map { kernel.symbolize($0) }
+                        slots.set(i, render(s, tokens[i]))
+                    }
+                    kernel.forgetUnits()
                 }
-                kernel.forgetUnits()
             }
+            if let message = failure.get(0) { throw DWARFError(function: "open", message: message) }
+            return (0..<tokens.count).map { slots.get($0) ?? "" }
         }
-        if let message = failure.get(0) { throw DWARFError(function: "open", message: message) }
-        return (0..<tokens.count).map { slots.get($0) ?? "" }
-    }
-
-    /// The caller's kernel, handed to exactly one worker while the caller waits.
-    struct UncheckedKernel: @unchecked Sendable {
-        let kernel: KernelDebugInfo
-        init(_ kernel: KernelDebugInfo) { self.kernel = kernel }
     }
 
     /// Hex addresses by value; symbol+offset tokens last (one worker resolves them).

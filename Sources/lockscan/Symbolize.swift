@@ -135,43 +135,47 @@ struct Symbolize: ParsableCommand {
     }
 
     /// `--addresses`: every line of the input is one address to look up.
+    /// The answers stream: each chunk the reader hands over (about 1 MiB of
+    /// a file, or what a pipe had) is symbolized and printed before the next
+    /// is read, so a million addresses need the memory of one chunk, and a
+    /// script that writes one address and waits gets its answer.
     func symbolizeAddresses(_ reader: LineReader, loaded: [(label: String?, kernel: KernelDebugInfo)]) -> Bool {
-        var tokens: [String] = []
-        reader.read { chunk in
-            guard chunk.kind == .lines else { return }
-            for line in chunk.bytes.split(separator: 0x0A) {
-                let t = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                if !t.isEmpty { tokens.append(t) }
-            }
-        }
         guard let kernel = loaded.first?.kernel else {
             warn("\(reader.name): --addresses needs --vmlinux: an address list names no kernel")
             return false
         }
         if let n = KernelCheck.noDebugInfo(kernel) { warn(n) }
-        do {
-            try printAddresses(tokens, kernel: kernel)
-            return true
-        } catch {
-            warn("\(kernel.path): \(error)")
-            return false
-        }
-    }
-
-    func printAddresses(_ tokens: [String], kernel: KernelDebugInfo) throws {
         let style = outputStyle.rawValue
         let module = kernel.path
-        let results = try ParallelSymbolizer.run(
-            kernel: kernel, tokens: tokens,
-            workers: max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount), keepUntilExit: true,
-            resolve: { token, k in FrameAddressPolicy.asGiven(token, in: k)?.address },
-            render: { s, token in
-                guard let s else {
-                    return style == "json" ? "{\"Address\":\"\(token)\",\"Error\":{\"Message\":\"cannot resolve\"}}\n" : "??\n??:0\n"
-                }
-                return AddressOutput.render(s, style: style, module: module, functions: true, inlines: true)
-            })
-        StandardOutputWriter.write(Array(results.joined().utf8))
+        let pool = ParallelSymbolizer.Pool(kernel: kernel, workers: max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount),
+                                           keepUntilExit: true)
+        var failure: Error?
+        reader.read { chunk in
+            guard chunk.kind == .lines, failure == nil else { return }
+            var tokens: [String] = []
+            for line in chunk.bytes.split(separator: 0x0A) {
+                let t = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !t.isEmpty { tokens.append(t) }
+            }
+            guard !tokens.isEmpty else { return }
+            do {
+                let results = try pool.run(
+                    tokens: tokens,
+                    resolve: { token, k in FrameAddressPolicy.asGiven(token, in: k)?.address },
+                    render: { s, token in
+                        guard let s else { return AddressOutput.unresolved(token, style: style) }
+                        return AddressOutput.render(s, style: style, module: module, functions: true, inlines: true)
+                    })
+                StandardOutputWriter.write(Array(results.joined().utf8))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure {
+            warn("\(kernel.path): \(failure)")
+            return false
+        }
+        return true
     }
 }
 

@@ -21,6 +21,21 @@ final class SymbolizeCommandTests: XCTestCase {
         XCTAssertTrue(s.status == 0 || s.status == 2, "\(s.status) \(s.stderr)")
     }
 
+    /// An address line that resolves to nothing is echoed in llvm-symbolizer's
+    /// error object: quotes, NUL and control bytes in it must be escaped, or
+    /// `--output-style json` prints a line no JSON reader takes (found by
+    /// PropertyTests).
+    func testUnresolvedLineIsEscapedInJSON() throws {
+        let elf = try CLI.compileC("json-escape", "int main(void) { return 0; }\n", flags: ["-g"], output: "json-escape.elf")
+        let list = try CLI.tempFile("json-escape.txt", Data("main+1\u{0}2\nsay \"hi\"\n\u{1}x\\\n".utf8))
+        let r = try CLI.run(["symbolize", "--force", "--vmlinux", elf, "--addresses", "--output-style", "json", list])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, r.stdout)
+        let given = try lines.map { try XCTUnwrap(CLI.json(String($0))["Address"] as? String) }
+        XCTAssertEqual(given, ["main+1\u{0}2", "say \"hi\"", "\u{1}x\\"])
+    }
+
     override class func tearDown() { CLI.removeTempFiles() }
 
     static let source = """

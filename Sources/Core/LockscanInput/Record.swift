@@ -3,7 +3,13 @@
 /// one into the other (that is the timeline's job, with stated uncertainty).
 public struct Clock: Codable, Sendable, Equatable {
     /// Seconds since boot (`[ 4474426.249700]`, kmsg microseconds, journal monotonic).
-    public var monotonic: Double?
+    /// Never NaN or infinite, whatever a reader computed: a non-finite time
+    /// cannot be placed, compared or printed as JSON, so it is no time.
+    /// (Readers bound their numbers and say what they refused; this is the
+    /// last guard.)
+    public var monotonic: Double? {
+        didSet { if let m = monotonic, !m.isFinite { monotonic = nil } }
+    }
     /// ISO 8601 wall-clock time, only when the printed stamp had a full date.
     /// Carries the zone when one was printed (`Z`, `+08:00`); none means local
     /// time of an unknown zone.
@@ -13,7 +19,7 @@ public struct Clock: Codable, Sendable, Equatable {
     public var wallPrinted: String?
 
     public init(monotonic: Double? = nil, wall: String? = nil, wallPrinted: String? = nil) {
-        self.monotonic = monotonic
+        self.monotonic = monotonic.flatMap { $0.isFinite ? $0 : nil }
         self.wall = wall
         self.wallPrinted = wallPrinted
     }
