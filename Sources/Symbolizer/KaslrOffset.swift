@@ -89,16 +89,24 @@ public struct KaslrOffset: Sendable, Equatable {
             // An assembly label (`end_repeat_nmi`, size 0) only says where its
             // code starts: the frame is at or after it, with no end to bound it.
             guard range.size > 0, range.size < UInt64(Int64.max) else { used += 1; continue }
-            lo = max(lo, high &- Int64(range.size) &+ 1)
+            // A bound below Int64.min bounds nothing (rather than wrapping to a high one).
+            if case let (low, false) = high.subtractingReportingOverflow(Int64(range.size) - 1) { lo = max(lo, low) }
             used += 1
         }
         guard used > 0 else { return .success(nil) }
         guard lo <= hi else { return .failure(.noCommonSlide) }
-        // Aligned values in [lo, hi].
-        let first = (lo % alignment == 0) ? lo : lo + (alignment - ((lo % alignment) + alignment) % alignment)
-        if first > hi { return .failure(.noCommonSlide) }
-        if first + alignment <= hi { return .failure(.ambiguous(first, first + alignment)) }
-        return .success(KaslrOffset(slide: first, method: .intersection))
+        // Aligned values in [lo, hi]. lo and hi come from the log's
+        // addresses and may lie at either end of Int64: the first aligned
+        // value is found with overflow checks and the next one compared as
+        // a distance, so an extreme address is "no slide", never a trap.
+        let rest = ((lo % alignment) + alignment) % alignment
+        guard case let (first, false) = lo.addingReportingOverflow(rest == 0 ? 0 : alignment - rest), first <= hi else {
+            return .failure(.noCommonSlide)
+        }
+        if case let (span, false) = hi.subtractingReportingOverflow(first), span < alignment {
+            return .success(KaslrOffset(slide: first, method: .intersection))
+        }
+        return .failure(.ambiguous(first, first + alignment)) // first + alignment <= hi here: no overflow
     }
 
     public enum SlideError: Error, CustomStringConvertible, Equatable {

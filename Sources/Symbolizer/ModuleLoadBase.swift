@@ -30,6 +30,14 @@ public struct ModuleLoadBase: Sendable {
 
     public init() {}
 
+    /// The first page boundary at or above `v`; nil when it would be 2^64.
+    static func pageBoundary(atOrAbove v: UInt64) -> UInt64? {
+        let rest = v % pageSize
+        if rest == 0 { return v }
+        let (up, past) = (v - rest).addingReportingOverflow(pageSize)
+        return past ? nil : up
+    }
+
     /// Reads `sym -m` listings and `mod` tables from a crash session, then
     /// falls back to intersecting the module frames of `frames`.
     public init(lines: [String], frames: [Frame], kernel: KernelDebugInfo) {
@@ -52,7 +60,13 @@ public struct ModuleLoadBase: Sendable {
                 listed[module, default: [:]][String(fields[2])] = a
             } else if modTable, fields.count >= 4, UInt64(fields[0], radix: 16) != nil,
                       let base = UInt64(fields[2], radix: 16), fields[3].allSatisfy(\.isNumber) {
-                bases[String(fields[1])] = (base, .modTable)
+                // The kernel loads modules in whole pages: any other BASE is
+                // a corrupted line, and would give confident wrong lines.
+                if base % Self.pageSize == 0 {
+                    bases[String(fields[1])] = (base, .modTable)
+                } else {
+                    notes.append("module \(fields[1]): crash `mod` BASE 0x\(String(base, radix: 16)) is not page-aligned: not used")
+                }
             }
         }
         intersect(frames, kernel: kernel)
@@ -67,7 +81,11 @@ public struct ModuleLoadBase: Sendable {
         if let a = listed[module]?[name] {
             start = a
         } else if let b = bases[module], let t = kernel.moduleCodeOffset(symbol: name, module: module) {
-            start = b.base + t.offset
+            // A BASE column from the log plus an offset from the .ko: both
+            // untrusted, and a function that would start past 2^64 is nowhere.
+            let (sum, past) = b.base.addingReportingOverflow(t.offset)
+            if past { return nil }
+            start = sum
         } else {
             return nil
         }
@@ -87,9 +105,11 @@ public struct ModuleLoadBase: Sendable {
             var lo = UInt64.min, hi = UInt64.max
             var used = 0
             for f in list {
+                // The .ko's offset and size are untrusted too: a function
+                // whose end passes 2^64 bounds nothing.
                 guard let raw = f.address.flatMap({ UInt64($0.dropFirst(2), radix: 16) }),
                       let t = kernel.moduleCodeOffset(symbol: f.function!, module: module), t.size > 0,
-                      raw > t.offset + t.size else { continue }
+                      case let (end, false) = t.offset.addingReportingOverflow(t.size), raw > end else { continue }
                 // A return address lies in (start, start+size]; an interrupted one in [start, start+size).
                 let (first, last): (UInt64, UInt64) = f.isInstructionPointer ? (0, t.size - 1) : (1, t.size)
                 lo = max(lo, raw - t.offset - last)
@@ -97,10 +117,14 @@ public struct ModuleLoadBase: Sendable {
                 used += 1
             }
             guard used > 0 else { continue }
-            let aligned = lo % Self.pageSize == 0 ? lo : (lo / Self.pageSize + 1) * Self.pageSize
-            if lo > hi || aligned > hi {
+            // The first page boundary at or above lo, and whether a second
+            // one fits below hi, compared as distances: lo comes from the
+            // log's addresses and may lie in the last page below 2^64.
+            guard lo <= hi, let aligned = Self.pageBoundary(atOrAbove: lo), aligned <= hi else {
                 notes.append("module \(module): no load address keeps every frame inside its function (is this the module's .ko?)")
-            } else if aligned + Self.pageSize <= hi {
+                continue
+            }
+            if hi - aligned >= Self.pageSize {
                 notes.append("module \(module): the frames allow several load addresses; run crash's `mod` or `sym -m \(module)` to place it")
             } else {
                 bases[module] = (aligned, .intersection)

@@ -223,3 +223,50 @@ final class ScanLineNumberTests: XCTestCase {
         XCTAssertEqual(lines, expected, r.stderr)
     }
 }
+
+/// Numbers in a line's framing are read with bounds: one that does not fit
+/// is a diagnostic naming file and line (exit 2), and the line is still
+/// analysed without that time, never with a wrapped or made-up one.
+final class ScanNumberBoundsTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    func scan(_ name: String, _ text: String) throws -> (status: Int32, stderr: String, events: [[String: Any]]) {
+        let f = try CLI.tempFile(name, Data(text.utf8))
+        let r = try CLI.run(["scan", "--json", f])
+        XCTAssertFalse(r.signaled, r.stderr)
+        return (r.status, r.stderr, try CLI.events(r.stdout))
+    }
+
+    /// A /dev/kmsg record whose microseconds pass Int.max used to wrap to a
+    /// negative boot time (-8446744073709.552 s).
+    func testKmsgTimestampPastIntMaxIsRefusedNotWrapped() throws {
+        let r = try scan("huge.kmsg", """
+            6,1,9999999999999999999,-;watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:115]
+            6,2,1000000,-;hello
+
+            """)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("huge.kmsg:1: kmsg timestamp 9999999999999999999 µs is too large"), r.stderr)
+        let e = try XCTUnwrap(r.events.first)
+        XCTAssertEqual(e["kind"] as? String, "soft_lockup", "the line is still analysed")
+        XCTAssertNil((e["time"] as? [String: Any])?["monotonic"], "no made-up time: \(e)")
+    }
+
+    /// journald writes its stamps as decimal microseconds: "1e300" is no
+    /// boot time (it trapped `timeline --html` once placed), and a realtime
+    /// stamp past 9999 printed a date from gmtime's failure.
+    func testJournalStampsOutOfRangeAreDiagnosed() throws {
+        let r = try scan("huge.journal.json", """
+            {"MESSAGE":"watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:115]","_SOURCE_MONOTONIC_TIMESTAMP":"1e300","__REALTIME_TIMESTAMP":"9223372036854775807"}
+            {"MESSAGE":"hello","_SOURCE_MONOTONIC_TIMESTAMP":"1000000","__REALTIME_TIMESTAMP":"1600000000000000"}
+
+            """)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("huge.journal.json:1: _SOURCE_MONOTONIC_TIMESTAMP '1e300' is not microseconds since boot"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("__REALTIME_TIMESTAMP '9223372036854775807' is not microseconds between 1970 and 9999"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("huge.journal.json:2"), "the good line is not blamed: \(r.stderr)")
+        let time = try XCTUnwrap(r.events.first)["time"] as? [String: Any]
+        XCTAssertNil(time?["monotonic"], "\(String(describing: time))")
+        XCTAssertNil(time?["wall"], "\(String(describing: time))")
+    }
+}

@@ -38,6 +38,53 @@ final class SymbolizeCommandTests: XCTestCase {
 
     override class func tearDown() { CLI.removeTempFiles() }
 
+    /// crash `bt` frames print absolute addresses without offsets; the KASLR
+    /// slide and a module's load base are intersected from them. Addresses
+    /// at the ends of the 64-bit range made that arithmetic overflow
+    /// (SIGILL): now such frames allow no slide or base, said as a note.
+    func testCrashFramesAtTheEndsOfTheAddressSpaceAllowNoSlideOrBase() throws {
+        let v = try vmlinux()
+        try FileManager.default.createDirectory(at: CLI.tempDir.appendingPathComponent("modules"), withIntermediateDirectories: true)
+        let module = try CLI.compileC("e2e-module", Self.source, flags: ["-g", "-O2", "-c"], output: "modules/e2e_mod.ko")
+        let modules = URL(fileURLWithPath: module).deletingLastPathComponent().path
+        // `work` is linked at S: a frame at S + 0x7ffffffffffffff0 allows
+        // only slides in the last 2 MiB below Int64.max.
+        let work = try XCTUnwrap(Self.linkAddress(of: "work", in: v))
+        let (raw, _) = work.addingReportingOverflow(0x7fff_ffff_ffff_fff0)
+        let task = "PID: 93       TASK: ffff8c07019b4180  CPU: 0    COMMAND: \"fixture\""
+        let cases: [(name: String, log: String, note: String)] = [
+            ("slide", "crash> bt 93\n\(task)\n #0 [ffffce22003e3f08] work at \(String(raw, radix: 16))\n",
+             "no KASLR slide keeps every frame inside its function"),
+            ("module-base", "crash> mod\n     MODULE       NAME                 BASE         SIZE  OBJECT FILE\n"
+                + "ffffffffc0553040  e2e_mod  ffffffffffffffff  16384  (not loaded)  [CONFIG_KALLSYMS]\n"
+                + "crash> bt 93\n\(task)\n #0 [ffffce22003e3f08] work at ffffffffc0551087 [e2e_mod]\n",
+             "BASE 0xffffffffffffffff is not page-aligned: not used"),
+            ("module-intersection", "crash> bt 93\n\(task)\n #0 [ffffce22003e3f08] work at fffffffffffffff9 [e2e_mod]\n",
+             "module e2e_mod: no load address keeps every frame inside its function"),
+        ]
+        for c in cases {
+            let log = try CLI.tempFile("ends-\(c.name).log", Data(c.log.utf8))
+            let r = try CLI.run(["symbolize", "--force", "--vmlinux", v, "--modules", modules, log])
+            XCTAssertFalse(r.signaled, "\(c.name): \(r.stderr.prefix(400))")
+            XCTAssertTrue(r.stderr.contains(c.note), "\(c.name): \(r.stderr)")
+            XCTAssertFalse(r.stdout.contains("«"), "\(c.name): nothing is placed on a guess: \(r.stdout)")
+        }
+    }
+
+    /// A symbol's link-time address, from binutils' nm (installed with the compiler).
+    static func linkAddress(of name: String, in elf: String) throws -> UInt64? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/nm")
+        p.arguments = [elf]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return text.split(separator: "\n").lazy.map { $0.split(separator: " ") }
+            .first { $0.count == 3 && $0[2] == name }.flatMap { UInt64($0[0], radix: 16) }
+    }
+
     static let source = """
         static inline __attribute__((always_inline)) int twice(int x) { return x * 2 + __builtin_popcount(x); }
         __attribute__((noinline)) int work(int x) { int s = 0; for (int i = 0; i < x; i++) s += twice(i); return s; }

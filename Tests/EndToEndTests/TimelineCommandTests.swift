@@ -172,3 +172,42 @@ final class TimelinePlacementTests: XCTestCase {
         XCTAssertFalse(unwritable.stderr.contains("NSCocoaErrorDomain"))
     }
 }
+
+/// Numbers from the command line and from inputs reach the timeline's
+/// arithmetic only within bounds: out of range is a clear error or a
+/// diagnostic naming file and line, never a trap.
+final class TimelineNumberBoundsTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    /// `--tz FILE=+00999999999999999999` multiplied its "minutes" by 60
+    /// (arithmetic overflow, SIGILL); a zone is ±HH[:MM] with real hours.
+    func testZoneOffsetIsReadAsHoursAndMinutesOnly() throws {
+        let log = try CLI.tempFile("tz-guest.log", Data("[    5.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:115]\n".utf8))
+        for bad in ["+00999999999999999999", "+0099999999999999999", "+99:00", "+05:75", "+5"] {
+            let r = try CLI.run(["timeline", "--guest", log, "--tz", "\(log)=\(bad)"])
+            XCTAssertFalse(r.signaled, "\(bad): \(r.stderr.prefix(300))")
+            XCTAssertEqual(r.status, 2, bad)
+            XCTAssertTrue(r.stderr.contains("--tz '\(log)=\(bad)'"), r.stderr)
+        }
+        for good in ["+05:30", "-0800", "+14"] {
+            let r = try CLI.run(["timeline", "--guest", log, "--tz", "\(log)=\(good)"])
+            XCTAssertFalse(r.stderr.contains("--tz"), "\(good): \(r.stderr)")
+        }
+    }
+
+    /// A journal whose boot time was "1e300", placed by an anchor, drew
+    /// its tick labels with Int(seconds) (SIGILL in `timeline --html`).
+    func testJournalBootTimeThatIsNoNumberIsDiagnosedNotDrawn() throws {
+        let journal = try CLI.tempFile("huge-mono.journal.json", Data("""
+            {"MESSAGE":"watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [spin:115]","_SOURCE_MONOTONIC_TIMESTAMP":"1e300"}
+            {"MESSAGE":"hello","_SOURCE_MONOTONIC_TIMESTAMP":"1000000"}
+
+            """.utf8))
+        let page = CLI.tempDir.appendingPathComponent("huge-mono.html").path
+        let r = try CLI.run(["timeline", "--guest", journal, "--anchor", "guest:1=2020-01-01T00:00:00Z", "--html", page])
+        XCTAssertFalse(r.signaled, r.stderr.prefix(500).description)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("huge-mono.journal.json:1: _SOURCE_MONOTONIC_TIMESTAMP '1e300' is not microseconds since boot"), r.stderr)
+        XCTAssertTrue(try String(contentsOfFile: page, encoding: .utf8).contains("soft lockup"), "the page is written, the event listed")
+    }
+}

@@ -32,7 +32,12 @@ final class QMPTimestampBoundsTests: XCTestCase {
                     #"{"timestamp": {"seconds": 99999999999999999, "microseconds": 5}, "event": "STOP"}"#,
                     #"{"timestamp": {"seconds": 9223372036854775807, "microseconds": 0}, "event": "STOP"}"#,
                     #"{"timestamp": {"seconds": 1489557828, "microseconds": 5000000}, "event": "STOP"}"#,
-                    #"{"timestamp": {"seconds": 1489557828.5, "microseconds": 0}, "event": "STOP"}"#] {
+                    #"{"timestamp": {"seconds": 1489557828.5, "microseconds": 0}, "event": "STOP"}"#,
+                    // Only -1/-1 means "qemu could not read its clock"; any
+                    // other negative value is as absurd as a huge one.
+                    #"{"timestamp": {"seconds": -5, "microseconds": 0}, "event": "STOP"}"#,
+                    #"{"timestamp": {"seconds": -1e30, "microseconds": -1}, "event": "STOP"}"#,
+                    #"{"timestamp": {"seconds": 1489557828, "microseconds": -7}, "event": "STOP"}"#] {
             guard case let .failure(e) = QMPEventLine.record(Array(bad.utf8), line: 1, offset: 0, input: 0) else {
                 return XCTFail("accepted: \(bad)")
             }
@@ -41,6 +46,9 @@ final class QMPTimestampBoundsTests: XCTestCase {
         let good = try QMPEventLine.record(Array(#"{"timestamp": {"seconds": 1489557828, "microseconds": 180000}, "event": "STOP"}"#.utf8),
                                            line: 1, offset: 0, input: 0).get()
         XCTAssertEqual(good?.clock.wall, "2017-03-15T06:03:48.180000Z")
+        let noClock = try QMPEventLine.record(Array(#"{"timestamp": {"seconds": -1, "microseconds": -1}, "event": "STOP"}"#.utf8),
+                                              line: 1, offset: 0, input: 0).get()
+        XCTAssertNil(noClock?.clock.wall, "qemu's -1/-1 is a record without a time")
     }
 
     func testWallClockFormattingNeverTraps() {

@@ -48,17 +48,24 @@ package struct ByteScanner {
         return copy.skip(literal)
     }
 
-    /// Decimal digits; returns the count taken.
+    /// Decimal digits; returns the count taken. The digits come from the
+    /// input, so a run whose value does not fit an `Int` is no number (nil,
+    /// nothing taken) rather than a wrapped, silently wrong one: every
+    /// number a prefix or frame parser reads goes through here.
     @discardableResult
     @inlinable package mutating func digits(min: Int = 1, max: Int = Int.max) -> (count: Int, value: Int)? {
         var n = 0
         var v = 0
+        var fits = true
         while n < max, let b = peek, b >= 0x30, b <= 0x39 {
-            v = v &* 10 &+ Int(b - 0x30)
+            let (times10, o1) = v.multipliedReportingOverflow(by: 10)
+            let (next, o2) = times10.addingReportingOverflow(Int(b - 0x30))
+            if o1 || o2 { fits = false }
+            v = next
             pos += 1
             n += 1
         }
-        if n < min { pos -= n; return nil }
+        if n < min || !fits { pos -= n; return nil }
         return (n, v)
     }
 

@@ -3,10 +3,11 @@ import Foundation
 /// `journalctl -o json` lines. `MESSAGE` may be a string or, when not valid
 /// UTF-8, an array of byte values (journald's own convention).
 package enum JournalJSON {
-    package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Record? {
+    /// The record of one line, and what in its timestamps was refused.
+    package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> (record: Record?, problem: String?) {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            return bytes.isEmpty ? nil : Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count,
-                                                text: String(decoding: bytes, as: UTF8.self))
+            return (bytes.isEmpty ? nil : Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count,
+                                                 text: String(decoding: bytes, as: UTF8.self)), nil)
         }
         var text = ""
         if let m = obj["MESSAGE"] as? String {
@@ -15,17 +16,31 @@ package enum JournalJSON {
             text = String(decoding: arr.compactMap { ($0 as? NSNumber).map { UInt8(truncatingIfNeeded: $0.intValue) } }, as: UTF8.self)
         }
         var clock = Clock()
+        var problems: [String] = []
         // For kernel messages _SOURCE_MONOTONIC_TIMESTAMP is the printk time
         // dmesg shows; __MONOTONIC_TIMESTAMP is when journald received it.
-        let mono = (obj["_SOURCE_MONOTONIC_TIMESTAMP"] as? String) ?? (obj["__MONOTONIC_TIMESTAMP"] as? String)
-        if let mono = mono.flatMap(Double.init) { clock.monotonic = mono / 1_000_000 }
-        if let real = (obj["__REALTIME_TIMESTAMP"] as? String).flatMap(Int64.init) { clock.wall = WallClock.isoUTC(microseconds: real) }
+        // journald writes both stamps as decimal microseconds (u64); they
+        // are read as such, not as any Double ("1e300", "inf" would place
+        // an event nowhere, or trap where a time becomes an integer).
+        let monoKey = obj["_SOURCE_MONOTONIC_TIMESTAMP"] is String ? "_SOURCE_MONOTONIC_TIMESTAMP" : "__MONOTONIC_TIMESTAMP"
+        if let mono = obj[monoKey] as? String {
+            if let us = UInt64(mono) { clock.monotonic = Double(us) / 1_000_000 } else { problems.append("\(monoKey) '\(mono.prefix(40))' is not microseconds since boot") }
+        }
+        if let real = obj["__REALTIME_TIMESTAMP"] as? String {
+            // 1970 up to the end of 9999, the years an ISO 8601 stamp can print.
+            if let us = Int64(real), us >= 0, us < 253_402_300_800_000_000 {
+                clock.wall = WallClock.isoUTC(microseconds: us)
+            } else {
+                problems.append("__REALTIME_TIMESTAMP '\(real.prefix(40))' is not microseconds between 1970 and 9999")
+            }
+        }
         var level: Int?
         if let p = (obj["PRIORITY"] as? String).flatMap(Int.init) { level = p }
         // A record carries the message; a multi-line MESSAGE (rare for the
         // kernel) is kept as one record's text.
-        return Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock, level: level,
-                      host: obj["_HOSTNAME"] as? String, text: text)
+        let record = Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock, level: level,
+                            host: obj["_HOSTNAME"] as? String, text: text)
+        return (record, problems.isEmpty ? nil : problems.joined(separator: "; ") + "; the line is read without that time")
     }
 }
 

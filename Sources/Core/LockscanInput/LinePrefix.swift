@@ -14,6 +14,9 @@ public struct LinePrefix: Sendable, Equatable {
     public var thread: Int?
     /// Byte index where the message starts.
     public var messageStart: Int = 0
+    /// What in the prefix was refused (a number that does not fit), for
+    /// the line's diagnostic; the rest of the prefix is still used.
+    public var problem: String?
 
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -28,6 +31,7 @@ public struct LinePrefix: Sendable, Equatable {
         if let kmsg = parseKmsg(&s) {
             p.level = kmsg.level
             p.clock.monotonic = kmsg.seconds
+            p.problem = kmsg.problem
             if let caller = kmsg.caller {
                 var c = ByteScanner(Array(("[" + caller + "]").utf8))
                 if let parsed = parseCaller(&c) {
@@ -190,18 +194,26 @@ public struct LinePrefix: Sendable, Equatable {
     }
 
     /// `6,1234,5678901,-;msg`, with `,caller=T1` among the flags on 5.10+ kernels.
-    static func parseKmsg(_ s: inout ByteScanner) -> (level: Int, seconds: Double, caller: String?)? {
+    /// The microseconds are the kernel's u64 but read only up to `Int.max`
+    /// (292,000 years): a longer field is still kmsg framing, whose
+    /// timestamp is refused (`seconds` nil, `problem` says why) instead of
+    /// wrapping into a made-up time.
+    static func parseKmsg(_ s: inout ByteScanner) -> (level: Int, seconds: Double?, caller: String?, problem: String?)? {
         var t = s
         guard let prio = t.digits(max: 4), t.skip(UInt8(ascii: ",")),
-              t.digits() != nil, t.skip(UInt8(ascii: ",")),
-              let usec = t.digits(max: 19), t.skip(UInt8(ascii: ",")) else { return nil }
+              t.word(until: { !isDigit($0) }) != nil, t.skip(UInt8(ascii: ",")) else { return nil }
+        let usecStart = t.pos
+        guard let usecText = t.word(until: { !isDigit($0) }), t.skip(UInt8(ascii: ",")) else { return nil }
+        var usecScanner = ByteScanner(t.bytes, at: usecStart)
+        let usec = usecScanner.digits(max: 19).flatMap { $0.count == usecText.utf8.count ? $0.value : nil }
         let flagsStart = t.pos
         while let b = t.peek, b != UInt8(ascii: ";"), b != 0x20 { t.pos += 1 }
         let flags = t.text(from: flagsStart, to: t.pos)
         guard t.skip(UInt8(ascii: ";")) else { return nil }
         s = t
         let caller = flags.split(separator: ",").first { $0.hasPrefix("caller=") }.map { String($0.dropFirst(7)) }
-        return (prio.value & 7, Double(usec.value) / 1_000_000, caller)
+        let problem = usec == nil ? "kmsg timestamp \(usecText.prefix(40))\(usecText.count > 40 ? "…" : "") µs is too large to be a time since boot; the line has no time" : nil
+        return (prio.value & 7, usec.map { Double($0) / 1_000_000 }, caller, problem)
     }
 
     /// `[ 4474426.249700]`, `[70.65]`, `[    0.000000]`.

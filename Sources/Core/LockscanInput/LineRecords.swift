@@ -7,7 +7,9 @@
 /// understood the same in `scan`, `timeline` and `symbolize`.
 public enum LineRecords {
     /// The records of one line (without its line end), in order; a line its
-    /// format cannot hold (a broken QMP object) gives the reason instead.
+    /// format cannot hold (a broken QMP object) gives the reason instead, and
+    /// a prefix number refused (`LinePrefix.problem`) is returned beside the
+    /// records.
     /// A kmsg dictionary continuation (` KEY=val`) gives nothing.
     public static func parse(_ bytes: [UInt8], format: InputFormat, line: Int, offset: Int, input: Int,
                              _ record: (Record) -> Void) -> String? {
@@ -21,12 +23,13 @@ public enum LineRecords {
         let bytes = logical.bytes, line = logical.line, offset = logical.offset
         switch format {
         case .journalJSON:
-            if let r = JournalJSON.record(bytes, line: line, offset: offset, input: input) { record(r) }
-            return nil
+            let r = JournalJSON.record(bytes, line: line, offset: offset, input: input)
+            if let rec = r.record { record(rec) }
+            return r.problem
         case .qmp:
             switch QMPEventLine.record(bytes, line: line, offset: offset, input: input) {
             case let .success(r): if let r { record(r) }
-            case let .failure(e): return e.message
+            case let .failure(e): return e.message + "; line skipped"
             }
             return nil
         case .kmsg:
@@ -35,6 +38,7 @@ public enum LineRecords {
             break
         }
         let pieces = CollapsedLineSplitter.pieces(bytes, splitting: format != .raw)
+        var problem: String?
         for (k, piece) in pieces.enumerated() {
             // A piece runs to where the next starts (its trailing spaces
             // included), the last to the end of the line.
@@ -51,12 +55,13 @@ public enum LineRecords {
                               text: String(decoding: piece.bytes, as: UTF8.self)))
             } else {
                 let prefix = LinePrefix.parse(piece.bytes)
+                problem = problem ?? prefix.problem
                 record(Record(inputIndex: input, line: line, lastLine: logical.lastLine, byteOffset: start, byteCount: count,
                               clock: prefix.clock, callerID: prefix.callerID, callerCPU: prefix.callerCPU,
                               level: prefix.level, host: prefix.host, thread: prefix.thread,
                               text: String(decoding: piece.bytes[prefix.messageStart...], as: UTF8.self)))
             }
         }
-        return nil
+        return problem
     }
 }

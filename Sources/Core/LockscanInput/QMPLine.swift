@@ -66,11 +66,11 @@ extension QMPEventLine {
     /// The UTC time of a QMP timestamp, checked before any arithmetic: the
     /// numbers come from the input, and `seconds * 1_000_000` of an absurd
     /// one would trap. -1/-1 (qemu could not read its clock) is no time at
-    /// all; anything else outside 1970…9999 or a microsecond field outside
-    /// 0…999999 is refused with the reason.
+    /// all; anything else outside 1970…9999 (other negative values too) or a
+    /// microsecond field outside 0…999999 is refused with the reason.
     static func wall(seconds: Double, microseconds: Double) -> Result<String?, QMPLineError> {
-        if seconds < 0 || microseconds < 0 { return .success(nil) } // qemu writes -1/-1 when it could not read the clock
-        guard seconds.isFinite, microseconds.isFinite, seconds <= latestSecond, microseconds < 1_000_000,
+        if seconds == -1 && microseconds == -1 { return .success(nil) } // qemu writes -1/-1 when it could not read the clock
+        guard seconds.isFinite, microseconds.isFinite, seconds >= 0, seconds <= latestSecond, microseconds >= 0, microseconds < 1_000_000,
               seconds == seconds.rounded(.towardZero), microseconds == microseconds.rounded(.towardZero) else {
             return .failure(QMPLineError(message: "timestamp \(seconds) s \(microseconds) µs is not a time between 1970 and 9999"))
         }

@@ -102,13 +102,28 @@ public enum WallClock {
         return era * 146_097 + doe - 719_468
     }
 
-    /// `+08:00`, `-0500`, `UTC`, `Asia/Shanghai`.
+    /// `+08:00`, `-0500`, `+08`, `UTC`, `Asia/Shanghai`.
+    ///
+    /// The offset is read as exactly two digits of hours (at most 14, the
+    /// largest offset in use) and optionally two of minutes (below 60):
+    /// it comes from the command line or a dump's text, and anything longer
+    /// (`+0099999999999999999`) would overflow the seconds computed from it.
     public static func zone(_ s: String) -> TimeZone? {
         if let z = TimeZone(identifier: s) { return z }
         let b = Array(s.utf8)
-        guard b.count >= 3, b[0] == 0x2B || b[0] == 0x2D, let h = Int(String(s.dropFirst().prefix(2))) else { return nil }
-        let rest = s.dropFirst(3).filter { $0 != ":" }
-        let m = Int(rest) ?? 0
+        func twoDigits(_ i: Int) -> Int? {
+            guard i + 1 < b.count, isDigit(b[i]), isDigit(b[i + 1]) else { return nil }
+            return Int(b[i] - 0x30) * 10 + Int(b[i + 1] - 0x30)
+        }
+        guard b.count >= 3, b[0] == 0x2B || b[0] == 0x2D, let h = twoDigits(1), h <= 14 else { return nil }
+        var m = 0
+        switch b.count {
+        case 3: break
+        case 5: guard let mm = twoDigits(3) else { return nil }; m = mm
+        case 6: guard b[3] == 0x3A, let mm = twoDigits(4) else { return nil }; m = mm
+        default: return nil
+        }
+        guard m < 60 else { return nil }
         return TimeZone(secondsFromGMT: (b[0] == 0x2D ? -1 : 1) * (h * 3600 + m * 60))
     }
 }

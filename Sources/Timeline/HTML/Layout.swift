@@ -91,8 +91,10 @@ enum TimeTicks {
         let scale = pow(10, Double(decimals))
         let units = (t * scale).rounded()
         let seconds = (units / scale).rounded(.down)
-        let fraction = Int(units - seconds * scale)
-        let f = UTCFields(epochSeconds: Int(seconds))
+        // Times are bounded where they are read (no input gives one past
+        // ~1e13 s), but a conversion that would trap is still checked here.
+        guard let whole = Int(exactly: seconds), let fraction = Int(exactly: units - seconds * scale) else { return ("(out of range)", "") }
+        let f = UTCFields(epochSeconds: whole)
         if step >= day { return (f.date, f.date) }
         if step >= 60 { return (String(format: "%02d:%02d", f.hour, f.minute), f.date) }
         var label = String(format: "%02d:%02d:%02d", f.hour, f.minute, f.second)

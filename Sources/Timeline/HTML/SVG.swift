@@ -138,5 +138,6 @@ enum TimelineSVG {
 /// 5,000-event page small.
 func px(_ v: Double) -> String {
     let r = (v * 10).rounded() / 10
-    return r == r.rounded() ? String(Int(r)) : String(r)
+    // Int(exactly:) is nil for inf and beyond Int's range: printed as Double then.
+    return r == r.rounded() ? Int(exactly: r).map(String.init) ?? String(r) : String(r)
 }

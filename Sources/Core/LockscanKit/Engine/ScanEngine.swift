@@ -350,13 +350,14 @@ final class InputRun {
         if format == .log {
             pasted.add(bytes, line: lineNumber, offset: offset, emit: parseLogical)
         } else if let problem = LineRecords.parse(bytes, format: format, line: lineNumber, offset: offset, input: inputIndex, deliver) {
-            diagnose(lineNumber, problem + "; line skipped")
+            diagnose(lineNumber, problem)
         }
     }
 
-    /// A line of a `log` input as its paste meant it (a `log` line is never refused).
+    /// A line of a `log` input as its paste meant it (a `log` line is never
+    /// refused, but a number in its prefix may be).
     func parseLogical(_ line: LogicalLine) {
-        _ = LineRecords.parse(line, format: format, input: inputIndex, deliver)
+        if let problem = LineRecords.parse(line, format: format, input: inputIndex, deliver) { diagnose(line.line, problem) }
     }
 
     func deliver(_ record: Record) {
