@@ -284,9 +284,11 @@ final class InputRun {
         format = engine.options.format ?? InputFormat.sniff(head)
         summary.format = format.rawValue
         if format == .log { pasted = PastedLines(quotedPrintable: QuotedPrintable.detect(head)) }
-        if memchr(head.baseAddress!, 0, min(head.count, 1 << 16)) != nil {
+        if let nul = memchr(head.baseAddress!, 0, min(head.count, 1 << 16)) {
             reportedNUL = true
-            diagnose(nil, "contains NUL bytes (binary data?); text lines are still analysed")
+            // The line of the first NUL, so the user can look at it.
+            let before = UnsafeRawBufferPointer(start: head.baseAddress, count: UnsafeRawPointer(nul) - head.baseAddress!)
+            diagnose(before.count { $0 == 0x0A } + 1, "NUL bytes (binary data?); text lines are still analysed")
         }
     }
 
