@@ -47,10 +47,10 @@ public struct TimelineBuilder {
         }
     }
 
-    public func build(analyzers: [AnalyzerDescriptor]) -> (TimelineDocument, [Diagnostic]) {
+    public func build(analyzers: [AnalyzerDescriptor], options: ScanOptions = ScanOptions()) -> (TimelineDocument, [Diagnostic]) {
         let ids = Self.sourceIDs(inputs)
         let descriptors = analyzers + [BootMarker.descriptor, UnknownNMIMarker.descriptor]
-        let engine = ScanEngine(analyzers: descriptors)
+        let engine = ScanEngine(analyzers: descriptors, options: options)
         // What the events mean to the alignment (a boot, the VM's pause, …),
         // as the analyzers that emitted them declare it.
         let roles = EventRoles(descriptors)

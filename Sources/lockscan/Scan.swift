@@ -32,6 +32,7 @@ struct Scan: ParsableCommand {
     var failOn: Severity = .warning
 
     @OptionGroup var pluginOptions: PluginOptions
+    @OptionGroup var inputLimits: InputLimitOptions
 
     @Option(name: .customLong("vmlinux"), help: ArgumentHelp("Symbolize the events' stacks with this kernel's debug vmlinux.", valueName: "PATH"))
     var vmlinux: String?
@@ -66,7 +67,7 @@ struct Scan: ParsableCommand {
             if ndjson { for d in problems { out.write(JSONRendering.line(d)) } }
             pluginDiagnostics += problems
         }
-        let engine = ScanEngine(analyzers: descriptors, options: ScanOptions(format: format))
+        let engine = ScanEngine(analyzers: descriptors, options: ScanOptions(format: format, limits: try inputLimits.limits()))
         var symbolizer: KernelFrameSymbolizer?
         var symbolizerFailed = false
         var symbolKernel: KernelDebugInfo?

@@ -27,6 +27,8 @@ struct Symbolize: ParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
 
+    @OptionGroup var inputLimits: InputLimitOptions
+
     @Option(name: .customLong("output-style"), help: "With --addresses: gnu (addr2line -f -i), llvm or json (llvm-symbolizer's).")
     var outputStyle: OutputStyle = .gnu
 
@@ -69,7 +71,7 @@ struct Symbolize: ParsableCommand {
         if !vmlinuxSpecs.isEmpty && loaded.isEmpty { throw ExitCode(2) }
         for (input, label) in inputs {
             let reader: LineReader
-            switch LineReader.open(InputSpec(argument: input)) {
+            switch LineReader.open(InputSpec(argument: input), limits: try inputLimits.limits()) {
             case let .success(r): reader = r
             case let .failure(d):
                 warn(d.description)

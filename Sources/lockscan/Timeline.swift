@@ -34,6 +34,7 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write a self-contained HTML page.", valueName: "FILE")) var html: String?
 
     @OptionGroup var pluginOptions: PluginOptions
+    @OptionGroup var inputLimits: InputLimitOptions
 
     func validate() throws {
         if (guest + host + libvirt + qemu + qmp).isEmpty { throw ValidationError("no input: give at least one of --guest, --host, --libvirt, --qemu, --qmp") }
@@ -95,7 +96,7 @@ struct TimelineCommand: ParsableCommand {
         defer { plugins.close() }
         for (i, input) in inputs.enumerated() { plugins.inputNames[i] = InputSpec(argument: input.path).displayName }
         let builder = TimelineBuilder(inputs: inputs, anchors: anchor.compactMap(Self.parseAnchor), window: window)
-        let (built, diagnostics) = builder.build(analyzers: descriptors)
+        let (built, diagnostics) = builder.build(analyzers: descriptors, options: ScanOptions(limits: try inputLimits.limits()))
         var doc = built
         // Plugins that could not be used, or failed on a line, are said in
         // every view like the inputs' problems.

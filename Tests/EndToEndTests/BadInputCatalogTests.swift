@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// The bad-input catalogue: every kind of broken input a user hands lockscan
+/// The bad-input catalogue (57 cases): every kind of broken input a user hands lockscan
 /// — wrong files, binary and broken text, truncated compression, endless
 /// inputs, numbers that fit no field, wrong or broken kernel images, bad
 /// options — with the exact exit status and the words of the message
@@ -73,7 +73,15 @@ final class BadInputCatalogTests: XCTestCase {
             Case(name: "gzip with a corrupt body", files: ["c.log.gz": gz.prefix(12) + Data(repeating: 0xFF, count: 40)],
                  args: ["scan", "{c.log.gz}"], status: 2, says: ["c.log.gz:", "gzip"]),
             Case(name: "whole gzip still reads", files: ["ok.log.gz": gz], args: ["scan", "--json", "{ok.log.gz}"], status: 1, says: [], events: 2),
-            Case(name: "/dev/zero never ends", args: ["scan", "/dev/zero"], status: 2, says: ["/dev/zero", "stopped after"]),
+            Case(name: "/dev/zero never ends", args: ["scan", "/dev/zero"], status: 2, says: ["/dev/zero", "stopped after 256 MiB", "--max-stream-size"]),
+            Case(name: "/dev/zero with a lower bound", args: ["scan", "--max-stream-size", "1M", "/dev/zero"], status: 2, says: ["stopped after 1 MiB"]),
+            Case(name: "line over a lowered limit", files: ["l.log": text(hardLockup) + Data(repeating: 0x41, count: 3000) + text("\n" + softLockup)],
+                 args: ["scan", "--json", "--max-line-size", "2K", "{l.log}"], status: 2,
+                 says: ["l.log:2", "longer than the 2 KiB limit", "--max-line-size raises"], events: 2),
+            Case(name: "line limit that is no size", files: ["l.log": text(softLockup)], args: ["scan", "--max-line-size", "1e9", "{l.log}"], status: 2,
+                 says: ["--max-line-size 1e9: a size from 1024 to 1073741824 bytes is wanted"]),
+            Case(name: "stream bound past 2^63", files: ["l.log": text(softLockup)], args: ["symbolize", "--max-stream-size", "99999999999999999P", "{l.log}"],
+                 status: 2, says: ["--max-stream-size 99999999999999999P: a size from"]),
             Case(name: "same file twice", files: ["twice.log": text(softLockup)], args: ["scan", "--json", "{twice.log}", "{twice.log}"], status: 2,
                  says: ["twice.log: given twice, read once"], events: 1),
             Case(name: "--files-from that cannot be read", args: ["scan", "--files-from", "/nonexistent/list"], status: 2,
@@ -129,7 +137,8 @@ final class BadInputCatalogTests: XCTestCase {
                  args: ["timeline", "--host", "{h.log}", "--year", "{h.log}=99999"], status: 2, says: ["99999"]),
             Case(name: "guest without an anchor is unplaced", files: ["g.log": guest], args: ["timeline", "--json", "--guest", "{g.log}"], status: 2,
                  says: ["g.log", "--anchor"], events: nil),
-            Case(name: "timeline --guest /dev/zero", args: ["timeline", "--guest", "/dev/zero"], status: 2, says: ["/dev/zero", "stopped after"]),
+            Case(name: "timeline --guest /dev/zero", args: ["timeline", "--guest", "/dev/zero", "--max-stream-size", "4M"], status: 2,
+                 says: ["/dev/zero", "stopped after 4 MiB"]),
             Case(name: "--html onto an input", files: ["g.log": guest],
                  args: ["timeline", "--guest", "{g.log}", "--anchor", "guest:1=2024-01-01T00:00:00Z", "--html", "{g.log}"], status: 2, says: ["g.log", "input"]),
             Case(name: "--html into a missing folder", files: ["g.log": guest],

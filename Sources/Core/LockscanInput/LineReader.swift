@@ -157,7 +157,7 @@ public final class LineReader {
     private func endOverlong(_ line: Int, _ length: Int) {
         let mib = Double(length) / 1_048_576
         let shown = mib >= 10 ? String(Int(mib)) : String(Double(Int(mib * 10)) / 10)
-        diagnose(line, "line of \(shown) MiB is longer than the \(Self.size(limits.maxLineBytes)) limit; only its first \(Self.size(limits.maxLineBytes)) were analysed")
+        diagnose(line, "line of \(shown) MiB is longer than the \(Self.size(limits.maxLineBytes)) limit; only its first \(Self.size(limits.maxLineBytes)) were analysed (--max-line-size raises the limit)")
     }
 
     static func size(_ bytes: Int) -> String {
@@ -310,10 +310,10 @@ public final class LineReader {
             diagnose(first, "invalid UTF-8\(more); the bytes were kept as they are")
         }
         if input.stoppedAtBound, let bound = input.bytesBound {
-            diagnose(nil, "stopped after \(Self.size(Int(bound))): \(input.boundDescription) that did not end (no log is that long; give a regular file to read more)")
+            diagnose(nil, "stopped after \(Self.size(Int(bound))): \(input.boundDescription) that did not end (no log is that long; give a regular file, or raise --max-stream-size, to read more)")
         }
         if stoppedAtStreamBudget {
-            diagnose(nil, "stopped after \(Self.size(Int(limits.maxStreamBytes))) of decompressed \(compression?.rawValue ?? "") data (a decompression bomb?)")
+            diagnose(nil, "stopped after \(Self.size(Int(limits.maxStreamBytes))) of decompressed \(compression?.rawValue ?? "") data (a decompression bomb? --max-stream-size raises the bound)")
         }
         if let grew = input.growthSinceOpen() {
             diagnose(nil, "grew by \(grew) bytes while it was read; only what it held when lockscan opened it was analysed")
