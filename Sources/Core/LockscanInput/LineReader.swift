@@ -53,6 +53,11 @@ public final class LineReader {
     public private(set) var firstInvalidUTF8Line: Int?
 
     private let input: OpenedInput
+
+    /// A regular file (its size known when opened): all of it is there to be
+    /// read, so a consumer may gather before answering; on a pipe or a
+    /// terminal more may never come, so it answers what it has.
+    public var isRegularFile: Bool { input.kind == .regular }
     private var decompressor: Decompressor?
     private var compressed: CompressedBuffer?
     private var streamBudget: Int64
