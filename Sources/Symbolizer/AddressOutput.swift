@@ -4,8 +4,7 @@ import Foundation
 /// `lockscan addr2line` stand in for: GNU addr2line, llvm-symbolizer and its
 /// JSON, so scripts written for them keep working.
 public enum AddressOutput {
-    public static func render(_ s: Symbolization, style: String, module: String, functions: Bool, inlines: Bool,
-                              printAddress: Bool = false) -> String {
+    public static func render(_ s: Symbolization, style: String, module: String, functions: Bool, inlines: Bool) -> String {
         let frames = inlines ? s.frames : Array(s.frames.suffix(1))
         switch style {
         case "json":
@@ -22,14 +21,44 @@ public enum AddressOutput {
             }
             return (frames.isEmpty ? "??\n??:0:0\n" : out) + "\n"
         default:
-            var out = printAddress ? "0x" + String(format: "%016llx", s.address) + "\n" : ""
-            if frames.isEmpty { return out + (functions ? "??\n" : "") + "??:0\n" }
-            for f in frames {
-                if functions { out += f.function + "\n" }
-                out += "\(f.file ?? "??"):\(f.line ?? 0)\n"
-            }
-            return out
+            return gnu(s.frames, address: nil, GNUOptions(functions: functions, inlines: inlines))
         }
+    }
+
+    /// GNU addr2line's flags that shape its output (`-f -i -a -p -s`).
+    public struct GNUOptions: Sendable {
+        public var functions = false
+        public var inlines = false
+        public var addresses = false
+        public var pretty = false
+        public var basenames = false
+
+        public init(functions: Bool = false, inlines: Bool = false, addresses: Bool = false, pretty: Bool = false, basenames: Bool = false) {
+            self.functions = functions
+            self.inlines = inlines
+            self.addresses = addresses
+            self.pretty = pretty
+            self.basenames = basenames
+        }
+    }
+
+    /// One address as GNU addr2line prints it. Without `-i` that is the
+    /// innermost frame (the inlined function the instruction belongs to),
+    /// with `-i` every caller out to the real function; `-p` puts each on
+    /// one line (`func at file:line`, callers as ` (inlined by) …`), `-a`
+    /// prints the address first, `-s` only the files' base names. An
+    /// address nothing covers is `??` / `??:0`.
+    public static func gnu(_ frames: [SourceFrame], address: UInt64?, _ o: GNUOptions) -> String {
+        var out = ""
+        if o.addresses, let address { out += "0x" + String(format: "%016llx", address) + (o.pretty ? ": " : "\n") }
+        if frames.isEmpty { return out + (o.functions ? (o.pretty ? "?? " : "??\n") : "") + "??:0\n" }
+        for (k, f) in (o.inlines ? frames : Array(frames.prefix(1))).enumerated() {
+            if k > 0 && o.pretty { out += " (inlined by) " }
+            if o.functions { out += f.function + (o.pretty ? " at " : "\n") }
+            let file = f.file.map { o.basenames ? String($0.split(separator: "/").last ?? Substring($0)) : $0 } ?? "??"
+            out += "\(file):\(f.line ?? 0)\n"
+        }
+        return out
     }
 
     /// What is printed for an input line that names no address: the line

@@ -162,7 +162,11 @@ final class SymbolizeCommandTests: XCTestCase {
         XCTAssertTrue(zero.stderr.contains("--jobs must be at least 1"), zero.stderr)
     }
 
-    /// `lockscan addr2line` prints what GNU addr2line -f -i -a prints.
+    /// `lockscan addr2line` prints what GNU addr2line prints, byte for byte,
+    /// under each flag combination scripts use (decode_stacktrace.sh's
+    /// `-fpie`, `-pifa`, `--exe=`, `-eFILE`, `-s`, `-C`), for addresses in an
+    /// inlined function, past every symbol and not hex at all. Without `-i`
+    /// that is the innermost (inlined) function, not the real one.
     func testAddr2lineMatchesGNUAddr2line() throws {
         let v = try vmlinux()
         let gnu = "/usr/bin/addr2line"
@@ -176,17 +180,23 @@ final class SymbolizeCommandTests: XCTestCase {
         let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         nm.waitUntilExit()
         let work = try XCTUnwrap(out.split(separator: "\n").first { $0.hasSuffix(" work") }.flatMap { UInt64($0.prefix(16), radix: 16) })
-        let addrs = (0..<40).map { "0x" + String(work + UInt64($0), radix: 16) }
-        let ours = try CLI.run(["addr2line", "-e", v, "-f", "-i", "-a"] + addrs)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: gnu)
-        p.arguments = ["-e", v, "-f", "-i", "-a"] + addrs
-        let gp = Pipe()
-        p.standardOutput = gp
-        try p.run()
-        let theirs = String(decoding: gp.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(ours.stdout, theirs)
+        let addrs = (0..<40).map { "0x" + String(work + UInt64($0), radix: 16) } + [String(work + 9, radix: 16), "0x999", "zz"]
+        let forms: [[String]] = [["-e", v, "-f", "-i", "-a"], ["-e", v, "-f"], ["-e", v], ["-e", v, "-a"], ["-pifae", v], ["-fpie", v],
+                                 ["-e", v, "-p"], ["-e", v, "-pa"], ["-e", v, "-pi"], ["-e", v, "-pf"], ["-e", v, "-ps"],
+                                 ["-e", v, "-sfi"], ["-Cpifa", "--exe=" + v], ["-fi", "-e" + v], ["--functions", "--inlines", "--basenames", "--exe", v]]
+        for form in forms {
+            let ours = try CLI.run(["addr2line"] + form + addrs)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: gnu)
+            p.arguments = form + addrs
+            let gp = Pipe()
+            p.standardOutput = gp
+            try p.run()
+            let theirs = String(decoding: gp.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(ours.status, 0, "\(form): \(ours.stderr)")
+            XCTAssertEqual(ours.stdout, theirs, "\(form)")
+        }
     }
 
     func testBadVmlinuxFilesExitTwoWithOneMessage() throws {
