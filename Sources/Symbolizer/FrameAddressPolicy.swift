@@ -87,6 +87,10 @@ public struct FrameAddressPolicy: Sendable {
         public var symbolName: String?
         public var location: Location
         public var rule: Rule
+
+        /// The link-time address the log printed: a return address is
+        /// looked up one byte before it.
+        public var printedAddress: UInt64 { rule == .returnAddress ? address &+ 1 : address }
     }
 
     /// nil when nothing places the frame (unknown symbol, a module with no

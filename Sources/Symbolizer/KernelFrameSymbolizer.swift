@@ -19,7 +19,9 @@ public struct KernelFrameSymbolizer: FrameSymbolizer {
     public var slide: KaslrOffset? { policy.slide }
 
     public func symbolize(_ frame: Frame) -> [Frame]? {
-        guard let s = policy.symbolize(frame, in: kernel), s.hasDebugInfo, let outer = s.frames.last else { return nil }
+        guard let l = policy.lookup(frame, in: kernel) else { return nil }
+        let s = kernel.symbolize(l.address, module: l.module, symbolName: l.symbolName)
+        guard s.hasDebugInfo, let outer = s.frames.last else { return nil }
         var out: [Frame] = s.frames.dropLast().map { f in
             var inl = Frame(function: f.function, module: frame.module, reliable: frame.reliable, context: frame.context)
             inl.file = f.file
@@ -28,6 +30,13 @@ public struct KernelFrameSymbolizer: FrameSymbolizer {
             return inl
         }
         var annotated = frame
+        // A frame printed as a bare address gets the name the kernel would
+        // have printed beside it.
+        if annotated.function == nil, let name = s.symbol {
+            annotated.function = name
+            annotated.offset = s.offset(printed: l.printedAddress)
+            annotated.size = s.symbolSize
+        }
         annotated.file = outer.file
         annotated.line = outer.line
         out.append(annotated)

@@ -74,14 +74,18 @@ public final class StackAnnotator {
         findExceptionRIPs(parsed)
         noteMissingDebugInfo(frames)
         return zip(lines, parsed).map { line, p in
-            guard let frame = p.frame, let s = symbolize(frame), let last = s.frames.last else { return nil }
+            guard let frame = p.frame, let (s, printed) = symbolize(frame), let last = s.frames.last else { return nil }
             let body = line.last == 0x0D ? line.dropLast() : line
             let prefix = Array(body.prefix(p.messageStart))
             let indent = Array(p.message.utf8.prefix { $0 == 0x20 })
             let inserted = s.frames.dropLast().map { inl in
                 prefix + indent + Array((Self.open + "inlined " + inl.function + " " + Self.position(inl) + Self.close).utf8)
             }
-            return LineAnnotation(inserted: inserted, suffix: Array((" " + Self.open + Self.position(last) + Self.close).utf8))
+            // A frame printed as a bare address (`[<ffffffff810c9658>]`,
+            // `? 0xffffffff810c9658`) also gets the name the kernel would
+            // have printed beside it.
+            let name = frame.function == nil ? s.symbolOffset(printed: printed).map { $0 + " " } ?? "" : ""
+            return LineAnnotation(inserted: inserted, suffix: Array((" " + Self.open + name + Self.position(last) + Self.close).utf8))
         }
     }
 
@@ -255,8 +259,10 @@ public final class StackAnnotator {
 
     /// The frame under the policy; nil (the line stays as printed) when
     /// nothing places it or its object has no DWARF.
-    private func symbolize(_ f: Frame) -> Symbolization? {
+    /// The symbolization, and the link-time address the line printed (the
+    /// looked-up one plus the byte a return address steps back).
+    private func symbolize(_ f: Frame) -> (Symbolization, printed: UInt64)? {
         guard let l = policy.lookup(f, in: kernel), kernel.hasDWARF(module: l.module) else { return nil }
-        return kernel.symbolize(l.address, module: l.module, symbolName: l.symbolName)
+        return (kernel.symbolize(l.address, module: l.module, symbolName: l.symbolName), l.printedAddress)
     }
 }

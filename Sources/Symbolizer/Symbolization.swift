@@ -35,3 +35,18 @@ public struct Symbolization: Sendable, Equatable {
     /// Whether line information was available at all.
     public var hasDebugInfo: Bool
 }
+
+extension Symbolization {
+    /// The symbol's offset for the address a log printed (a return address
+    /// is looked up one byte before it, but printed as it is).
+    public func offset(printed: UInt64) -> UInt64? {
+        symbolOffset.map { $0 &+ (printed &- address) }
+    }
+
+    /// `name+0xoff/0xsize`, as the kernel prints a frame, for the printed
+    /// address: what a frame printed as a bare address lacks.
+    public func symbolOffset(printed: UInt64) -> String? {
+        guard let name = symbol, let off = offset(printed: printed) else { return nil }
+        return name + "+0x" + String(off, radix: 16) + (symbolSize.map { "/0x" + String($0, radix: 16) } ?? "")
+    }
+}

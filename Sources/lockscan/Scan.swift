@@ -109,6 +109,19 @@ struct Scan: ParsableCommand {
                 }
                 if releaseAllowed[release] == false { return event }
             }
+            // Frames printed only as addresses need the KASLR slide; the
+            // event's frames printed both ways give it (a log without
+            // them keeps such frames as printed).
+            let frames = event.stack + (event.incident?.cpus.flatMap(\.stack) ?? [])
+            if frames.contains(where: { $0.function == nil && $0.address != nil }) {
+                switch KaslrOffset.fromFrames(frames, in: kernel) {
+                case let .success(slide?): return event.symbolized(by: KernelFrameSymbolizer(kernel: kernel, slide: slide))
+                case .success(nil): break
+                case let .failure(e):
+                    symbolDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line,
+                                                        message: "\(e.description); frames printed only as addresses are left as printed"))
+                }
+            }
             return event.symbolized(by: symbolizer)
         }
 

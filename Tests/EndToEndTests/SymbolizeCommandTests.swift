@@ -171,15 +171,7 @@ final class SymbolizeCommandTests: XCTestCase {
         let v = try vmlinux()
         let gnu = "/usr/bin/addr2line"
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: gnu), "GNU addr2line (binutils) not installed")
-        let nm = Process()
-        nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        nm.arguments = ["nm", v]
-        let pipe = Pipe()
-        nm.standardOutput = pipe
-        try nm.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        nm.waitUntilExit()
-        let work = try XCTUnwrap(out.split(separator: "\n").first { $0.hasSuffix(" work") }.flatMap { UInt64($0.prefix(16), radix: 16) })
+        let work = try Self.address(of: "work", in: v)
         let addrs = (0..<40).map { "0x" + String(work + UInt64($0), radix: 16) } + [String(work + 9, radix: 16), "0x999", "zz"]
         let forms: [[String]] = [["-e", v, "-f", "-i", "-a"], ["-e", v, "-f"], ["-e", v], ["-e", v, "-a"], ["-pifae", v], ["-fpie", v],
                                  ["-e", v, "-p"], ["-e", v, "-pa"], ["-e", v, "-pi"], ["-e", v, "-pf"], ["-e", v, "-ps"],
@@ -197,6 +189,48 @@ final class SymbolizeCommandTests: XCTestCase {
             XCTAssertEqual(ours.status, 0, "\(form): \(ours.stderr)")
             XCTAssertEqual(ours.stdout, theirs, "\(form)")
         }
+    }
+
+    /// A symbol's link-time address, as nm prints it.
+    static func address(of symbol: String, in elf: String) throws -> UInt64 {
+        let nm = Process()
+        nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        nm.arguments = ["nm", elf]
+        let pipe = Pipe()
+        nm.standardOutput = pipe
+        try nm.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        nm.waitUntilExit()
+        return try XCTUnwrap(out.split(separator: "\n").first { $0.hasSuffix(" " + symbol) }.flatMap { UInt64($0.prefix(16), radix: 16) })
+    }
+
+    /// A frame printed only as an address (`[<…>]`, `? 0x…`, as older
+    /// kernels and some crash output print them) gets the function name
+    /// the kernel would have printed, in symbolize's annotation and in
+    /// scan's event stack, once the log's named frames give the slide.
+    func testBareAddressFramesGetTheirFunction() throws {
+        let v = try vmlinux()
+        let work = try Self.address(of: "work", in: v)
+        let named = String(work + 0x10, radix: 16), bare = String(work + 0x14, radix: 16)
+        let log = try CLI.tempFile("bare.log", Data("""
+            [    0.000000] Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP
+            [   23.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [kworker/1:1:99]
+            [   23.000000] Call Trace:
+            [   23.000000]  [<\(bare)>]
+            [   23.000000]  [<\(bare)>] ? 0x\(bare)
+            [   23.000000]  [<\(named)>] work+0x10/0x60
+
+            """.utf8))
+        let s = try CLI.run(["symbolize", "--vmlinux", v, log])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let bareLines = s.stdout.split(separator: "\n").filter { $0.contains("[<\(bare)>]") }
+        XCTAssertEqual(bareLines.count, 2, s.stdout)
+        for line in bareLines { XCTAssertTrue(line.contains("«work+0x14/0x"), "\(line)") }
+        let r = try CLI.run(["scan", "--json", "--vmlinux", v, log])
+        let stack = try XCTUnwrap(CLI.events(r.stdout).first?["stack"] as? [[String: Any]])
+        let outer = stack.filter { $0["inlined"] == nil }
+        XCTAssertEqual(outer.map { $0["function"] as? String }, ["work", "work", "work"], "\(stack)")
+        XCTAssertEqual(outer.first?["offset"] as? String, "0x14")
     }
 
     func testBadVmlinuxFilesExitTwoWithOneMessage() throws {
