@@ -141,7 +141,8 @@ final class DwarfLines {
     /// The inline chain at `pc` (an address in the CU's own terms) named
     /// from its DIEs, each level placed where the level inside it was called.
     static func frames(cu: UnsafeMutablePointer<Dwarf_Die>, index: CUIndex, pc: UInt64, position: SourcePosition) -> [SourceFrame] {
-        var file = position.file
+        let root = sourceRoot(cu)
+        var file = position.file.map { relative($0, to: root) }
         var line = position.line
         var column = position.column
         let chain = index.chain(at: pc)
@@ -159,7 +160,7 @@ final class DwarfLines {
             frames.append(SourceFrame(function: Self.name(&die) ?? "??", file: file, line: line, column: column,
                                       inlined: tag == Int32(DW_TAG_inlined_subroutine), startLine: startLine))
             // The caller's position is where this inlined copy was called.
-            file = Self.callFile(&die, files: files, count: nfiles) ?? file
+            file = Self.callFile(&die, files: files, count: nfiles).map { relative($0, to: root) } ?? file
             line = Self.udata(&die, DW_AT_call_line)
             column = Self.udata(&die, DW_AT_call_column)
         }
@@ -194,6 +195,32 @@ final class DwarfLines {
         guard let idx = udata(die, DW_AT_call_file), let files, idx < count,
               let s = dwarf_filesrc(files, idx, nil, nil) else { return nil }
         return cleanPath(String(cString: s))
+    }
+
+    /// The directory a unit's absolute file names are printed relative to:
+    /// what its absolute name and its absolute build directory share. A C
+    /// unit is named relative to the build (`kernel/sched/core.c`), but an
+    /// assembler unit absolutely (`/build/linux-6.1/arch/x86/entry/entry_64.S`
+    /// built in `/build/linux-6.1/debian/build/…`, or in `/build/linux-6.1`
+    /// itself): both are then printed from the source tree, as the kernel's
+    /// own tools print them. nil when they share nothing but `/` (a build
+    /// outside the tree: absolute names stay absolute).
+    static func sourceRoot(_ cu: UnsafeMutablePointer<Dwarf_Die>) -> String? {
+        var attr = Dwarf_Attribute()
+        guard dwarf_attr(cu, UInt32(DW_AT_comp_dir), &attr) != nil, let d = dwarf_formstring(&attr),
+              dwarf_attr(cu, UInt32(DW_AT_name), &attr) != nil, let n = dwarf_formstring(&attr) else { return nil }
+        let dir = String(cString: d), name = String(cString: n)
+        guard dir.hasPrefix("/"), name.hasPrefix("/") else { return nil }
+        let a = (dir + "/").split(separator: "/", omittingEmptySubsequences: false)
+        let b = name.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        let shared = zip(a, b).prefix { $0 == $1 }.count
+        guard shared > 1 else { return nil }
+        return a.prefix(shared).joined(separator: "/") + "/"
+    }
+
+    static func relative(_ path: String, to root: String?) -> String {
+        guard let root, path.hasPrefix(root), path.count > root.count else { return path }
+        return String(path.dropFirst(root.count))
     }
 
     /// Line tables join directory and file names with a doubled slash at

@@ -229,8 +229,13 @@ final class GeneratedCorpusTests: XCTestCase {
         var description: String { (inlined.map { "inlined \($0)" } + [position]).joined(separator: " | ") }
     }
 
+    /// eu-addr2line prints C files from the build directory
+    /// (`debian/build/build_amd64_…/kernel/…`) and assembler files by their
+    /// absolute path in the Debian build tree
+    /// (`/build/reproducible-path/linux-6.1.192/arch/…`); lockscan prints
+    /// both from the source tree (`kernel/…`, `arch/…`).
     static func normalizePath(_ p: Substring) -> String {
-        String(p).replacingOccurrences(of: #"^debian/build/[^/]+/"#, with: "", options: .regularExpression)
+        String(p).replacingOccurrences(of: #"^(debian/build/[^/]+/|/build/reproducible-path/linux-[^/]+/)"#, with: "", options: .regularExpression)
     }
 
     /// expected-symbolization.txt: blocks of `FILE:LINE: text`, `@ query`, then

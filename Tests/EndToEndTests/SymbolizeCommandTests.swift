@@ -233,6 +233,35 @@ final class SymbolizeCommandTests: XCTestCase {
         XCTAssertEqual(outer.first?["offset"] as? String, "0x14")
     }
 
+    /// An assembler unit is named by its absolute path, a C unit relative
+    /// to the build directory: both print relative to the source tree
+    /// (`arch/…/entry.S`, as for `.c` files), not one absolute and the other not.
+    func testAssemblerPathsAreRelativeToTheSourceTree() throws {
+        let tree = CLI.tempDir.appendingPathComponent("tree")
+        let build = tree.appendingPathComponent("debian/build")
+        try FileManager.default.createDirectory(at: build, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("arch/x86/entry"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("init"), withIntermediateDirectories: true)
+        try Data(".text\n.globl entry_stub\n.type entry_stub,@function\nentry_stub:\n\tnop\n\tnop\n\tret\n.size entry_stub,.-entry_stub\n".utf8)
+            .write(to: tree.appendingPathComponent("arch/x86/entry/entry.S"))
+        try Data("void entry_stub(void);\nconst char linux_banner[] = \"Linux version 6.1.0-77-e2e (t@t) (gcc) #1 SMP\\n\";\nint main(void) { entry_stub(); return linux_banner[0]; }\n".utf8)
+            .write(to: tree.appendingPathComponent("init/main.c"))
+        let elf = build.appendingPathComponent("vmlinux").path
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // As Kbuild out of tree: the assembler file by its absolute path, the C file relative.
+        cc.arguments = ["cc", "-g", "-no-pie", "-o", elf, tree.appendingPathComponent("arch/x86/entry/entry.S").path, "../../init/main.c"]
+        cc.currentDirectoryURL = build
+        try cc.run()
+        cc.waitUntilExit()
+        XCTAssertEqual(cc.terminationStatus, 0)
+        let stub = try Self.address(of: "entry_stub", in: elf)
+        let list = try CLI.tempFile("asm-addrs.txt", Data("0x\(String(stub + 1, radix: 16))\n".utf8))
+        let r = try CLI.run(["symbolize", "--vmlinux", elf, "--addresses", list])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "entry_stub\narch/x86/entry/entry.S:6\n")
+    }
+
     func testBadVmlinuxFilesExitTwoWithOneMessage() throws {
         let log = try CLI.tempFile("bad.log", Data("[   1.0]  work+0x20/0x60\n".utf8))
         let empty = try CLI.tempFile("empty-vmlinux", Data())
