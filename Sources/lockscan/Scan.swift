@@ -9,7 +9,8 @@ struct Scan: ParsableCommand {
         discussion: """
             Exit status: 0 no event at or above --fail-on, 1 some event at or above it, \
             2 a usage error or an input or plugin that could not be used (everything else \
-            is still analysed).
+            is still analysed). Events left out by --since, --until, --kind or \
+            --min-severity count for nothing.
             """)
 
     @Argument(help: ArgumentHelp("Log files; '-' or none reads standard input.", valueName: "FILE"))
@@ -33,6 +34,7 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var pluginOptions: PluginOptions
     @OptionGroup var inputLimits: InputLimitOptions
+    @OptionGroup var filterOptions: EventFilterOptions
 
     @Option(name: .customLong("vmlinux"), help: ArgumentHelp("Symbolize the events' stacks with this kernel's debug vmlinux.", valueName: "PATH"))
     var vmlinux: String?
@@ -56,6 +58,8 @@ struct Scan: ParsableCommand {
         let out = StandardOutput()
         let (descriptors, plugins) = pluginOptions.analyzers()
         defer { plugins.close() }
+        try filterOptions.checkKinds(known: Set(descriptors.flatMap(\.eventKinds)))
+        let filter = try EventFilter(filterOptions)
         // Plugins' problems belong to the run, not to one input: those that
         // could not load, then those that failed on a line, as they happen.
         var pluginDiagnostics = plugins.loadProblems
@@ -95,7 +99,8 @@ struct Scan: ParsableCommand {
         // An event's own kernel release against the vmlinux's: decided once
         // per release, said once, and a refused one keeps its frames as printed.
         var releaseAllowed: [String: Bool] = [:]
-        var symbolDiagnostics: [Diagnostic] = []
+        // Problems met while readying events for output (symbolization, filters).
+        var outputDiagnostics: [Diagnostic] = []
         func symbolized(_ event: Event) -> Event {
             guard let symbolizer, let kernel = symbolKernel else { return event }
             if let release = event.kernel {
@@ -103,7 +108,7 @@ struct Scan: ParsableCommand {
                     let problems = KernelCheck.mismatches(logRelease: release, logBuildID: nil, kernel: kernel, force: force)
                     for p in problems {
                         FileHandle.standardError.write(Data("lockscan: \(event.source.file): \(p.message)\n".utf8))
-                        if p.refused { symbolDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line, message: p.message)) }
+                        if p.refused { outputDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line, message: p.message)) }
                     }
                     releaseAllowed[release] = !problems.contains { $0.refused }
                 }
@@ -118,7 +123,7 @@ struct Scan: ParsableCommand {
                 case let .success(slide?): return event.symbolized(by: KernelFrameSymbolizer(kernel: kernel, slide: slide))
                 case .success(nil): break
                 case let .failure(e):
-                    symbolDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line,
+                    outputDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line,
                                                         message: "\(e.description); frames printed only as addresses are left as printed"))
                 }
             }
@@ -148,6 +153,7 @@ struct Scan: ParsableCommand {
             var events: [Event] = []
             let streaming = ndjson && !group
             let summary = engine.scan(input, inputIndex: index) { event in
+                guard filter.keeps(event) else { return }
                 let event = symbolized(event)
                 if streaming { out.write(JSONRendering.line(event)); out.flush() }
                 events.append(event)
@@ -174,23 +180,25 @@ struct Scan: ParsableCommand {
         // its qemu configuration in another) come after the last one.
         var runEvents: [Event] = []
         let runDiagnostics = engine.finishRun { event in
+            guard filter.keeps(event) else { return }
             if ndjson && !group { out.write(JSONRendering.line(event)); out.flush() } else { runEvents.append(event) }
             if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
         }
         if ndjson && group { for e in runEvents { out.write(JSONRendering.line(e)) } }
         if !json && !ndjson && !markdown { for e in runEvents { out.write(text.render(e)) } }
         allEvents += runEvents
+        if let d = filter.undatedDiagnostic { outputDiagnostics.append(d) }
         printDiagnostics(runDiagnostics)
-        if ndjson { for d in runDiagnostics + symbolDiagnostics { out.write(JSONRendering.line(d)) } }
+        if ndjson { for d in runDiagnostics + outputDiagnostics { out.write(JSONRendering.line(d)) } }
         takePluginProblems()
-        let problems = pluginDiagnostics + runDiagnostics + symbolDiagnostics
+        let problems = pluginDiagnostics + runDiagnostics + outputDiagnostics
         let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: problems, incidents: incidents)
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
         if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, kinds: allEvents.map(\.kind), diagnostics: problems)) }
         out.flush()
 
-        if symbolizerFailed || !symbolDiagnostics.isEmpty || !pluginDiagnostics.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
+        if symbolizerFailed || !outputDiagnostics.isEmpty || !pluginDiagnostics.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
         if let worst, worst >= failOn { throw ExitCode(1) }
     }
 }

@@ -11,10 +11,11 @@ struct TimelineCommand: ParsableCommand {
             Every source option is repeatable. Boot-relative guest clocks are placed from \
             --anchor, or bounded by the qemu/QMP logs of the same run (the guest printed after \
             qemu started and before the VM ended; its clock stands still while QMP says it \
-            was paused). One source may be '-', standard input. Exit status 2 when an input \
-            could not be read or used, a source could not be placed on UTC (its events are \
-            listed without a time), or the --html page could not be written; everything \
-            else is still used and printed. Else 0.
+            was paused). One source may be '-', standard input. Exit status, as scan's: 2 \
+            when an input could not be read or used, a source could not be placed on UTC \
+            (its events are listed without a time), or the --html page could not be \
+            written (everything else is still used and printed); else 1 when an event is \
+            at or above --fail-on; else 0.
             """)
 
     @Option(help: ArgumentHelp("A guest kernel log (dmesg, console, journal, WinDbg text).", valueName: "FILE")) var guest: [String] = []
@@ -32,6 +33,9 @@ struct TimelineCommand: ParsableCommand {
     var window: Double = 10
     @Flag(help: "Print the lockscan.timeline/1 JSON document.") var json = false
     @Option(help: ArgumentHelp("Also write a self-contained HTML page.", valueName: "FILE")) var html: String?
+
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 when an event is at least this severe.", valueName: "SEVERITY"))
+    var failOn: Severity = .warning
 
     @OptionGroup var pluginOptions: PluginOptions
     @OptionGroup var inputLimits: InputLimitOptions
@@ -120,5 +124,6 @@ struct TimelineCommand: ParsableCommand {
         if !diagnostics.isEmpty || !pluginProblems.isEmpty || unwritten || doc.sources.contains(where: { !$0.placed }) {
             throw ExitCode(2)
         }
+        if doc.events.contains(where: { $0.event.severity >= failOn }) { throw ExitCode(1) }
     }
 }

@@ -51,6 +51,41 @@ final class ScanCommandTests: XCTestCase {
         XCTAssertEqual(time["monotonic"] as? Double, 4474426.2497)
     }
 
+    /// --since/--until/--kind/--min-severity choose what is shown and what
+    /// counts for the exit status; a window on a clock the events lack is
+    /// said, not silently empty; a kind no analyzer emits is refused.
+    func testEventFiltersAndTheExitStatusTheyGive() throws {
+        let log = CLI.packageRoot.appendingPathComponent("corpora/public/hard-lockup-lkml-20200710-coresched-uperf.log").path
+        func kinds(_ args: [String]) throws -> (status: Int32, kinds: [String], times: [Double], said: String) {
+            let r = try CLI.run(["scan", "--json"] + args + [log])
+            let events = try CLI.events(r.stdout)
+            return (r.status, events.compactMap { $0["kind"] as? String },
+                    events.compactMap { ($0["time"] as? [String: Any])?["monotonic"] as? Double }, r.stderr + r.stdout)
+        }
+        let all = try kinds([])
+        XCTAssertEqual(Set(all.kinds), ["soft_lockup", "rcu_stall", "hard_lockup"])
+        let late = try kinds(["--kind", "hard_lockup", "--since", "187.5"])
+        XCTAssertEqual(late.status, 1)
+        XCTAssertEqual(late.kinds, ["hard_lockup", "hard_lockup"])
+        XCTAssertTrue(late.times.allSatisfy { $0 >= 187.5 }, "\(late.times)")
+        let early = try kinds(["--until", "187", "--kind", "soft_lockup", "--kind", "rcu_stall"])
+        XCTAssertEqual(early.kinds, ["soft_lockup", "soft_lockup", "soft_lockup"])
+        let none = try kinds(["--since", "2000"])
+        XCTAssertEqual(none.status, 0, "nothing shown is nothing found")
+        XCTAssertEqual(none.kinds, [])
+        XCTAssertEqual(try kinds(["--min-severity", "error"]).kinds, all.kinds, "every report here is an error")
+        XCTAssertEqual(try kinds(["--min-severity", "critical"]).kinds, [], "and none is critical")
+        let undated = try kinds(["--since", "2020-07-10T00:00:00Z"])
+        XCTAssertEqual(undated.status, 2)
+        XCTAssertTrue(undated.said.contains("6 events left out by --since/--until: no time on the clock the bound uses"), undated.said)
+        let typo = try CLI.run(["scan", "--kind", "hardlockup", log])
+        XCTAssertEqual(typo.status, 2)
+        XCTAssertTrue(typo.stderr.contains("--kind hardlockup: no analyzer emits it (kinds: ") && typo.stderr.contains("hard_lockup"), typo.stderr)
+        let vague = try CLI.run(["scan", "--since", "yesterday", log])
+        XCTAssertEqual(vague.status, 2)
+        XCTAssertTrue(vague.stderr.contains("--since yesterday: give boot seconds"), vague.stderr)
+    }
+
     func testFailOnAndUsageErrors() throws {
         let f = try CLI.tempFile("rt.log", Data("sched: RT throttling activated\n".utf8))
         XCTAssertEqual(try CLI.run(["scan", f]).status, 1)

@@ -76,7 +76,7 @@ final class TimelineCommandTests: XCTestCase {
         let page = FileManager.default.temporaryDirectory.appendingPathComponent("timeline-\(getpid()).html")
         let r = try CLI.run(["timeline", "--guest", hostile.path, "--anchor", "guest:10=2026-11-22T03:00:00Z",
                              "--qmp", dir.appendingPathComponent("qmp-events.json").path, "--html", page.path])
-        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.status, 1, "placed, written, and a lockup among the events: \(r.stderr)")
         let html = try String(contentsOf: page, encoding: .utf8)
         XCTAssertTrue(html.contains("soft lockup"), "the event is on the page")
         XCTAssertFalse(html.contains("<script>alert"))
