@@ -38,6 +38,8 @@ public final class AnnotationStream {
     private var passThrough = false
     private var modulesTried: Set<String> = []
     public private(set) var failed = false
+    /// Annotations in colour (a terminal): the log's own bytes never are.
+    public var color = false
 
     /// Lines held back while waiting for a KASLR slide are bounded.
     static let holdLimit = 8 << 20
@@ -155,12 +157,20 @@ public final class AnnotationStream {
             }
             let cr = line.last == 0x0D
             let end: [UInt8] = cr ? [0x0D, 0x0A] : [0x0A]
-            for inserted in a.inserted { out += inserted + end }
+            for inserted in a.inserted { out += tint(inserted) + end }
             out += cr ? line.dropLast() : line
-            out += a.suffix
+            out += tint(a.suffix)
             if cr { out.append(0x0D) }
             if newline { out.append(0x0A) }
         }
         out.withUnsafeBytes(write)
+    }
+
+    /// The `«…»` part of an annotation in cyan when `color` is on.
+    private func tint(_ bytes: [UInt8]) -> [UInt8] {
+        guard color, let open = bytes.firstRange(of: Array(StackAnnotator.open.utf8)),
+              let close = bytes.lastRange(of: Array(StackAnnotator.close.utf8)) else { return bytes }
+        return Array(bytes[..<open.lowerBound]) + Array("\u{1B}[36m".utf8) + Array(bytes[open.lowerBound..<close.upperBound])
+            + Array("\u{1B}[0m".utf8) + Array(bytes[close.upperBound...])
     }
 }

@@ -1,28 +1,29 @@
 import Foundation
+import LockscanKit
 
 /// The plain-text timeline: how each source's clock was placed, then one
 /// line per event — UTC time ± half its interval, source, kind, title — and
 /// the clusters of related events.
 public enum TimelineText {
-    public static func render(_ doc: TimelineDocument) -> String {
-        var out = "Sources:\n"
+    public static func render(_ doc: TimelineDocument, style: TerminalStyle = TerminalStyle(color: false)) -> String {
+        var out = style.bold("Sources:") + "\n"
         for s in doc.sources {
-            out += "  \(s.id)  \(s.file)  (\(s.role.rawValue), \(s.clock))\n"
+            out += "  \(style.bold(s.id))  \(s.file)  (\(s.role.rawValue), \(s.clock))\n"
             for seg in s.segments {
                 if seg.method == "printed" {
-                    for e in seg.evidence.dropFirst() { out += "      · \(e)\n" }
+                    for e in seg.evidence.dropFirst() { out += style.dim("      · \(e)") + "\n" }
                     continue
                 }
                 let range = [seg.from.map { "from \(trim($0)) s" }, seg.to.map { "to \(trim($0)) s" }].compactMap { $0 }.joined(separator: " ")
                 if seg.offset.isNaN {
-                    out += "    unaligned: \(seg.evidence.last ?? "")\n"
+                    out += "    " + style.paint("unaligned:", "33") + " \(seg.evidence.last ?? "")\n"
                     continue
                 }
                 out += "    \(range.isEmpty ? "all" : range): UTC = own clock + \(UTCFormat.string(seg.offset)) ± \(duration(seg.uncertainty / 2)) (\(seg.method))\n"
-                for e in seg.evidence { out += "      · \(e)\n" }
+                for e in seg.evidence { out += style.dim("      · \(e)") + "\n" }
             }
         }
-        out += "\nEvents:\n"
+        out += "\n" + style.bold("Events:") + "\n"
         for e in doc.events {
             let when: String
             if let t = e.time {
@@ -31,14 +32,15 @@ public enum TimelineText {
                 when = "(not placed)".padding(toLength: 40, withPad: " ", startingAt: 0)
             }
             let cluster = e.cluster.map { " [c\($0 + 1)]" } ?? ""
-            out += "  \(when)  \(e.sourceID.padding(toLength: 8, withPad: " ", startingAt: 0)) \(e.event.kind): \(e.event.title)\(cluster)\n"
-            if let note = e.timeNote { out += "      (\(note))\n" }
+            out += "  \(when)  \(e.sourceID.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                + style.colored("\(e.event.kind): \(e.event.title)", as: e.event.severity) + "\(cluster)\n"
+            if let note = e.timeNote { out += style.dim("      (\(note))") + "\n" }
         }
         if !doc.clusters.isEmpty {
-            out += "\nRelated across sources:\n"
+            out += "\n" + style.bold("Related across sources:") + "\n"
             for (i, c) in doc.clusters.enumerated() { out += "  c\(i + 1)  \(c.summary)\n" }
         }
-        for d in doc.diagnostics { out += "note: \(d)\n" }
+        for d in doc.diagnostics { out += style.paint("note:", "33") + " \(d)\n" }
         return out
     }
 

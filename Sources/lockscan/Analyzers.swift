@@ -12,8 +12,9 @@ struct Analyzers: ParsableCommand {
         defer { plugins.close() }
         printDiagnostics(plugins.loadProblems)
         var out = ""
+        let style = TerminalStyle.standardOutput()
         for d in descriptors {
-            out += "\(d.id) — \(d.title)\n"
+            out += "\(style.bold(d.id)) — \(d.title)\n"
             out += "  kinds: \(d.eventKinds.joined(separator: ", "))\n"
             out += TextRenderer(color: false).wrap(d.explanation, indent: "  ") + "\n"
         }

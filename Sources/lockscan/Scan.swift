@@ -93,8 +93,7 @@ struct Scan: ParsableCommand {
                 symbolizerFailed = true
             }
         }
-        let useColor = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
-        let text = TextRenderer(color: useColor)
+        let text = TextRenderer(color: TerminalStyle.standardOutput().color)
 
         // An event's own kernel release against the vmlinux's: decided once
         // per release, said once, and a refused one keeps its frames as printed.

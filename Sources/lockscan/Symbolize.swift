@@ -86,6 +86,7 @@ struct Symbolize: ParsableCommand {
                     chooseKernel: { release in chooseKernel(for: reader.name, label: label, release: release, loaded: loaded) },
                     modules: KernelFinder.moduleSearch(in: modules, release: nil),
                     force: force, warn: warn, write: StandardOutputWriter.write)
+                stream.color = TerminalStyle.standardOutput().color
                 reader.read(stream.consume)
                 stream.finish()
                 if stream.failed { failed = true }

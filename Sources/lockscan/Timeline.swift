@@ -112,7 +112,7 @@ struct TimelineCommand: ParsableCommand {
             FileHandle.standardOutput.write(try TimelineJSON.data(doc))
             FileHandle.standardOutput.write(Data("\n".utf8))
         } else {
-            FileHandle.standardOutput.write(Data(TimelineText.render(doc).utf8))
+            FileHandle.standardOutput.write(Data(TimelineText.render(doc, style: TerminalStyle.standardOutput()).utf8))
         }
         var unwritten = false
         if let html, let problem = OutputFile.write(Array(TimelineHTML.render(doc).utf8), to: html) {

@@ -56,22 +56,16 @@ public enum JSONRendering {
 }
 
 /// Human-readable report for a terminal. Colour only when asked (the CLI
-/// decides from isatty and NO_COLOR).
+/// decides with `TerminalStyle.standardOutput()`).
 public struct TextRenderer {
-    public var color: Bool
+    public var style: TerminalStyle
+    public var color: Bool { style.color }
 
-    public init(color: Bool) { self.color = color }
+    public init(color: Bool) { style = TerminalStyle(color: color) }
 
-    func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+    func paint(_ s: String, _ code: String) -> String { style.paint(s, code) }
 
-    func severityLabel(_ s: Severity) -> String {
-        switch s {
-        case .critical: paint("CRITICAL", "1;31")
-        case .error: paint("ERROR", "31")
-        case .warning: paint("WARNING", "33")
-        case .info: paint("info", "36")
-        }
-    }
+    func severityLabel(_ s: Severity) -> String { style.severity(s) }
 
     public func render(_ e: Event) -> String {
         var out = "\(severityLabel(e.severity))  \(paint(e.title, "1"))\n"
