@@ -40,6 +40,8 @@ let package = Package(
     dependencies: [
         .package(path: "Sources/Core"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // node_exporter textfile metrics (--metrics-file) in Prometheus's own exposition format.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Generators, seeds and shrinking for PropertyTests (Swift Testing).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -55,7 +57,8 @@ let package = Package(
                 path: "Sources/PluginHost"),
         .executableTarget(name: "lockscan",
                           dependencies: ["PluginHost", "Symbolizer", "Timeline", kit,
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Prometheus", package: "swift-prometheus")],
                           path: "Sources/lockscan"),
         .target(name: "ExampleAnalyzer", dependencies: [kit], path: "Plugins/ExampleAnalyzer"),
         .testTarget(name: "LockscanKitTests", dependencies: [kit], path: "Tests/LockscanKitTests"),

@@ -6,6 +6,13 @@ import Foundation
 /// was. A failure comes back as one sentence naming the file and the
 /// system's reason.
 enum OutputFile {
+    /// The input among `inputs` that `output` names (through links and
+    /// `..`): lockscan never writes over what it reads.
+    static func inputNamed(by output: String, among inputs: [String]) -> String? {
+        let out = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardizedFileURL.path
+        return inputs.first { $0 != "-" && URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path == out }
+    }
+
     static func write(_ bytes: [UInt8], to path: String) -> String? {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path

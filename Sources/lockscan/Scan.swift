@@ -35,6 +35,7 @@ struct Scan: ParsableCommand {
     @OptionGroup var pluginOptions: PluginOptions
     @OptionGroup var inputLimits: InputLimitOptions
     @OptionGroup var filterOptions: EventFilterOptions
+    @OptionGroup var metrics: MetricsOptions
 
     @Option(name: .customLong("vmlinux"), help: ArgumentHelp("Symbolize the events' stacks with this kernel's debug vmlinux.", valueName: "PATH"))
     var vmlinux: String?
@@ -51,6 +52,9 @@ struct Scan: ParsableCommand {
         // As grep: no file means standard input, unless that is a terminal
         // (then the user most likely forgot the file).
         if files.isEmpty && filesFrom == nil && isatty(0) != 0 { throw ValidationError("no input: name files, or pipe a log into standard input") }
+        if let m = metrics.metricsFile, let same = OutputFile.inputNamed(by: m, among: files) {
+            throw ValidationError("--metrics-file \(m) is the input \(same): lockscan never writes over what it reads")
+        }
         if filesFrom == "-", files.contains("-") { throw ValidationError("--files-from - and the input '-' both want standard input") }
     }
 
@@ -192,12 +196,18 @@ struct Scan: ParsableCommand {
         takePluginProblems()
         let problems = pluginDiagnostics + runDiagnostics + outputDiagnostics
         let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: problems, incidents: incidents)
+        var metricsProblem: String?
+        if let path = metrics.metricsFile {
+            metricsProblem = MetricsFile.write(MetricsFile.Run(command: "scan", events: allEvents, inputBytes: summaries.reduce(0) { $0 + $1.bytes },
+                                                               inputs: summaries.count, diagnostics: report.allDiagnostics.count), to: path)
+            if let metricsProblem { FileHandle.standardError.write(Data("lockscan: \(metricsProblem)\n".utf8)) }
+        }
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
         if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, kinds: allEvents.map(\.kind), diagnostics: problems)) }
         out.flush()
 
-        if symbolizerFailed || !outputDiagnostics.isEmpty || !pluginDiagnostics.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
+        if symbolizerFailed || metricsProblem != nil || !outputDiagnostics.isEmpty || !pluginDiagnostics.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }
         if let worst, worst >= failOn { throw ExitCode(1) }
     }
 }

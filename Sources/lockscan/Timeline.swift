@@ -39,6 +39,7 @@ struct TimelineCommand: ParsableCommand {
 
     @OptionGroup var pluginOptions: PluginOptions
     @OptionGroup var inputLimits: InputLimitOptions
+    @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
         if (guest + host + libvirt + qemu + qmp).isEmpty { throw ValidationError("no input: give at least one of --guest, --host, --libvirt, --qemu, --qmp") }
@@ -47,11 +48,12 @@ struct TimelineCommand: ParsableCommand {
             throw ValidationError("'-' (standard input) can be only one of the sources: it can be read once")
         }
         if let html {
-            // Never overwrite what is being read.
-            let out = URL(fileURLWithPath: html).resolvingSymlinksInPath().standardizedFileURL.path
-            if let same = all.first(where: { $0 != "-" && URL(fileURLWithPath: $0).resolvingSymlinksInPath().standardizedFileURL.path == out }) {
+            if let same = OutputFile.inputNamed(by: html, among: all) {
                 throw ValidationError("--html \(html) is the input \(same): lockscan never writes over what it reads")
             }
+        }
+        if let m = metrics.metricsFile, let same = OutputFile.inputNamed(by: m, among: all) {
+            throw ValidationError("--metrics-file \(m) is the input \(same): lockscan never writes over what it reads")
         }
         if !(window >= 0) { throw ValidationError("--window must be a number of seconds, 0 or more") }
         for a in anchor where Self.parseAnchor(a) == nil {
@@ -118,6 +120,14 @@ struct TimelineCommand: ParsableCommand {
         if let html, let problem = OutputFile.write(Array(TimelineHTML.render(doc).utf8), to: html) {
             FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))
             unwritten = true
+        }
+        if let path = metrics.metricsFile {
+            let run = MetricsFile.Run(command: "timeline", events: doc.events.map(\.event), inputBytes: nil, inputs: doc.sources.count,
+                                      diagnostics: doc.diagnostics.count, unplacedSources: doc.sources.filter { !$0.placed }.count)
+            if let problem = MetricsFile.write(run, to: path) {
+                FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))
+                unwritten = true
+            }
         }
         // A source that could not be placed is an input that could not be
         // fully used: grep's 2, like an unreadable one (the diagnostic says which).

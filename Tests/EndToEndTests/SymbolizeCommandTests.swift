@@ -193,14 +193,7 @@ final class SymbolizeCommandTests: XCTestCase {
 
     /// A symbol's link-time address, as nm prints it.
     static func address(of symbol: String, in elf: String) throws -> UInt64 {
-        let nm = Process()
-        nm.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        nm.arguments = ["nm", elf]
-        let pipe = Pipe()
-        nm.standardOutput = pipe
-        try nm.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        nm.waitUntilExit()
+        let out = try CLI.output(of: "nm", [elf])
         return try XCTUnwrap(out.split(separator: "\n").first { $0.hasSuffix(" " + symbol) }.flatMap { UInt64($0.prefix(16), radix: 16) })
     }
 
@@ -316,14 +309,7 @@ final class SymbolizeCommandTests: XCTestCase {
     /// header: a vmlinux with another one is refused unless --force.
     func testBuildIDMismatchIsRefusedUnlessForced() throws {
         let v = try vmlinux()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["readelf", "-n", v]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let notes = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let notes = try CLI.output(of: "readelf", ["-n", v])
         let own = try XCTUnwrap(notes.components(separatedBy: "Build ID: ").dropFirst().first?.prefix(40), notes)
         func log(_ id: String) throws -> String {
             try CLI.tempFile("bid-\(id.prefix(4)).log", Data("""
