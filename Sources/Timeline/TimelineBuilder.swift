@@ -10,9 +10,14 @@ public struct TimelineInput: Sendable {
     /// The year of the first syslog stamp, which prints none (`--year FILE=YYYY`).
     public var year: Int?
 
-    public init(role: SourceRole, path: String, zone: TimeZone? = nil, year: Int? = nil) {
+    /// The file read, when `path` is only its name (a support bundle's
+    /// member, named `bundle.tar.xz:var/log/messages`).
+    public var readFrom: String?
+
+    public init(role: SourceRole, path: String, zone: TimeZone? = nil, year: Int? = nil, readFrom: String? = nil) {
         self.role = role
         self.path = path
+        self.readFrom = readFrom
         self.zone = zone
         self.year = year
     }
@@ -63,7 +68,8 @@ public struct TimelineBuilder {
         for (i, input) in inputs.enumerated() {
             let trail = ClockTrail()
             trails.append(trail)
-            let summary = engine.scan(InputSpec(argument: input.path), inputIndex: i, observer: trail) { e in
+            let spec = input.readFrom.map { InputSpec.member(path: $0, shownAs: input.path) } ?? InputSpec(argument: input.path)
+            let summary = engine.scan(spec, inputIndex: i, observer: trail) { e in
                 var e = e
                 // An analyzer that left the time empty: the line's own stamp.
                 if e.time.isEmpty, let c = trail.clock(at: e.source.byteOffset) { e.time = c }

@@ -150,8 +150,24 @@ struct Scan: ParsableCommand {
                 if !bytes.isEmpty { inputs.append(String(decoding: bytes, as: UTF8.self)) }
             }
         }
-        for (index, file) in (inputs.isEmpty ? ["-"] : inputs).enumerated() {
-            let input = InputSpec(argument: file)
+        // A support bundle (sosreport, supportconfig; folder or tarball)
+        // stands for the logs chosen in it; it says which.
+        var specs: [InputSpec] = []
+        var bundles: [SupportBundle] = []
+        defer { for b in bundles { b.close() } }
+        for file in inputs.isEmpty ? ["-"] : inputs {
+            switch file == "-" ? nil : SupportBundle.open(file) {
+            case nil: specs.append(InputSpec(argument: file))
+            case let .success(bundle):
+                bundles.append(bundle)
+                FileHandle.standardError.write(Data("lockscan: \(bundle.summary)\n".utf8))
+                specs += bundle.members.map(\.spec)
+            case let .failure(problem):
+                printDiagnostics([problem])
+                outputDiagnostics.append(problem)
+            }
+        }
+        for (index, input) in specs.enumerated() {
             plugins.inputNames[index] = input.displayName
             var events: [Event] = []
             let streaming = ndjson && !group

@@ -19,6 +19,8 @@ struct TimelineCommand: ParsableCommand {
             """)
 
     @Option(help: ArgumentHelp("A guest kernel log (dmesg, console, journal, WinDbg text).", valueName: "FILE")) var guest: [String] = []
+    @Option(help: ArgumentHelp("A host's support bundle (sosreport or supportconfig, folder or tarball): its kernel, libvirt and qemu logs, each in its role.", valueName: "PATH"))
+    var bundle: [String] = []
     @Option(help: ArgumentHelp("The host kernel log.", valueName: "FILE")) var host: [String] = []
     @Option(help: ArgumentHelp("libvirtd.log.", valueName: "FILE")) var libvirt: [String] = []
     @Option(help: ArgumentHelp("A qemu domain log (/var/log/libvirt/qemu/NAME.log).", valueName: "FILE")) var qemu: [String] = []
@@ -42,8 +44,8 @@ struct TimelineCommand: ParsableCommand {
     @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
-        if (guest + host + libvirt + qemu + qmp).isEmpty { throw ValidationError("no input: give at least one of --guest, --host, --libvirt, --qemu, --qmp") }
-        let all = guest + host + libvirt + qemu + qmp
+        if (guest + host + libvirt + qemu + qmp + bundle).isEmpty { throw ValidationError("no input: give at least one of --guest, --host, --libvirt, --qemu, --qmp, --bundle") }
+        let all = guest + host + libvirt + qemu + qmp + bundle
         if all.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("'-' (standard input) can be only one of the sources: it can be read once")
         }
@@ -97,7 +99,31 @@ struct TimelineCommand: ParsableCommand {
         let roles: [(SourceRole, [String])] = [(.guest, guest), (.host, host), (.libvirt, libvirt), (.qemu, qemu), (.qmp, qmp)]
         var years: [String: Int] = [:]
         for y in year.compactMap(Self.parseYear) { years[y.file] = y.year }
-        let inputs = roles.flatMap { role, files in files.map { TimelineInput(role: role, path: $0, zone: zones[$0], year: years[$0]) } }
+        var inputs = roles.flatMap { role, files in files.map { TimelineInput(role: role, path: $0, zone: zones[$0], year: years[$0]) } }
+        // A support bundle's logs join by what they are: the host's kernel
+        // (and a crashed kernel's dmesg) as host sources, libvirt and qemu as theirs.
+        var bundles: [SupportBundle] = []
+        defer { for b in bundles { b.close() } }
+        var bundleProblems: [Diagnostic] = []
+        for path in bundle {
+            switch SupportBundle.open(path) {
+            case nil: bundleProblems.append(Diagnostic(file: path, message: "not a support bundle (no sos_commands/ or basic-environment.txt in it)"))
+            case let .failure(problem): bundleProblems.append(problem)
+            case let .success(b):
+                bundles.append(b)
+                FileHandle.standardError.write(Data("lockscan: \(b.summary)\n".utf8))
+                for m in b.members {
+                    let role: SourceRole = switch m.role {
+                    case .hostKernel, .crashedKernel: .host
+                    case .libvirt: .libvirt
+                    case .qemu: .qemu
+                    }
+                    let name = m.spec.displayName
+                    inputs.append(TimelineInput(role: role, path: name, zone: zones[name], year: years[name],
+                                                readFrom: m.spec.filePath == name ? nil : m.spec.filePath))
+                }
+            }
+        }
         let (descriptors, plugins) = pluginOptions.analyzers()
         defer { plugins.close() }
         for (i, input) in inputs.enumerated() { plugins.inputNames[i] = InputSpec(argument: input.path).displayName }
@@ -107,7 +133,7 @@ struct TimelineCommand: ParsableCommand {
         // Plugins that could not be used, or failed on a line, are said in
         // every view like the inputs' problems.
         let pluginProblems = plugins.loadProblems + plugins.takeRunProblems()
-        doc.diagnostics += pluginProblems.map(\.description)
+        doc.diagnostics += (bundleProblems + pluginProblems).map(\.description)
         // doc.diagnostics holds the input diagnostics first, then the notes.
         for d in doc.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
         if json {
@@ -131,7 +157,7 @@ struct TimelineCommand: ParsableCommand {
         }
         // A source that could not be placed is an input that could not be
         // fully used: grep's 2, like an unreadable one (the diagnostic says which).
-        if !diagnostics.isEmpty || !pluginProblems.isEmpty || unwritten || doc.sources.contains(where: { !$0.placed }) {
+        if !diagnostics.isEmpty || !pluginProblems.isEmpty || !bundleProblems.isEmpty || unwritten || doc.sources.contains(where: { !$0.placed }) {
             throw ExitCode(2)
         }
         if doc.events.contains(where: { $0.event.severity >= failOn }) { throw ExitCode(1) }

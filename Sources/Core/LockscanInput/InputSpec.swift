@@ -2,16 +2,28 @@
 public enum InputSpec: Sendable, Equatable {
     case path(String)
     case standardInput
+    /// A file read from `path` but named `shownAs` in every message and
+    /// output: a member of a support bundle (`bundle.tar.xz:var/log/messages`).
+    case member(path: String, shownAs: String)
 
     /// `-` is standard input, as every Unix filter reads it.
     public init(argument: String) {
         self = argument == "-" ? .standardInput : .path(argument)
     }
 
+    /// The file to open, when there is one.
+    public var filePath: String? {
+        switch self {
+        case let .path(p), let .member(p, _): p
+        case .standardInput: nil
+        }
+    }
+
     public var displayName: String {
         switch self {
         case let .path(p): p
         case .standardInput: "(standard input)"
+        case let .member(_, shownAs): shownAs
         }
     }
 }

@@ -66,7 +66,7 @@ final class OpenedInput {
         switch spec {
         case .standardInput:
             return .success(OpenedInput(name: name, fd: 0, owns: false, limits: limits))
-        case let .path(path):
+        case let .path(path), let .member(path, _):
             var st = stat()
             if stat(path, &st) != 0 { return .failure(Diagnostic(file: name, message: String(cString: strerror(errno)))) }
             if (st.st_mode & S_IFMT) == S_IFDIR { return .failure(Diagnostic(file: name, message: "is a directory")) }

@@ -38,7 +38,7 @@ public final class SameContentInputs {
     /// The display name of an earlier input with the same content as
     /// `spec`, or nil (and `spec` is remembered for later inputs).
     public func earlier(than spec: InputSpec) -> String? {
-        guard case let .path(path) = spec else { return nil }
+        guard let path = spec.filePath else { return nil }
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0,
               let head = Self.headHash(path) else { return nil }

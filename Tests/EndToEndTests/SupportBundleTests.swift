@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+
+/// A support bundle is one input: an sosreport laid out as the sos project
+/// writes it (folder, then its tarball), built here from real captures.
+/// lockscan reads the host's kernel log once (the rotated files oldest
+/// first, not the ring-buffer copy of the same messages), the crashed
+/// kernel's vmcore-dmesg, libvirtd.log and the qemu domain logs, says what
+/// it read and left out, and finds what scanning those files one by one
+/// finds.
+final class SupportBundleTests: XCTestCase {
+    override class func tearDown() { CLI.removeTempFiles() }
+
+    static let corpora = CLI.packageRoot.appendingPathComponent("corpora")
+    /// Bundle path → the capture it holds.
+    static let layout: [(String, String)] = [
+        ("var/log/messages", "incidents/centos7-hard-lockup-tg_unthrottle_up.log"),
+        ("var/log/messages-20240428", "public/soft-lockup-blog-20221112-3.10-el7-log-aggregator-double-prefix.log"),
+        ("sos_commands/kernel/dmesg", "incidents/centos7-hard-lockup-tg_unthrottle_up.log"),
+        ("var/crash/127.0.0.1-2024-05-01-10:00:00/vmcore-dmesg.txt", "public/hard-lockup-lkml-20200710-coresched-uperf.log"),
+        ("var/log/libvirt/libvirtd.log", "generated/abba-deadlock/libvirtd.log"),
+        ("var/log/libvirt/qemu/win7.log", "generated/abba-deadlock/domain.log"),
+    ]
+
+    func makeBundle() throws -> URL {
+        let root = CLI.tempDir.appendingPathComponent("bundles/sosreport-host1-2024-05-01-abcdefg")
+        for (path, capture) in Self.layout {
+            let dest = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: dest)
+            try FileManager.default.copyItem(at: Self.corpora.appendingPathComponent(capture), to: dest)
+        }
+        // What else an sosreport holds, which is not a log.
+        try Data("Linux host1 3.10.0-1160.el7.x86_64 #1 SMP x86_64 GNU/Linux\n".utf8).write(to: root.appendingPathComponent("sos_commands/kernel/uname_-a"))
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        try Data("host1\n".utf8).write(to: root.appendingPathComponent("etc/hostname"))
+        return root
+    }
+
+    /// Events per file when each is scanned alone, by kind.
+    func kindsAlone(_ captures: [String]) throws -> [String] {
+        try captures.flatMap { c in try CLI.events(CLI.run(["scan", "--json", Self.corpora.appendingPathComponent(c).path]).stdout).compactMap { $0["kind"] as? String } }
+    }
+
+    func testSosreportFolderAndTarballAreReadAsTheirLogs() throws {
+        let root = try makeBundle()
+        let read = ["var/log/messages-20240428", "var/log/messages", "var/crash/127.0.0.1-2024-05-01-10:00:00/vmcore-dmesg.txt",
+                    "var/log/libvirt/libvirtd.log", "var/log/libvirt/qemu/win7.log"]
+        let alone = try kindsAlone(read.map { p in Self.layout.first { $0.0 == p }!.1 })
+
+        let folder = try CLI.run(["scan", "--json", root.path])
+        XCTAssertEqual(folder.status, 1, folder.stderr)
+        let doc = try CLI.json(folder.stdout)
+        XCTAssertEqual((doc["inputs"] as? [[String: Any]])?.compactMap { $0["file"] as? String }, read.map { root.path + "/" + $0 })
+        XCTAssertEqual(try CLI.events(folder.stdout).compactMap { $0["kind"] as? String }.sorted(), alone.sorted())
+        XCTAssertTrue(folder.stderr.contains("\(root.path): sosreport bundle; reading var/log/messages-20240428 (host kernel log), var/log/messages (host kernel log)"), folder.stderr)
+        XCTAssertTrue(folder.stderr.contains("not reading sos_commands/kernel/dmesg (its kernel messages are in messages too)"), folder.stderr)
+
+        // The same bundle as the tarball a customer attaches.
+        let tarball = CLI.tempDir.appendingPathComponent("bundles/sosreport-host1.tar.xz").path
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-cJf", tarball, "-C", root.deletingLastPathComponent().path, root.lastPathComponent]
+        try tar.run()
+        tar.waitUntilExit()
+        XCTAssertEqual(tar.terminationStatus, 0)
+        let scratch = CLI.tempDir.appendingPathComponent("bundle-tmp")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let packed = try CLI.run(["scan", "--json", tarball], env: ["TMPDIR": scratch.path])
+        XCTAssertEqual(packed.status, 1, packed.stderr)
+        XCTAssertEqual((try CLI.json(packed.stdout)["inputs"] as? [[String: Any]])?.compactMap { $0["file"] as? String }, read.map { tarball + ":" + $0 })
+        XCTAssertEqual(try CLI.events(packed.stdout).compactMap { $0["kind"] as? String }.sorted(), alone.sorted())
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), [], "what was extracted is removed")
+
+        // On the timeline each log takes its role.
+        let timeline = try CLI.run(["timeline", "--json", "--bundle", root.path])
+        let sources = try XCTUnwrap(try CLI.json(timeline.stdout)["sources"] as? [[String: Any]], timeline.stderr)
+        XCTAssertEqual(sources.compactMap { $0["role"] as? String }, ["host", "host", "host", "libvirt", "qemu"], timeline.stdout)
+
+        // A tarball cut short is said, and the rest of the run goes on.
+        let data = try Data(contentsOf: URL(fileURLWithPath: tarball))
+        let cut = CLI.tempDir.appendingPathComponent("bundles/cut.tar.xz").path
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
+        let broken = try CLI.run(["scan", "--json", cut, Self.corpora.appendingPathComponent(Self.layout[0].1).path])
+        XCTAssertEqual(broken.status, 2)
+        XCTAssertTrue(broken.stderr.contains("\(cut): tar cannot list this archive"), broken.stderr)
+        XCTAssertFalse(try CLI.events(broken.stdout).isEmpty)
+    }
+}
