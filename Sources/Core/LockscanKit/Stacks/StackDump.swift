@@ -477,11 +477,32 @@ public struct ReportDumps {
 
     /// Lines that open a new dump.
     public static func startsDump(_ text: String) -> Bool {
+        guard opensWithDumpWord(text) else { return false }
         switch TraceLineParser.parse(text) {
         case .taskHeader, .crashTask, .nmiBacktrace, .callTraceHeader: return true
         default:
             let t = text.drop(while: { $0 == " " })
             return t.hasPrefix("Task dump for CPU") || t.hasPrefix("task:")
+        }
+    }
+
+    /// Every line that opens a dump starts, after blanks, with one of these:
+    /// the kinds `startsDump` accepts are read by `TraceLineParser` only
+    /// after these words (a frame line never is one of them), and the two
+    /// task-dump forms are these words. Every line in the window after a
+    /// report header is asked, most are none of them, and parsing each as a
+    /// trace line cost a quarter of a scan of a soft-lockup storm.
+    static let dumpOpenings: [[UInt8]] = ["Call Trace:", "Call trace:", "Backtrace:", "NMI backtrace for cpu ", "CPU: ", "PID: ",
+                                          "Pid: ", "Task dump for CPU", "task:"].map { Array($0.utf8) }
+
+    /// Whether `text` may open a dump: false only where `startsDump` is.
+    static func opensWithDumpWord(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { b in
+            var i = 0
+            while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            let rest = UnsafeBufferPointer(rebasing: b[i...])
+            return dumpOpenings.contains { rest.starts(with: $0) }
         }
     }
 }
