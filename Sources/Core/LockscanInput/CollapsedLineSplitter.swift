@@ -1,3 +1,5 @@
+import CByteSearch
+
 /// Splits a line that holds several log lines, as happens when a log is pasted
 /// into a ticket or web form that drops newlines. A new message is taken to
 /// start at each `[ seconds.micro]` stamp after the first, where a host or
@@ -17,7 +19,9 @@ public enum CollapsedLineSplitter {
     public static func pieces(_ line: [UInt8], splitting: Bool = true) -> [Piece] {
         guard splitting, line.count >= 40 else { return [Piece(bytes: line, offset: 0)] }
         var cuts: [Int] = []
-        let stamps = timestampStarts(line)
+        // Every line that becomes a record passes here, and nearly none is
+        // collapsed: two stamps need two `[`, so a line with one is not parsed.
+        let stamps = occursTwice(line, "[") ? timestampStarts(line) : []
         if stamps.count >= 2 {
             cuts = stamps.filter { $0 > 0 }
             // Keep what precedes the first stamp (a syslog or console column) with it.
@@ -28,7 +32,9 @@ public enum CollapsedLineSplitter {
         var pieces: [Piece] = []
         var prev = 0
         for c in cuts + [line.count] where c > prev {
-            pieces.append(Piece(bytes: Array(line[prev..<c]).trimmingTrailingSpaces(), offset: prev))
+            // The whole line (no cut: nearly every line) is not copied.
+            let piece = prev == 0 && c == line.count ? line : Array(line[prev..<c])
+            pieces.append(Piece(bytes: piece.trimmingTrailingSpaces(), offset: prev))
             prev = c
         }
         if pieces.isEmpty { pieces = [Piece(bytes: line, offset: 0)] }
@@ -60,6 +66,9 @@ public enum CollapsedLineSplitter {
     /// Inside one message: cut before each frame / marker when it holds two or more frames.
     static func splitFrames(_ piece: Piece) -> [Piece] {
         let b = piece.bytes
+        // Two frames hold `+0x` twice (each at its own offset): a piece
+        // holding it once or never has no two frames to cut between.
+        guard occursTwice(b, "+0x") else { return [piece] }
         let starts = frameStarts(b)
         guard starts.count >= 2 else { return [piece] }
         var out: [Piece] = []
@@ -118,10 +127,24 @@ public enum CollapsedLineSplitter {
     }
 }
 
+extension CollapsedLineSplitter {
+    /// Whether `needle` occurs at two different offsets of `b` (overlaps
+    /// count): two `memmem` calls instead of a byte loop in Swift.
+    static func occursTwice(_ b: [UInt8], _ needle: StaticString) -> Bool {
+        b.withUnsafeBytes { h in
+            guard let base = h.baseAddress else { return false }
+            let n = needle.utf8CodeUnitCount
+            guard let first = lockscan_memmem(base, h.count, needle.utf8Start, n) else { return false }
+            let next = base.distance(to: first) + 1
+            return lockscan_memmem(base + next, h.count - next, needle.utf8Start, n) != nil
+        }
+    }
+}
+
 extension Array where Element == UInt8 {
     func trimmingTrailingSpaces() -> [UInt8] {
         var e = count
         while e > 0, self[e - 1] == 0x20 || self[e - 1] == 0x09 { e -= 1 }
-        return Array(self[..<e])
+        return e == count ? self : Array(self[..<e])
     }
 }
