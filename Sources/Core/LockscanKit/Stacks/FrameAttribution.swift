@@ -364,14 +364,16 @@ extension Optional where Wrapped == PendingReport {
     /// The step report-shaped analyzers repeat: feed the open report, and
     /// hand it back when the record ends it (the record then still has to be
     /// looked at as a fresh line).
+    ///
+    /// The report is fed where it lies (`self!`): feeding a copy and
+    /// storing it back copied the whole report on every line of its window
+    /// and left its arrays shared, so each append copied them again.
     public mutating func step(_ record: Record) -> ReportStep {
-        guard var p = self else { return .idle }
-        if p.feed(record) {
-            self = p
-            return .accepted
-        }
+        guard self != nil else { return .idle }
+        if self!.feed(record) { return .accepted }
+        let finished = self!
         self = nil
-        return .finished(p)
+        return .finished(finished)
     }
 }
 

@@ -370,14 +370,14 @@ public enum CollectorStep {
 }
 
 extension Optional where Wrapped == StackDumpCollector {
+    /// Fed where it lies, not through a copy stored back (which copied the
+    /// collector per line and its frames on every append).
     public mutating func step(_ record: Record) -> CollectorStep {
-        guard var c = self else { return .idle }
-        if c.feed(record) == .accepted {
-            self = c
-            return .accepted
-        }
+        guard self != nil else { return .idle }
+        if self!.feed(record) == .accepted { return .accepted }
+        let dump = self!.dump
         self = nil
-        return .finished(c.dump)
+        return .finished(dump)
     }
 }
 
