@@ -103,6 +103,14 @@ public final class ScanEngine {
                              routing: RecordRouting(perAnalyzer: perAnalyzer, headers: reportHeaders.all))
     }()
 
+    /// Every string the fast path searches each line for (the analyzers'
+    /// triggers, the report headers some asked for, the input layer's own),
+    /// as text: what a plain multi-string search needs to do the same work
+    /// (the scan benchmark's `rg -F -f`).
+    public var searchedStrings: [String] {
+        triggerTables.all.map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// Instances of `AnalyzerScope.run` analyzers, by descriptor index: one
     /// per engine, fed by every `scan` call, finished by `finishRun`.
     var runAnalyzers: [Int: any Analyzer] = [:]
