@@ -60,6 +60,13 @@ package struct ByteScanner {
         return matched
     }
 
+    /// For literals kept as bytes (lists compared against every line).
+    @inlinable package func hasPrefix(_ literal: [UInt8]) -> Bool {
+        guard pos <= bytes.count, literal.count <= bytes.count - pos else { return false }
+        for k in literal.indices where bytes[pos + k] != literal[k] { return false }
+        return true
+    }
+
     @inlinable package func hasPrefix(_ literal: String) -> Bool {
         var copy = self
         return copy.skip(literal)

@@ -220,7 +220,9 @@ final class InputRun {
     }
 
     var triggerSearch = TriggerSearch([])
-    var routing = RecordRouting(perAnalyzer: [], headers: [])
+    /// A constant: asking a `var` of a class copied the tables (and retained
+    /// each of their arrays) on every record.
+    let routing: RecordRouting
     /// Per analyzer: the record being delivered holds one of its triggers.
     var wanted: [Bool] = []
 
