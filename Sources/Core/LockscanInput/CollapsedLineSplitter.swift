@@ -29,6 +29,9 @@ public enum CollapsedLineSplitter {
         }
         let sessionCuts = SessionLineStarts.cuts(line)
         if !sessionCuts.isEmpty { cuts = Array(Set(cuts + sessionCuts)).sorted() }
+        // Nearly every line: one piece, the line without its trailing blanks
+        // (what the loop below makes of it, without its arrays).
+        if cuts.isEmpty { return splitFrames(Piece(bytes: line.trimmingTrailingSpaces(), offset: 0)) }
         var pieces: [Piece] = []
         var prev = 0
         for c in cuts + [line.count] where c > prev {
