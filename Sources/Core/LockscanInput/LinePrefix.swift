@@ -72,6 +72,16 @@ public struct LinePrefix: Sendable, Equatable {
         return p
     }
 
+    /// Whether `line` opens (after ticket artifacts) with the kernel's
+    /// `[seconds]`: then `parse(line)` has a clock, whatever follows. Pasted
+    /// text recovery asks "is this line stamped / prefixed?" of nearly every
+    /// line, and a whole parse for that cost as much as the record's own.
+    static func opensWithKernelStamp(_ line: [UInt8]) -> Bool {
+        var s = ByteScanner(line)
+        stripTicketArtifacts(&s)
+        return s.peek == UInt8(ascii: "[") && parseBracketTimestamp(&s) != nil
+    }
+
     /// Everything a prefix can hold before the kernel's `[seconds]`: kmsg
     /// framing or a libvirt stamp (both complete the prefix: true), a log
     /// shipper's columns, a wall clock, a syslog host and ident, `dmesg -x`
