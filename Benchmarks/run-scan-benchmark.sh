@@ -10,6 +10,8 @@
 #   BENCH_DIR  scratch dir for the generated input   (default ${TMPDIR:-/tmp}/lockscan-bench)
 #   RUNS       timed runs per tool                   (default 3; median is reported)
 #   HYPERFINE  auto | 0  (0: skip hyperfine, use the built-in wall-clock timer)
+#   STORM      (unset) | full | lone: insert a soft-lockup report (or its header
+#              alone) every 480 lines (generate-storm.py), the user's worst case
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -22,6 +24,7 @@ BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/lockscan-bench}
 RUNS=${RUNS:-3}
 LOCKSCAN=${LOCKSCAN:-}
 HYPERFINE=${HYPERFINE:-auto}
+STORM=${STORM:-}
 
 # The trigger words, as one alternation of fixed strings (no regex metacharacters
 # inside the words, so `rg -e` and `grep -E` see exactly the same pattern).
@@ -41,6 +44,7 @@ esac
 
 [[ $SIZE_MB =~ ^[1-9][0-9]*$ ]] || die "SIZE_MB must be a positive integer (MiB), got '$SIZE_MB'"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]]    || die "RUNS must be a positive integer, got '$RUNS'"
+[[ -z $STORM || $STORM == full || $STORM == lone ]] || die "STORM must be full or lone, got '$STORM'"
 
 # ---------------------------------------------------------------------------
 # 1. Tools
@@ -124,6 +128,19 @@ else
     python3 "$GENERATOR" --size-mb "$SIZE_MB" -o "$INPUT"
     printf '%s\n' "$GEN_ID" > "$STAMP"
 fi
+if [[ -n $STORM ]]; then
+    BASE_INPUT=$INPUT
+    INPUT="$BENCH_DIR/dmesg-${SIZE_MB}M-storm-$STORM.log"
+    STORM_ID="$GEN_ID storm=$STORM storm_sha256=$(sha256sum "$SCRIPT_DIR/generate-storm.py" | cut -d' ' -f1)"
+    if [[ -f $INPUT && -f $INPUT.stamp && $(cat "$INPUT.stamp") == "$STORM_ID" ]]; then
+        log "reusing $INPUT"
+    else
+        storm_args=(--base "$BASE_INPUT" -o "$INPUT")
+        [[ $STORM == lone ]] && storm_args+=(--lone)
+        python3 "$SCRIPT_DIR/generate-storm.py" "${storm_args[@]}" >&2
+        printf '%s\n' "$STORM_ID" > "$INPUT.stamp"
+    fi
+fi
 LINES=$(wc -l < "$INPUT")
 
 mem_avail_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2>/dev/null || true)
@@ -147,6 +164,13 @@ check_rc() { # name rc stderr-file
     fi
 }
 ERR="$BENCH_DIR/stderr.txt"
+# lockscan's own literals (every analyzer's triggers, the report headers some
+# analyzers asked for, the input layer's own): the search the scan's fast path
+# does, so `rg -F -f` with them is the floor a scan can reach.
+LITERALS="$BENCH_DIR/triggers.txt"
+"$BIN" analyzers --triggers > "$LITERALS" || die "lockscan analyzers --triggers failed"
+rc=0; RGF_COUNT=$(rg -c -F -f "$LITERALS" -- "$INPUT" 2>"$ERR") || rc=$?
+check_rc rg-F "$rc" "$ERR"; RGF_COUNT=${RGF_COUNT:-0}
 rc=0; RG_COUNT=$(rg -c -e "$TRIGGER_RE" -- "$INPUT" 2>"$ERR") || rc=$?
 check_rc rg "$rc" "$ERR"; RG_COUNT=${RG_COUNT:-0}
 rc=0; GREP_COUNT=$(LC_ALL=C grep -cE -- "$TRIGGER_RE" "$INPUT" 2>"$ERR") || rc=$?
@@ -161,21 +185,23 @@ log "matching lines: rg=$RG_COUNT grep=$GREP_COUNT; lockscan: $LS_EVENTS NDJSON 
 # ---------------------------------------------------------------------------
 # 5. Timing
 # ---------------------------------------------------------------------------
-NAMES=(lockscan rg grep)
+NAMES=(lockscan rg-F rg grep)
 q() { printf '%q' "$1"; }
 # bash command lines (hyperfine runs them with --shell=bash); `|| [ $? -eq 1 ]`
 # accepts exit status 1, which the check above already validated.
 # rg/grep write their count to a file, NOT to /dev/null: GNU grep detects a
 # /dev/null stdout and stops at the first match (even with -c), which would
 # time a ~10 ms early exit instead of a full pass over the file.
+RGF_OUT="$BENCH_DIR/rg-F.count"
 RG_OUT="$BENCH_DIR/rg.count"
 GREP_OUT="$BENCH_DIR/grep.count"
 CMDS=(
     "$(q "$BIN") scan --ndjson $(q "$INPUT") > /dev/null || [ \$? -eq 1 ]"
+    "rg -c -F -f $(q "$LITERALS") $(q "$INPUT") > $(q "$RGF_OUT") || [ \$? -eq 1 ]"
     "rg -c -e '$TRIGGER_RE' $(q "$INPUT") > $(q "$RG_OUT") || [ \$? -eq 1 ]"
     "LC_ALL=C grep -cE '$TRIGGER_RE' $(q "$INPUT") > $(q "$GREP_OUT") || [ \$? -eq 1 ]"
 )
-rm -f -- "$RG_OUT" "$GREP_OUT"
+rm -f -- "$RGF_OUT" "$RG_OUT" "$GREP_OUT"
 TIMES="$BENCH_DIR/times.tsv"   # name <TAB> median seconds
 : > "$TIMES"
 
@@ -213,6 +239,8 @@ else
 fi
 
 # The timed runs must have done the full search (same count as the check run).
+rgf_timed=$(cat -- "$RGF_OUT" 2>/dev/null || true)
+[[ ${rgf_timed:-0} == "$RGF_COUNT" ]]   || die "timed rg -F runs counted '${rgf_timed}', expected $RGF_COUNT"
 rg_timed=$(cat -- "$RG_OUT" 2>/dev/null || true)
 grep_timed=$(cat -- "$GREP_OUT" 2>/dev/null || true)
 [[ ${rg_timed:-0} == "$RG_COUNT" ]]     || die "timed rg runs counted '${rg_timed}', expected $RG_COUNT"
@@ -275,7 +303,7 @@ MD="$RESULTS_DIR/latest.md"
     echo "| rg | $RG_VERSION |"
     echo "| grep | $GREP_VERSION |"
     echo "| timing | $METHOD, page cache warm |"
-    echo "| matching lines | rg: $RG_COUNT, grep: $GREP_COUNT; lockscan: $LS_EVENTS NDJSON lines (exit $LS_RC) |"
+    echo "| matching lines | rg -F with lockscan's $(wc -l < "$LITERALS") literals: $RGF_COUNT; rg: $RG_COUNT, grep: $GREP_COUNT; lockscan: $LS_EVENTS NDJSON lines (exit $LS_RC) |"
     echo
     echo "| tool | median (s) | MiB/s | lockscan time / tool time |"
     echo "|---|---:|---:|---:|"
@@ -287,6 +315,7 @@ MD="$RESULTS_DIR/latest.md"
     echo
     echo '```'
     echo "lockscan scan --ndjson FILE > /dev/null"
+    echo "rg -c -F -f triggers.txt FILE > rg-F.count   # triggers.txt: lockscan analyzers --triggers"
     echo "rg -c -e '$TRIGGER_RE' FILE > rg.count"
     echo "LC_ALL=C grep -cE '$TRIGGER_RE' FILE > grep.count"
     echo '```'

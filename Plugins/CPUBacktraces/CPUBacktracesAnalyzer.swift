@@ -39,12 +39,11 @@ public final class CPUBacktracesAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
-        if var g = group {
-            if !record.startsReport, g.feed(record) {
-                group = g
-                return .collecting
-            }
-            close(g, emit)
+        // Fed where it lies: a copy stored back shared the dumps' arrays, so
+        // every line of a long backtrace copied them.
+        if group != nil {
+            if !record.startsReport, group!.feed(record) { return .collecting }
+            close(group!, emit)
         }
         if record.startsReport {
             ownedUntil = record.line

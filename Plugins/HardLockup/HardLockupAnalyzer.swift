@@ -57,11 +57,12 @@ public final class HardLockupAnalyzer: Analyzer {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        if var d = incidentDumps {
+        if incidentDumps != nil {
             // Another report ends the incident; a later detection line of
-            // this lockup ("… hard LOCKUP on cpu N" again) does not.
+            // this lockup ("… hard LOCKUP on cpu N" again) does not. Fed where
+            // it lies, not through a copy that shared (and so copied) its arrays.
             let otherReport = record.startsReport && !record.text.includes("hard LOCKUP")
-            if !otherReport, d.feed(record) { incidentDumps = d } else { closeIncident(d) }
+            if otherReport || !incidentDumps!.feed(record) { closeIncident(incidentDumps!) }
         }
         switch collector.step(record) {
         case .accepted: return .collecting

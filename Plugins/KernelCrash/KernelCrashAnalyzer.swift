@@ -49,17 +49,18 @@ public final class KernelCrashAnalyzer: Analyzer {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let line = CrashLine.classify(record.text)
-        if var p = pending {
-            switch p.feed(record, line) {
+        // Fed where it lies: a copy stored back shared the crash's arrays,
+        // so every line of its dump copied them.
+        if pending != nil {
+            switch pending!.feed(record, line) {
             case .accepted:
-                pending = p
                 return .collecting
             case .complete:
-                emit(p.event)
+                emit(pending!.event)
                 pending = nil
                 return .idle
             case .ended:
-                emit(p.event)
+                emit(pending!.event)
                 pending = nil
             }
         }

@@ -40,12 +40,11 @@ public final class RCUStallAnalyzer: Analyzer {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        if var report = pending {
-            if report.feed(record) {
-                pending = report
-                return .collecting
-            }
-            emit(report.finish())
+        // Fed where it lies: a copy stored back shared the report's arrays,
+        // so every line of its window copied them.
+        if pending != nil {
+            if pending!.feed(record) { return .collecting }
+            emit(pending!.finish())
             pending = nil
         }
         if let header = StallHeader.parse(record.text) {

@@ -7,10 +7,18 @@ struct Analyzers: ParsableCommand {
 
     @OptionGroup var pluginOptions: PluginOptions
 
+    @Flag(help: "Print instead the fixed strings a scan searches every line for, one per line (what `rg -F -f` needs to search for the same).")
+    var triggers = false
+
     func run() throws {
         let (descriptors, plugins) = pluginOptions.analyzers()
         defer { plugins.close() }
         printDiagnostics(plugins.loadProblems)
+        if triggers {
+            print(ScanEngine(analyzers: descriptors).searchedStrings.joined(separator: "\n"))
+            if !plugins.loadProblems.isEmpty { throw ExitCode(2) }
+            return
+        }
         var out = ""
         let style = TerminalStyle.standardOutput()
         for d in descriptors {

@@ -116,6 +116,20 @@ final class ScanCommandTests: XCTestCase {
         }
         XCTAssertTrue(r.stdout.contains("once per boot"))
     }
+
+    /// `analyzers --triggers` is the literal list the scan benchmark gives
+    /// `rg -F -f`: an analyzer's trigger, a report header an analyzer asked
+    /// to see, and the input layer's own must all be on it, once each.
+    func testAnalyzersTriggersListsWhatTheScanSearches() throws {
+        let r = try CLI.run(["analyzers", "--triggers"])
+        XCTAssertEqual(r.status, 0)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        for literal in ["soft lockup", "hard LOCKUP", "BUG: soft lockup", "not syncing: Hard LOCKUP", "Message from ", " Comm: "] {
+            XCTAssertTrue(lines.contains(literal), literal)
+        }
+        XCTAssertEqual(Set(lines).count, lines.count, "a literal listed twice")
+        XCTAssertFalse(lines.contains(""), "an empty literal would make rg match every line")
+    }
 }
 
 /// Bad input: every case gets a message naming the file, exit 2, and the

@@ -121,6 +121,28 @@ final class LinePrefixTests: XCTestCase {
         XCTAssertTrue(p.clock.isEmpty)
         XCTAssertEqual(m, "sched: RT throttling activated")
     }
+
+    /// A kernel stamp's seconds are read without making a string (exact
+    /// integer over a power of ten when the digits fit 53 bits, the text
+    /// otherwise); the timeline orders and aligns by them, so they must be
+    /// the very `Double` the text denotes, to the last bit.
+    func testStampSecondsAreTheDoubleTheTextDenotes() {
+        var rng = SystemRandomNumberGenerator()
+        var cases = ["0.000000", "70.65", "4474426.249700", "9007199.254740", "9007199.254741", "999999999999.999999999",
+                     "123456789012.5", "0.1", "0.000000001"]
+        for _ in 0..<5000 {
+            let whole = String(UInt64.random(in: 0...999_999_999_999, using: &rng) >> UInt64.random(in: 0...40, using: &rng))
+            let digits = Int.random(in: 1...9, using: &rng)
+            let fraction = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            cases.append(whole + "." + fraction)
+        }
+        for text in cases {
+            let bytes = Array("[\(text)] msg".utf8)
+            let p = LinePrefix.parse(bytes)
+            XCTAssertEqual(String(decoding: bytes[p.messageStart...], as: UTF8.self), "msg", text)
+            XCTAssertEqual(p.clock.monotonic?.bitPattern, Double(text)?.bitPattern, text)
+        }
+    }
 }
 
 final class CollapsedLineSplitterTests: XCTestCase {

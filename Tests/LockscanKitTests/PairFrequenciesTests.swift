@@ -1,5 +1,5 @@
 import Foundation
-@testable import LockscanKit
+@testable import LockscanInput
 import XCTest
 
 /// PairFrequencies.swift is generated from corpora/public by

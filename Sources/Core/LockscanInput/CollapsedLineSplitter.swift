@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Splits a line that holds several log lines, as happens when a log is pasted
 /// into a ticket or web form that drops newlines. A new message is taken to
 /// start at each `[ seconds.micro]` stamp after the first, where a host or
@@ -17,7 +21,9 @@ public enum CollapsedLineSplitter {
     public static func pieces(_ line: [UInt8], splitting: Bool = true) -> [Piece] {
         guard splitting, line.count >= 40 else { return [Piece(bytes: line, offset: 0)] }
         var cuts: [Int] = []
-        let stamps = timestampStarts(line)
+        // Every line that becomes a record passes here, and nearly none is
+        // collapsed: two stamps need two `[`, so a line with one is not parsed.
+        let stamps = occursTwice(line, "[") ? timestampStarts(line) : []
         if stamps.count >= 2 {
             cuts = stamps.filter { $0 > 0 }
             // Keep what precedes the first stamp (a syslog or console column) with it.
@@ -25,10 +31,15 @@ public enum CollapsedLineSplitter {
         }
         let sessionCuts = SessionLineStarts.cuts(line)
         if !sessionCuts.isEmpty { cuts = Array(Set(cuts + sessionCuts)).sorted() }
+        // Nearly every line: one piece, the line without its trailing blanks
+        // (what the loop below makes of it, without its arrays).
+        if cuts.isEmpty { return splitFrames(Piece(bytes: line.trimmingTrailingSpaces(), offset: 0)) }
         var pieces: [Piece] = []
         var prev = 0
         for c in cuts + [line.count] where c > prev {
-            pieces.append(Piece(bytes: Array(line[prev..<c]).trimmingTrailingSpaces(), offset: prev))
+            // The whole line (no cut: nearly every line) is not copied.
+            let piece = prev == 0 && c == line.count ? line : Array(line[prev..<c])
+            pieces.append(Piece(bytes: piece.trimmingTrailingSpaces(), offset: prev))
             prev = c
         }
         if pieces.isEmpty { pieces = [Piece(bytes: line, offset: 0)] }
@@ -60,6 +71,9 @@ public enum CollapsedLineSplitter {
     /// Inside one message: cut before each frame / marker when it holds two or more frames.
     static func splitFrames(_ piece: Piece) -> [Piece] {
         let b = piece.bytes
+        // Two frames hold `+0x` twice (each at its own offset): a piece
+        // holding it once or never has no two frames to cut between.
+        guard occursTwice(b, "+0x") else { return [piece] }
         let starts = frameStarts(b)
         guard starts.count >= 2 else { return [piece] }
         var out: [Piece] = []
@@ -118,10 +132,35 @@ public enum CollapsedLineSplitter {
     }
 }
 
+extension CollapsedLineSplitter {
+    /// Whether `needle` occurs at two different offsets of `b` (overlaps
+    /// count). `memchr` to each candidate first byte, then a compare: two
+    /// `memmem` calls cost ~240 instructions a line, most of it set-up.
+    static func occursTwice(_ b: [UInt8], _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0 else { return b.count >= 1 }
+        let first = Int32(needle.utf8Start.pointee)
+        return b.withUnsafeBytes { h in
+            guard let base = h.baseAddress else { return false }
+            var found = 0
+            var from = 0
+            while from < h.count, let hit = memchr(base + from, first, h.count - from) {
+                let i = base.distance(to: UnsafeRawPointer(hit))
+                if n <= h.count - i, memcmp(base + i, needle.utf8Start, n) == 0 {
+                    found += 1
+                    if found == 2 { return true }
+                }
+                from = i + 1
+            }
+            return false
+        }
+    }
+}
+
 extension Array where Element == UInt8 {
     func trimmingTrailingSpaces() -> [UInt8] {
         var e = count
         while e > 0, self[e - 1] == 0x20 || self[e - 1] == 0x09 { e -= 1 }
-        return Array(self[..<e])
+        return e == count ? self : Array(self[..<e])
     }
 }

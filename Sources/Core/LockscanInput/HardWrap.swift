@@ -58,10 +58,11 @@ public enum HardWrap {
         let trimmedCount = trimmedLength(last)
         guard trimmedCount + 1 + firstWord.count > minWidth else { return nil }
         let width = columns(last[..<trimmedCount])
-        let widthUnquoted = columns(last[quotePrefix(last).length..<max(trimmedCount, quotePrefix(last).length)])
+        let quoted = quotePrefix(last).length
+        let widthUnquoted = quoted == 0 ? width : columns(last[quoted..<max(trimmedCount, quoted)])
         let wordWidth = columns(firstWord)
         guard [width, widthUnquoted].contains(where: { $0 <= maxWidth && $0 + 1 + wordWidth > minWidth }) else { return nil }
-        guard stamped(), !LinePrefix.parse(Array(tail)).hasAnyPrefix else { return nil }
+        guard stamped(), !LinePrefix.hasAnyPrefix(Array(tail)) else { return nil }
         let charWrap = width == maxWidth || widthUnquoted == maxWidth
         return Tail(text: tail, space: !(trimmedCount < last.count || charWrap), certain: false)
     }
@@ -158,4 +159,7 @@ extension LinePrefix {
     /// The line began with any prefix this parser knows (a clock, a level,
     /// a caller id, a host).
     var hasAnyPrefix: Bool { !clock.isEmpty || level != nil || callerID != nil || host != nil }
+
+    /// `parse(line).hasAnyPrefix`, without the parse when the kernel's stamp opens it.
+    static func hasAnyPrefix(_ line: [UInt8]) -> Bool { opensWithKernelStamp(line) || parse(line).hasAnyPrefix }
 }

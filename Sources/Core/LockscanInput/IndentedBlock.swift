@@ -32,7 +32,7 @@ struct IndentedBlock {
         let hidden = lead + fence
         guard hidden > 0, hidden < line.count else { return 0 }
         let rest = Array(line[hidden...])
-        if LinePrefix.parse(rest).hasAnyPrefix {
+        if LinePrefix.hasAnyPrefix(rest) {
             // A fence opening on a log line belongs to that line only.
             if lead > 0 { indent = Array(line[..<lead]) }
             return hidden

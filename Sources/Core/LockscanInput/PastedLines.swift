@@ -199,5 +199,5 @@ public struct PastedLines {
         }
     }
 
-    static func isStamped(_ line: [UInt8]) -> Bool { !LinePrefix.parse(line).clock.isEmpty }
+    static func isStamped(_ line: [UInt8]) -> Bool { LinePrefix.opensWithKernelStamp(line) || !LinePrefix.parse(line).clock.isEmpty }
 }

@@ -81,6 +81,7 @@ public final class ScanEngine {
         var all: [[UInt8]]
         var everyLine: Bool
         var search: TriggerSearch
+        var routing: RecordRouting
     }
 
     lazy var triggerTables: TriggerTables = {
@@ -98,8 +99,17 @@ public final class ScanEngine {
         all += PastedLines.triggers.map { Array($0.utf8) }
         var seen = Set<[UInt8]>()
         all = all.filter { seen.insert($0).inserted }
-        return TriggerTables(perAnalyzer: perAnalyzer, all: all, everyLine: everyLine, search: TriggerSearch(all))
+        return TriggerTables(perAnalyzer: perAnalyzer, all: all, everyLine: everyLine, search: TriggerSearch(all),
+                             routing: RecordRouting(perAnalyzer: perAnalyzer, headers: reportHeaders.all))
     }()
+
+    /// Every string the fast path searches each line for (the analyzers'
+    /// triggers, the report headers some asked for, the input layer's own),
+    /// as text: what a plain multi-string search needs to do the same work
+    /// (the scan benchmark's `rg -F -f`).
+    public var searchedStrings: [String] {
+        triggerTables.all.map { String(decoding: $0, as: UTF8.self) }
+    }
 
     /// Instances of `AnalyzerScope.run` analyzers, by descriptor index: one
     /// per engine, fed by every `scan` call, finished by `finishRun`.
@@ -176,8 +186,6 @@ final class InputRun {
     /// False for the shared instances of run-scoped analyzers, which must not
     /// be finished at the end of this input.
     var inputScoped: [Bool] = []
-    var triggers: [[[UInt8]]] = []
-    var allTriggers: [[UInt8]] = []
     var everyLine = false
     var format: InputFormat = .log
     var lineNumber = 0
@@ -205,13 +213,18 @@ final class InputRun {
         // The same for every input: built once per engine (a run over 50,000
         // small files must not rebuild them 50,000 times).
         let tables = engine.triggerTables
-        triggers = tables.perAnalyzer
-        allTriggers = tables.all
         everyLine = tables.everyLine
         triggerSearch = tables.search
+        routing = tables.routing
+        wanted = Array(repeating: false, count: analyzers.count)
     }
 
     var triggerSearch = TriggerSearch([])
+    /// A constant: asking a `var` of a class copied the tables (and retained
+    /// each of their arrays) on every record.
+    let routing: RecordRouting
+    /// Per analyzer: the record being delivered holds one of its triggers.
+    var wanted: [Bool] = []
 
     /// At most this many diagnostics are listed per input; the rest are
     /// counted, and the count is a diagnostic of its own.
@@ -364,21 +377,13 @@ final class InputRun {
 
     func deliver(_ record: Record) {
         var record = record
-        record.startsReport = engine.reportHeaders.matches(record.text)
+        record.startsReport = routing.route(record.text, wanted: &wanted)
         if let observer, let chunk { observer.sawRecord(record, in: chunk) }
-        let utf8 = Array(record.text.utf8)
         for i in analyzers.indices {
-            if !collecting[i] && !everyLine {
-                let ts = triggers[i]
-                if !ts.isEmpty && !ts.contains(where: { contains(utf8, $0) }) { continue }
-            }
+            if !collecting[i] && !everyLine && !wanted[i] { continue }
             let interest = analyzers[i].consume(record, emit: emitEvent)
             collecting[i] = interest == .collecting
         }
-    }
-
-    func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        hay.withUnsafeBytes { h in needle.withUnsafeBytes { n in lockscan_memmem(h.baseAddress, h.count, n.baseAddress, n.count) != nil } }
     }
 }
 

@@ -17,11 +17,16 @@ public enum FrameAttribution {
         case prefix(String)
         case contains(String)
 
+        /// `contains` is a byte search (`includes`): Foundation's
+        /// `String.contains` (CFStringFind) checked every frame of every
+        /// report against these lists and was a tenth of a scan of a
+        /// soft-lockup storm. Symbol names are ASCII, so bytes and
+        /// characters agree.
         func matches(_ name: String) -> Bool {
             switch self {
             case let .exact(s): name == s
             case let .prefix(s): name.hasPrefix(s)
-            case let .contains(s): name.contains(s)
+            case let .contains(s): name.includes(s)
             }
         }
     }
@@ -211,7 +216,7 @@ public enum FrameAttribution {
                 if !NMIHandlerFrames.contains(name) { seenPlumbing = true }
                 continue
             }
-            if skipRCU && name.contains("rcu") { continue }
+            if skipRCU && name.includes("rcu") { continue }
             previous = name
         }
         return nil
@@ -221,7 +226,7 @@ public enum FrameAttribution {
     public static func hungTaskCulprit(_ frames: [Frame]) -> String? {
         let names = frames.filter { $0.reliable }.compactMap { $0.function.map(FunctionName.base) }.filter { !isPlumbingForHungTask($0) }
         for name in names {
-            if name.contains("rtnl_lock") { return "rtnl_lock" }
+            if name.includes("rtnl_lock") { return "rtnl_lock" }
             if ["synchronize_rcu", "synchronize_srcu", "synchronize_net", "synchronize_sched"].contains(where: name.contains) {
                 return "synchronize_rcu"
             }
@@ -233,7 +238,7 @@ public enum FrameAttribution {
 
     /// The plumbing list minus the sleep primitives a hung task's own rules handle.
     static func isPlumbingForHungTask(_ name: String) -> Bool {
-        if name.contains("rtnl_lock") || name.hasPrefix("synchronize_") { return false }
+        if name.includes("rtnl_lock") || name.hasPrefix("synchronize_") { return false }
         return isPlumbing(name)
     }
 }
@@ -364,14 +369,16 @@ extension Optional where Wrapped == PendingReport {
     /// The step report-shaped analyzers repeat: feed the open report, and
     /// hand it back when the record ends it (the record then still has to be
     /// looked at as a fresh line).
+    ///
+    /// The report is fed where it lies (`self!`): feeding a copy and
+    /// storing it back copied the whole report on every line of its window
+    /// and left its arrays shared, so each append copied them again.
     public mutating func step(_ record: Record) -> ReportStep {
-        guard var p = self else { return .idle }
-        if p.feed(record) {
-            self = p
-            return .accepted
-        }
+        guard self != nil else { return .idle }
+        if self!.feed(record) { return .accepted }
+        let finished = self!
         self = nil
-        return .finished(p)
+        return .finished(finished)
     }
 }
 

@@ -370,14 +370,14 @@ public enum CollectorStep {
 }
 
 extension Optional where Wrapped == StackDumpCollector {
+    /// Fed where it lies, not through a copy stored back (which copied the
+    /// collector per line and its frames on every append).
     public mutating func step(_ record: Record) -> CollectorStep {
-        guard var c = self else { return .idle }
-        if c.feed(record) == .accepted {
-            self = c
-            return .accepted
-        }
+        guard self != nil else { return .idle }
+        if self!.feed(record) == .accepted { return .accepted }
+        let dump = self!.dump
         self = nil
-        return .finished(c.dump)
+        return .finished(dump)
     }
 }
 
@@ -477,11 +477,32 @@ public struct ReportDumps {
 
     /// Lines that open a new dump.
     public static func startsDump(_ text: String) -> Bool {
+        guard opensWithDumpWord(text) else { return false }
         switch TraceLineParser.parse(text) {
         case .taskHeader, .crashTask, .nmiBacktrace, .callTraceHeader: return true
         default:
             let t = text.drop(while: { $0 == " " })
             return t.hasPrefix("Task dump for CPU") || t.hasPrefix("task:")
+        }
+    }
+
+    /// Every line that opens a dump starts, after blanks, with one of these:
+    /// the kinds `startsDump` accepts are read by `TraceLineParser` only
+    /// after these words (a frame line never is one of them), and the two
+    /// task-dump forms are these words. Every line in the window after a
+    /// report header is asked, most are none of them, and parsing each as a
+    /// trace line cost a quarter of a scan of a soft-lockup storm.
+    static let dumpOpenings: [[UInt8]] = ["Call Trace:", "Call trace:", "Backtrace:", "NMI backtrace for cpu ", "CPU: ", "PID: ",
+                                          "Pid: ", "Task dump for CPU", "task:"].map { Array($0.utf8) }
+
+    /// Whether `text` may open a dump: false only where `startsDump` is.
+    static func opensWithDumpWord(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { b in
+            var i = 0
+            while i < b.count, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+            let rest = UnsafeBufferPointer(rebasing: b[i...])
+            return dumpOpenings.contains { rest.starts(with: $0) }
         }
     }
 }

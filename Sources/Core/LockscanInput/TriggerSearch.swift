@@ -38,6 +38,8 @@ public struct TriggerSearch: Sendable {
     public let triggers: [[UInt8]]
     /// Triggers of one byte cannot be indexed by a pair.
     private var singleBytes: [UInt8] = []
+    /// The same, with each one's trigger index, for `forEachMatch`.
+    private var singleByteTriggers: [(index: Int, byte: UInt8)] = []
     /// Nibble tables of the SIMD prefilter (see lockscan_pair_scan_fast).
     private var teddy = [UInt8](repeating: 0, count: 64)
 
@@ -45,7 +47,7 @@ public struct TriggerSearch: Sendable {
         self.triggers = triggers
         for (t, needle) in triggers.enumerated() {
             guard needle.count >= 2 else {
-                if let b = needle.first { singleBytes.append(b) }
+                if let b = needle.first { singleBytes.append(b); singleByteTriggers.append((t, b)) }
                 continue
             }
             var best = 0
@@ -152,6 +154,34 @@ public struct TriggerSearch: Sendable {
                 pos = p + 1
             }
             return nil
+        } }
+    }
+
+    /// Calls `body` with the index of every trigger that occurs in [from, to),
+    /// each time it occurs, in no particular order: one pass tells which of
+    /// many triggers a line holds (the engine routes a record to the
+    /// analyzers whose triggers these are), where asking `firstHit` per
+    /// trigger list would search the line once per list.
+    public func forEachMatch(_ buf: UnsafeRawPointer, from: Int, to: Int, _ body: (Int) -> Void) {
+        guard from < to else { return }
+        let base = buf.assumingMemoryBound(to: UInt8.self)
+        for (t, b) in singleByteTriggers where memchr(base + from, Int32(b), to - from) != nil { body(t) }
+        var pos = from
+        bitset.withUnsafeBufferPointer { bits in teddy.withUnsafeBufferPointer { tables in
+            while pos + 1 < to {
+                let rel = lockscan_pair_scan_fast(base + pos, to - pos, bits.baseAddress!, tables.baseAddress!)
+                if rel >= to - pos { return }
+                let p = pos + rel
+                for (t, off) in candidates[Int(base[p]) << 8 | Int(base[p + 1])] {
+                    let needle = triggers[t]
+                    let start = p - off
+                    if start >= from, start + needle.count <= to,
+                       needle.withUnsafeBufferPointer({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0 {
+                        body(t)
+                    }
+                }
+                pos = p + 1
+            }
         } }
     }
 }
