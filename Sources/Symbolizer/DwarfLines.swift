@@ -197,16 +197,21 @@ final class DwarfLines {
         return cleanPath(String(cString: s))
     }
 
-    /// The directory a unit's absolute file names are printed relative to:
-    /// what its absolute name and its absolute build directory share. A C
-    /// unit is named relative to the build (`kernel/sched/core.c`), but an
-    /// assembler unit absolutely (`/build/linux-6.1/arch/x86/entry/entry_64.S`
-    /// built in `/build/linux-6.1/debian/build/…`, or in `/build/linux-6.1`
-    /// itself): both are then printed from the source tree, as the kernel's
-    /// own tools print them. nil when they share nothing but `/` (a build
-    /// outside the tree: absolute names stay absolute).
+    /// The directory an assembler unit's absolute file names are printed
+    /// relative to: what its absolute name and its absolute build directory
+    /// share. Kbuild's C units are named relative to the build
+    /// (`kernel/sched/core.c`), but GNU as names an assembler unit
+    /// absolutely (`/build/linux-6.1/arch/x86/entry/entry_64.S`, built in
+    /// `/build/linux-6.1/debian/build/…` or in `/build/linux-6.1` itself):
+    /// printed from the source tree, both read alike. Only assembler units
+    /// (DW_LANG_Mips_Assembler, what GNU as writes): a C unit keeps the name
+    /// its compiler gave, as addr2line prints it. nil when the two share
+    /// nothing but `/` (a build outside the tree).
     static func sourceRoot(_ cu: UnsafeMutablePointer<Dwarf_Die>) -> String? {
         var attr = Dwarf_Attribute()
+        var language: Dwarf_Word = 0
+        guard dwarf_attr(cu, UInt32(DW_AT_language), &attr) != nil, dwarf_formudata(&attr, &language) == 0,
+              language == 0x8001 else { return nil }
         guard dwarf_attr(cu, UInt32(DW_AT_comp_dir), &attr) != nil, let d = dwarf_formstring(&attr),
               dwarf_attr(cu, UInt32(DW_AT_name), &attr) != nil, let n = dwarf_formstring(&attr) else { return nil }
         let dir = String(cString: d), name = String(cString: n)

@@ -242,17 +242,19 @@ final class SymbolizeCommandTests: XCTestCase {
         let elf = build.appendingPathComponent("vmlinux").path
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        // As Kbuild out of tree: the assembler file by its absolute path, the C file relative.
-        cc.arguments = ["cc", "-g", "-no-pie", "-o", elf, tree.appendingPathComponent("arch/x86/entry/entry.S").path, "../../init/main.c"]
+        // The assembler file by its absolute path, as Kbuild gives it; the C
+        // file by its absolute path too, which stays as its compiler named it.
+        cc.arguments = ["cc", "-g", "-no-pie", "-o", elf, tree.appendingPathComponent("arch/x86/entry/entry.S").path,
+                        tree.appendingPathComponent("init/main.c").path]
         cc.currentDirectoryURL = build
         try cc.run()
         cc.waitUntilExit()
         XCTAssertEqual(cc.terminationStatus, 0)
-        let stub = try Self.address(of: "entry_stub", in: elf)
-        let list = try CLI.tempFile("asm-addrs.txt", Data("0x\(String(stub + 1, radix: 16))\n".utf8))
+        let stub = try Self.address(of: "entry_stub", in: elf), main = try Self.address(of: "main", in: elf)
+        let list = try CLI.tempFile("asm-addrs.txt", Data("0x\(String(stub + 1, radix: 16))\n0x\(String(main, radix: 16))\n".utf8))
         let r = try CLI.run(["symbolize", "--vmlinux", elf, "--addresses", list])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "entry_stub\narch/x86/entry/entry.S:6\n")
+        XCTAssertEqual(r.stdout, "entry_stub\narch/x86/entry/entry.S:6\nmain\n\(tree.path)/init/main.c:3\n")
     }
 
     func testBadVmlinuxFilesExitTwoWithOneMessage() throws {
