@@ -41,8 +41,8 @@ enum Lockscan {
         let errURL = scratch.appendingPathComponent("err-\(id)")
         defer { for u in [inURL, outURL, errURL] { try? FileManager.default.removeItem(at: u) } }
         try input.write(to: inURL)
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args + [inURL.path]
