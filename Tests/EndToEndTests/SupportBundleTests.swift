@@ -86,4 +86,22 @@ final class SupportBundleTests: XCTestCase {
         XCTAssertTrue(broken.stderr.contains("\(cut): tar cannot list this archive"), broken.stderr)
         XCTAssertFalse(try CLI.events(broken.stdout).isEmpty)
     }
+
+    /// A bundle whose only kernel log is the ring buffer, captured twice by
+    /// sos (`dmesg` and `dmesg -T`): one copy is read, not both.
+    func testRingBufferCopiesAreReadOnce() throws {
+        let root = CLI.tempDir.appendingPathComponent("bundles/sosreport-ring")
+        let kernel = root.appendingPathComponent("sos_commands/kernel")
+        try FileManager.default.createDirectory(at: kernel, withIntermediateDirectories: true)
+        let capture = Self.corpora.appendingPathComponent(Self.layout[0].1)
+        for name in ["dmesg", "dmesg_-T"] {
+            try? FileManager.default.removeItem(at: kernel.appendingPathComponent(name))
+            try FileManager.default.copyItem(at: capture, to: kernel.appendingPathComponent(name))
+        }
+        let r = try CLI.run(["scan", "--json", root.path])
+        XCTAssertEqual((try CLI.json(r.stdout)["inputs"] as? [[String: Any]])?.compactMap { $0["file"] as? String },
+                       [root.path + "/sos_commands/kernel/dmesg"])
+        XCTAssertTrue(r.stderr.contains("not reading sos_commands/kernel/dmesg_-T (its kernel messages are in sos_commands/kernel/dmesg too)"), r.stderr)
+        XCTAssertEqual(try CLI.events(r.stdout).count, try kindsAlone([Self.layout[0].1]).count)
+    }
 }

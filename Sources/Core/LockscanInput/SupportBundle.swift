@@ -145,16 +145,18 @@ public struct SupportBundle {
         let kern = Self.oldestFirst(matching("var/log/kern.log*"))
         let messages = Self.oldestFirst(matching("var/log/messages*"))
         let syslog = Self.oldestFirst(matching("var/log/syslog*"))
-        let ring = matching("sos_commands/kernel/dmesg") + matching("sos_commands/kernel/dmesg_-T") + matching("var/log/dmesg")
-            + matching("boot.txt") + matching("messages.txt")
-        let candidates: [(String, [String])] = [("the full journal", fullJournal), ("the journals of each boot", bootJournals),
+        // Copies of one buffer, best first: supportconfig's messages.txt
+        // (it holds boot.txt's lines too), the ring buffer with raw stamps,
+        // the same with -T, the boot-time copy.
+        let ring = ["messages.txt", "sos_commands/kernel/dmesg", "sos_commands/kernel/dmesg_-T", "var/log/dmesg", "boot.txt"]
+            .flatMap(matching)
+        let candidates: [(String, [String])] = [("the full journal", Array(fullJournal.prefix(1))), ("the journals of each boot", bootJournals),
                                                 ("kern.log", kern), ("messages", messages), ("syslog", syslog),
-                                                ("the kernel ring buffer", ring)]
-        if let (label, chosen) = candidates.first(where: { !$0.1.isEmpty }) {
-            // supportconfig's messages.txt and boot.txt overlap like syslog and dmesg.
-            let pick = chosen.contains("messages.txt") ? ["messages.txt"] : chosen
+                                                ("\(ring.first ?? "the kernel ring buffer")", Array(ring.prefix(1)))]
+        if let (label, pick) = candidates.first(where: { !$0.1.isEmpty }) {
             add(pick, .hostKernel)
-            for (_, other) in candidates { skip(other.filter { !pick.contains($0) }, "its kernel messages are in \(label) too") }
+            let rest = (fullJournal + bootJournals + kern + messages + syslog + ring).filter { !pick.contains($0) }
+            skip(rest, "its kernel messages are in \(label) too")
         }
         add(matching("var/crash/*/vmcore-dmesg.txt") + matching("var/lib/systemd/pstore/*/dmesg*") + matching("sys/fs/pstore/dmesg-*"),
             .crashedKernel)
