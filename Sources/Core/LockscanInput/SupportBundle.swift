@@ -48,7 +48,11 @@ public struct SupportBundle {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return nil }
         if isDir.boolValue {
-            guard let files = try? FileManager.default.subpathsOfDirectory(atPath: path),
+            // A bundle is told by its top level; only then is it walked (a
+            // folder that is not one, even `/`, costs one listing).
+            guard let top = try? FileManager.default.contentsOfDirectory(atPath: path),
+                  kind(of: Set(top.map { $0 == "sos_commands" ? "sos_commands/" : $0 })) != nil,
+                  let files = try? FileManager.default.subpathsOfDirectory(atPath: path),
                   let kind = kind(of: Set(files)) else { return nil }
             var bundle = SupportBundle(name: path, kind: kind)
             bundle.choose(from: files.filter { isRegularFile(path + "/" + $0) }) { rel in
