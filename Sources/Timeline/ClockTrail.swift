@@ -29,8 +29,16 @@ final class ClockTrail: ScanObserver {
     private(set) var bytesSeen = 0
     private var headLines = 0, headZoned = 0
     private var tail: [UInt8] = []
-    /// The end of the previous chunk: the lines before a chunk's first record.
-    private var previousEnd: [UInt8] = []
+    /// The latest stamped line seen before `examinedTo` (absolute offsets):
+    /// a record's previous clock is looked for only between the last record
+    /// and its own line, so a source whose lines carry no prefix stamp (a QMP
+    /// log: every line a record) costs one line per record, not a
+    /// neighbourhood each. It carries over chunk boundaries.
+    private var lastStamp: (lineStart: Int, clock: Clock)?
+    private var examinedTo = 0
+    /// The last forward search for a stamped line after an unstamped record:
+    /// the pieces of a paste and a run of unstamped lines share one.
+    private var nextStamp: (from: Int, found: (lineStart: Int, clock: Clock)?, searchedTo: Int)?
     private(set) var earlierThanPrevious: [Int: Double] = [:]
     private(set) var unstamped: [Int: (before: Clock?, after: Clock?)] = [:]
     /// Unstamped records whose next stamped line is in a later chunk.
@@ -44,7 +52,7 @@ final class ClockTrail: ScanObserver {
     func beginChunk(_ chunk: LineChunk) {
         guard chunk.kind != .overlongRest else { return }
         line = (0, 0, nil, nil)
-        if !awaitingAfter.isEmpty, let after = Self.firstClock(in: chunk.bytes, from: 0) {
+        if !awaitingAfter.isEmpty, let after = Self.firstStamp(in: chunk.bytes, from: 0)?.clock {
             for offset in awaitingAfter { unstamped[offset]?.after = after }
             awaitingAfter.removeAll()
         }
@@ -69,7 +77,7 @@ final class ClockTrail: ScanObserver {
         }
         if !record.clock.isEmpty { remember(record.byteOffset, record.clock) }
         years.observe(offset: record.byteOffset, line: record.line, clock: record.clock)
-        if line.before == nil { line.before = .some(previousClock(chunk.bytes, before: line.start)) }
+        if line.before == nil { line.before = .some(previousClock(chunk, before: line.start)) }
         let before = line.before!
         if let m = record.clock.monotonic, let p = before?.monotonic, p > m + 1e-6 {
             earlierThanPrevious[record.byteOffset] = p
@@ -77,7 +85,7 @@ final class ClockTrail: ScanObserver {
         if record.clock.isEmpty {
             if line.after == nil {
                 let lineEnd = chunk.bytes[at...].firstIndex(of: 0x0A).map { $0 + 1 } ?? chunk.bytes.count
-                line.after = .some(Self.firstClock(in: chunk.bytes, from: lineEnd))
+                line.after = .some(nextClock(chunk, from: lineEnd))
             }
             let after = line.after!
             unstamped[record.byteOffset] = (before, after)
@@ -88,9 +96,15 @@ final class ClockTrail: ScanObserver {
     func endChunk(_ chunk: LineChunk) {
         guard chunk.kind != .overlongRest else { return }
         bytesSeen += chunk.bytes.count
-        tail += chunk.bytes.suffix(Self.window)
+        // A slice, not `suffix`: on a raw buffer that is Sequence's, which
+        // copies the whole chunk through a ring buffer (a seventh of a
+        // timeline's time).
+        let kept = chunk.bytes[max(0, chunk.bytes.count - Self.window)...]
+        if kept.count >= Self.window { tail = Array(kept) } else { tail += kept }
         if tail.count > Self.window { tail.removeFirst(tail.count - Self.window) }
-        previousEnd = Array(chunk.bytes.suffix(Self.neighbourhood))
+        // The chunk's last stamped line, for the next chunk's first record.
+        _ = previousClock(chunk, before: chunk.bytes.count)
+        nextStamp = nil
     }
 
     /// After the scan: the tail's stamps.
@@ -109,7 +123,6 @@ final class ClockTrail: ScanObserver {
             if extent.panicMonotonic == nil, Self.contains(line, "Kernel panic - not syncing") { extent.panicMonotonic = m }
         }
         tail = []
-        previousEnd = []
     }
 
     /// The clock printed on the line of a record the scan saw lately.
@@ -145,34 +158,75 @@ final class ClockTrail: ScanObserver {
         recentClocks[offset] = clock
     }
 
-    /// The nearest stamped line before `lineStart` within the neighbourhood,
-    /// continuing into the end of the previous chunk.
-    private func previousClock(_ bytes: UnsafeRawBufferPointer, before lineStart: Int) -> Clock? {
-        let from = max(0, lineStart - Self.neighbourhood)
-        if let c = Self.lastClock(in: Array(bytes[from..<lineStart])) { return c }
-        guard lineStart - from < Self.neighbourhood, !previousEnd.isEmpty else { return nil }
-        return Self.lastClock(in: previousEnd.suffix(Self.neighbourhood - (lineStart - from)))
+    /// The nearest stamped line before `lineStart` (an index in the chunk)
+    /// within the neighbourhood, looked for backwards and only among lines
+    /// not examined for an earlier record; earlier lines are `lastStamp`.
+    private func previousClock(_ chunk: LineChunk, before lineStart: Int) -> Clock? {
+        let start = chunk.byteOffset + lineStart
+        let from = max(0, lineStart - Self.neighbourhood, examinedTo - chunk.byteOffset)
+        if from < lineStart, let found = Self.lastStamp(in: chunk.bytes, from: from, to: lineStart) {
+            lastStamp = (chunk.byteOffset + found.lineStart, found.clock)
+        }
+        examinedTo = max(examinedTo, start)
+        guard let last = lastStamp, last.lineStart >= start - Self.neighbourhood else { return nil }
+        return last.clock
     }
 
-    static func lastClock<C: BidirectionalCollection>(in bytes: C) -> Clock? where C.Element == UInt8 {
-        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: true).reversed() {
-            let line = Array(raw.last == 0x0D ? raw.dropLast() : raw)
-            let c = LinePrefix.parse(line).clock
-            if !c.isEmpty { return c }
+    /// The first stamped line at or after `from` (an index in the chunk)
+    /// within the neighbourhood; the last search is reused when it covers
+    /// this one.
+    private func nextClock(_ chunk: LineChunk, from: Int) -> Clock? {
+        let start = chunk.byteOffset + from
+        if let memo = nextStamp, memo.from <= start {
+            if let found = memo.found, found.lineStart >= start {
+                return found.lineStart - start < Self.neighbourhood ? found.clock : nil
+            }
+            if memo.found == nil, memo.searchedTo >= min(chunk.byteOffset + chunk.bytes.count, start + Self.neighbourhood) { return nil }
+        }
+        let to = min(chunk.bytes.count, from + Self.neighbourhood)
+        let found = Self.firstStamp(in: chunk.bytes, from: from)
+        nextStamp = (start, found.map { (chunk.byteOffset + $0.lineStart, $0.clock) }, chunk.byteOffset + to)
+        return found?.clock
+    }
+
+    /// The last line in `bytes[from..<to]` with a prefix stamp, read from the
+    /// end; a first line cut by `from` is read as it is.
+    static func lastStamp(in bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> (lineStart: Int, clock: Clock)? {
+        var end = to
+        while end > from {
+            var start = end - 1
+            // `end` is just past a line's "\n" (or the region's end): the
+            // line starts after the previous "\n".
+            if bytes[start] == 0x0A { end = start; continue }
+            while start > from, bytes[start - 1] != 0x0A { start -= 1 }
+            let c = clock(of: bytes, start..<end)
+            if !c.isEmpty { return (start, c) }
+            end = start
         }
         return nil
     }
 
-    /// The first stamped line at or after `from`, within the neighbourhood.
-    static func firstClock(in bytes: UnsafeRawBufferPointer, from: Int) -> Clock? {
-        guard from < bytes.count else { return nil }
-        let window = bytes[from..<min(bytes.count, from + neighbourhood)]
-        for raw in window.split(separator: 0x0A, omittingEmptySubsequences: true) {
-            let line = Array(raw.last == 0x0D ? raw.dropLast() : raw)
-            let c = LinePrefix.parse(line).clock
-            if !c.isEmpty { return c }
+    /// The first line at or after `from` with a prefix stamp, within the
+    /// neighbourhood.
+    static func firstStamp(in bytes: UnsafeRawBufferPointer, from: Int) -> (lineStart: Int, clock: Clock)? {
+        let to = min(bytes.count, from + neighbourhood)
+        var start = from
+        while start < to {
+            var end = start
+            while end < to, bytes[end] != 0x0A { end += 1 }
+            if end > start {
+                let c = clock(of: bytes, start..<end)
+                if !c.isEmpty { return (start, c) }
+            }
+            start = end + 1
         }
         return nil
+    }
+
+    private static func clock(of bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Clock {
+        var line = Array(bytes[range])
+        if line.last == 0x0D { line.removeLast() }
+        return LinePrefix.parse(line).clock
     }
 
     static func contains(_ line: [UInt8], _ needle: String) -> Bool {

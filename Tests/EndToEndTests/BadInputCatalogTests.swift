@@ -114,6 +114,19 @@ final class BadInputCatalogTests: XCTestCase {
                  args: ["scan", "--json", "{q2.json}"], status: 2, says: ["q2.json:1", "is not a time"], events: 0),
             Case(name: "QMP negative seconds", files: ["q3.json": text(#"{"timestamp": {"seconds": -5, "microseconds": 0}, "event": "STOP"}"# + "\n")],
                  args: ["scan", "--json", "{q3.json}"], status: 2, says: ["q3.json:1", "is not a time"], events: 0),
+            // Lines no analyzer asks for (RTC_CHANGE) are not made records,
+            // but are still checked: a cut one, a bad time and a cut last
+            // line without its newline are each said; a non-ASCII one is fine.
+            Case(name: "QMP lines no analyzer reads", files: ["q4.json": text("""
+                {"timestamp": {"seconds": 1795316000, "microseconds": 0}, "event": "RTC_CHANGE", "data": {"offset": 1}}
+                {"timestamp": {"seconds": 1795316001, "microseconds": 0}, "event": "RTC_CHANGE", "data": {"offset":
+                {"timestamp": {"seconds": -5, "microseconds": 0}, "event": "RTC_CHANGE"}
+                {"timestamp": {"seconds": 1795316002, "microseconds": 0}, "event": "BALLOON_CHANGE", "data": {"note": "é"}}
+                {"timestamp": {"seconds": 1795316003, "microseconds": 0}, "event": "STOP"}
+                {"timestamp": {"seconds": 1795316004, "microseconds": 0}, "event": "RTC_CHANGE"
+                """)],
+                 args: ["scan", "--json", "{q4.json}"], status: 2,
+                 says: ["q4.json:2: not a JSON object", "q4.json:3: timestamp -5.0 s", "q4.json:6: not a JSON object"], events: 1),
             Case(name: "WinDbg uptime hours past Int64",
                  files: ["w1.txt": text("System Uptime: 0 days 9223372036854775807:00:52.740\nBugCheck 101, {31, 0, fffff880009b3180, 2}\n")],
                  args: ["scan", "--json", "{w1.txt}"], status: 2, says: ["w1.txt:1", "is not an uptime", "the boot time is not computed"], events: 1),

@@ -6,6 +6,14 @@
 /// Every command reads lines this way, so a prefix or a pasted log is
 /// understood the same in `scan`, `timeline` and `symbolize`.
 public enum LineRecords {
+    /// Why a QMP line that no analyzer asked for would be refused, as
+    /// `parse` words it, or nil (`QMPEventLine.problem`).
+    public static func qmpProblem(_ bytes: [UInt8]) -> String? {
+        QMPEventLine.problem(bytes).map(qmpRefusal)
+    }
+
+    static func qmpRefusal(_ e: QMPLineError) -> String { e.message + "; line skipped" }
+
     /// The records of one line (without its line end), in order; a line its
     /// format cannot hold (a broken QMP object) gives the reason instead, and
     /// a prefix number refused (`LinePrefix.problem`) is returned beside the
@@ -29,7 +37,7 @@ public enum LineRecords {
         case .qmp:
             switch QMPEventLine.record(bytes, line: line, offset: offset, input: input) {
             case let .success(r): if let r { record(r) }
-            case let .failure(e): return e.message + "; line skipped"
+            case let .failure(e): return qmpRefusal(e)
             }
             return nil
         case .kmsg:

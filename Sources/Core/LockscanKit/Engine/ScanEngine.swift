@@ -318,16 +318,21 @@ final class InputRun {
     func processRegion(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
         var pos = from
         while pos < to {
-            // A QMP log is parsed line by line anyway (and is small): every
-            // line is checked to be JSON, so a broken one is reported.
-            if !everyLine && format != .qmp && !collecting.contains(true) && !pasted.needsNextLine {
+            if !everyLine && !collecting.contains(true) && !pasted.needsNextLine {
                 // Fast path: jump to the next line holding any trigger.
                 // No hit: the rest of the chunk needs no counting, the next
                 // chunk says where it starts (LineChunk.firstLine).
-                guard let next = triggerSearch.firstHit(buf, from: pos, to: to) else { return }
-                var lineStart = next
-                while lineStart > pos && buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
-                lineNumber += countNewlines(buf + pos, lineStart - pos)
+                let next = triggerSearch.firstHit(buf, from: pos, to: to)
+                var lineStart = next ?? to
+                while next != nil, lineStart > pos, buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
+                // A QMP log's skipped lines are still checked to be QMP
+                // messages, so a broken one is said.
+                if format == .qmp {
+                    checkQMPLines(buf, pos, lineStart)
+                } else if next != nil {
+                    lineNumber += countNewlines(buf + pos, lineStart - pos)
+                }
+                guard next != nil else { return }
                 pos = lineStart
             }
             let lineEnd: Int
@@ -337,6 +342,25 @@ final class InputRun {
                 lineEnd = to
             }
             processLine(buf, pos, lineEnd, countLine: true)
+            pos = lineEnd + 1
+        }
+    }
+
+    /// The whole lines [from, to) of a QMP log that hold no trigger: each
+    /// counted and checked, none made a record.
+    func checkQMPLines(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
+        var pos = from
+        while pos < to {
+            let lineEnd = memchr(buf + pos, 0x0A, to - pos).map { $0 - UnsafeMutableRawPointer(buf) } ?? to
+            var end = lineEnd
+            if end > pos && buf.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
+            let bytes = UnsafeRawBufferPointer(start: buf + pos, count: end - pos)
+            if bytes.contains(0) {
+                processLine(buf, pos, lineEnd, countLine: true)
+            } else {
+                lineNumber += 1
+                if let problem = LineRecords.qmpProblem(Array(bytes)) { diagnose(lineNumber, problem) }
+            }
             pos = lineEnd + 1
         }
     }
