@@ -34,6 +34,7 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var pluginOptions: PluginOptions
     @OptionGroup var inputLimits: InputLimitOptions
+    @OptionGroup var jobsOption: JobsOption
     @OptionGroup var filterOptions: EventFilterOptions
     @OptionGroup var metrics: MetricsOptions
 
@@ -75,7 +76,9 @@ struct Scan: ParsableCommand {
             if ndjson { for d in problems { out.write(JSONRendering.line(d)) } }
             pluginDiagnostics += problems
         }
-        let engine = ScanEngine(analyzers: descriptors, options: ScanOptions(format: format, limits: try inputLimits.limits()))
+        var options = ScanOptions(format: format, limits: try inputLimits.limits())
+        jobsOption.apply(to: &options)
+        let engine = ScanEngine(analyzers: descriptors, options: options)
         var symbolizer: KernelFrameSymbolizer?
         var symbolizerFailed = false
         var symbolKernel: KernelDebugInfo?

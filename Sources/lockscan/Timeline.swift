@@ -41,6 +41,7 @@ struct TimelineCommand: ParsableCommand {
 
     @OptionGroup var pluginOptions: PluginOptions
     @OptionGroup var inputLimits: InputLimitOptions
+    @OptionGroup var jobsOption: JobsOption
     @OptionGroup var metrics: MetricsOptions
 
     func validate() throws {
@@ -128,7 +129,9 @@ struct TimelineCommand: ParsableCommand {
         defer { plugins.close() }
         for (i, input) in inputs.enumerated() { plugins.inputNames[i] = InputSpec(argument: input.path).displayName }
         let builder = TimelineBuilder(inputs: inputs, anchors: anchor.compactMap(Self.parseAnchor), window: window)
-        let (built, diagnostics) = builder.build(analyzers: descriptors, options: ScanOptions(limits: try inputLimits.limits()))
+        var options = ScanOptions(limits: try inputLimits.limits())
+        jobsOption.apply(to: &options)
+        let (built, diagnostics) = builder.build(analyzers: descriptors, options: options)
         var doc = built
         // Plugins that could not be used, or failed on a line, are said in
         // every view like the inputs' problems.

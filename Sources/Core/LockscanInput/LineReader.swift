@@ -58,6 +58,14 @@ public final class LineReader {
     /// read, so a consumer may gather before answering; on a pipe or a
     /// terminal more may never come, so it answers what it has.
     public var isRegularFile: Bool { input.kind == .regular }
+
+    /// A regular file read as it is (not decompressed), for a second reader
+    /// of the same bytes (the engine's search ahead): its descriptor, for
+    /// `pread` only, and the size it is read up to.
+    public var plainRegularFile: (fd: Int32, size: Int)? {
+        guard input.kind == .regular, compression == nil, let size = input.sizeAtOpen, size <= Int64(Int.max) else { return nil }
+        return (input.fd, Int(size))
+    }
     private var decompressor: Decompressor?
     private var compressed: CompressedBuffer?
     private var streamBudget: Int64

@@ -22,6 +22,15 @@ public struct ScanOptions: Sendable {
     public var format: InputFormat?
     /// Line length, stream and read-size bounds of the input layer.
     public var limits: InputLimits
+    /// Cores for one input: with 2 or more, a regular file of at least
+    /// `aheadMinimumBytes` has its far part searched for triggers on a
+    /// second core (`AheadSearch`); the events are the same either way.
+    public var jobs = 1
+    public var aheadMinimumBytes = 32 << 20
+    /// Where the far part starts, as a fraction of the file: the near part
+    /// is searched and analysed by the engine, the far part only analysed,
+    /// so the engine's share is the smaller one.
+    public var aheadFraction = 0.35
 
     public init(format: InputFormat? = nil, limits: InputLimits = InputLimits()) {
         self.format = format
@@ -73,6 +82,10 @@ public final class ScanEngine {
         self.reportHeaders = reportHeaders ?? ReportHeaders(analyzers)
         roles = EventRoles(analyzers)
     }
+
+    /// How often the search ahead answered where the next trigger is (for
+    /// tests: the second core was used, not bypassed).
+    var answersFromAhead = 0
 
     /// Each analyzer's trigger strings as bytes, all of them deduplicated
     /// with the input layer's own, and their one-pass search.
@@ -268,7 +281,10 @@ final class InputRun {
             }
             switch chunk.kind {
             case .lines:
-                if !sniffed { sniff(chunk.bytes) }
+                if !sniffed {
+                    sniff(chunk.bytes)
+                    startAheadSearch(reader)
+                }
                 lineNumber = chunk.firstLine - 1
                 processRegion(base, 0, chunk.bytes.count)
             case .overlongLine:
@@ -279,6 +295,8 @@ final class InputRun {
                 break
             }
         }
+        ahead?.cancel()
+        ahead = nil
         summary.compression = reader.compression?.rawValue
         summary.bytes = reader.bytesRead
         for d in reader.diagnostics { diagnose(d.line, d.message) }
@@ -289,6 +307,42 @@ final class InputRun {
         if unlistedDiagnostics > 0 {
             summary.diagnostics.append(Diagnostic(file: name, message: "\(unlistedDiagnostics) more problem\(unlistedDiagnostics == 1 ? "" : "s") in this input not listed"))
         }
+    }
+
+    /// The far part's trigger search on a second core, for a large regular
+    /// file read as it is (`ScanOptions.jobs`).
+    var ahead: AheadSearch?
+
+    func startAheadSearch(_ reader: LineReader) {
+        let options = engine.options
+        guard options.jobs > 1, !everyLine, let file = reader.plainRegularFile, file.size >= options.aheadMinimumBytes else { return }
+        ahead = AheadSearch(fd: file.fd, size: file.size, fraction: options.aheadFraction, search: triggerSearch,
+                            maxLineBytes: options.limits.maxLineBytes)
+    }
+
+    /// The first trigger at or after `pos` in [pos, to) and how far the
+    /// answer vouches (`to`, or the near part's end when the range crosses
+    /// into the far part): from the search ahead in the far part, else
+    /// searched here.
+    func nextTrigger(_ buf: UnsafeMutableRawPointer, _ pos: Int, _ to: Int) -> (hit: Int?, upTo: Int) {
+        guard let ahead else { return (triggerSearch.firstHit(buf, from: pos, to: to), to) }
+        let at = byteBase + pos
+        if at >= ahead.start && at < ahead.end {
+            let limit = min(to, ahead.end - byteBase)
+            switch ahead.firstLine(from: at, before: byteBase + limit) {
+            case let .line(l):
+                engine.answersFromAhead += 1
+                return (l - byteBase, limit)
+            case .none:
+                engine.answersFromAhead += 1
+                return (nil, limit)
+            case .unknown: break
+            }
+        } else if at < ahead.start && ahead.start - byteBase < to {
+            let limit = ahead.start - byteBase
+            return (triggerSearch.firstHit(buf, from: pos, to: limit), limit)
+        }
+        return (triggerSearch.firstHit(buf, from: pos, to: to), to)
     }
 
     /// The format, from the first bytes (or `--format`).
@@ -322,18 +376,19 @@ final class InputRun {
                 // Fast path: jump to the next line holding any trigger.
                 // No hit: the rest of the chunk needs no counting, the next
                 // chunk says where it starts (LineChunk.firstLine).
-                let next = triggerSearch.firstHit(buf, from: pos, to: to)
-                var lineStart = next ?? to
+                let (next, searched) = nextTrigger(buf, pos, to)
+                var lineStart = next ?? searched
                 while next != nil, lineStart > pos, buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
                 // A QMP log's skipped lines are still checked to be QMP
                 // messages, so a broken one is said.
                 if format == .qmp {
                     checkQMPLines(buf, pos, lineStart)
-                } else if next != nil {
+                } else if next != nil || searched < to {
                     lineNumber += countNewlines(buf + pos, lineStart - pos)
                 }
-                guard next != nil else { return }
+                if next == nil && searched == to { return }
                 pos = lineStart
+                if next == nil { continue }
             }
             let lineEnd: Int
             if let nl = memchr(buf + pos, 0x0A, to - pos) {
