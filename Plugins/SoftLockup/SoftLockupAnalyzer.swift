@@ -52,7 +52,9 @@ public final class SoftLockupAnalyzer: Analyzer {
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let panic = Self.isPanic(record.text)
         switch pending.step(record) {
-        case .accepted: return .collecting
+        // Between dumps only lines holding a trigger or a dump's first word
+        // matter here too: the panic line is a trigger.
+        case .accepted: return pending?.interest ?? .collecting
         case let .finished(p) where panic && panicLine == nil:
             continueAfterPanic(p, record)
             return .collecting

@@ -41,7 +41,12 @@ public enum PluginWorker {
                 var events: [WireEvent] = []
                 let interest = analyzer.consume(record) { events.append(WireEvent($0)) }
                 reply.events = events
-                if case .collecting = interest { reply.collecting = true } else { reply.collecting = false }
+                // A plugin between dumps gets every line: the wire has no
+                // waiting state, and more lines never change an answer.
+                switch interest {
+                case .idle: reply.collecting = false
+                case .collecting, .waiting: reply.collecting = true
+                }
             case let (.finish(instance), _):
                 guard let analyzer = instances.removeValue(forKey: instance) else { return 3 }
                 var events: [WireEvent] = []

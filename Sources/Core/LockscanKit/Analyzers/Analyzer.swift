@@ -1,11 +1,18 @@
 /// What an analyzer tells the engine after each record.
-public enum Interest: Sendable {
+public enum Interest: Sendable, Equatable {
     /// Nothing pending: only lines containing one of the analyzer's triggers
     /// need to reach it.
     case idle
     /// In the middle of a report (a stack after a header): every following
     /// line must reach it until it says `.idle` again.
     case collecting
+    /// A report is open but between its dumps (`ReportDumps.interest`): until
+    /// line `everyLineFrom`, only lines holding a trigger (any analyzer's:
+    /// another report's header ends this one) or a word a dump opens with
+    /// need to reach it; from that line on, every line, as `.collecting`.
+    /// A CPU stuck for days repeats its report every ~28 s, and the 300
+    /// lines a report waits for more dumps were most of such a log's time.
+    case waiting(everyLineFrom: Int)
 }
 
 /// A log snippet that must (or must not) produce an event, carried by the

@@ -31,6 +31,10 @@ public struct ScanOptions: Sendable {
     /// is searched and analysed by the engine, the far part only analysed,
     /// so the engine's share is the smaller one.
     public var aheadFraction = 0.35
+    /// Whether an analyzer between a report's dumps (`Interest.waiting`)
+    /// lets the engine skip the lines that cannot matter to it. Off, such
+    /// an analyzer gets every line, as before: tests compare the two.
+    public var skipsLinesWhileWaiting = true
 
     public init(format: InputFormat? = nil, limits: InputLimits = InputLimits()) {
         self.format = format
@@ -95,6 +99,9 @@ public final class ScanEngine {
         var everyLine: Bool
         var search: TriggerSearch
         var routing: RecordRouting
+        /// The search while an analyzer waits between dumps: every trigger
+        /// and every word a dump opens with.
+        var waitSearch: TriggerSearch
     }
 
     lazy var triggerTables: TriggerTables = {
@@ -112,8 +119,10 @@ public final class ScanEngine {
         all += PastedLines.triggers.map { Array($0.utf8) }
         var seen = Set<[UInt8]>()
         all = all.filter { seen.insert($0).inserted }
+        let waitFor = all + ReportDumps.dumpOpenings.filter { !seen.contains($0) }
         return TriggerTables(perAnalyzer: perAnalyzer, all: all, everyLine: everyLine, search: TriggerSearch(all),
-                             routing: RecordRouting(perAnalyzer: perAnalyzer, headers: reportHeaders.all))
+                             routing: RecordRouting(perAnalyzer: perAnalyzer, headers: reportHeaders.all),
+                             waitSearch: TriggerSearch(waitFor))
     }()
 
     /// Every string the fast path searches each line for (the analyzers'
@@ -196,6 +205,9 @@ final class InputRun {
     var aftermath: CrashAftermath
     var analyzers: [any Analyzer] = []
     var collecting: [Bool] = []
+    /// Per analyzer: waiting between a report's dumps until this line
+    /// (`Interest.waiting`); it gets every record made meanwhile.
+    var waitingFrom: [Int?] = []
     /// False for the shared instances of run-scoped analyzers, which must not
     /// be finished at the end of this input.
     var inputScoped: [Bool] = []
@@ -222,17 +234,20 @@ final class InputRun {
             analyzers.append(d.scope == .run ? engine.runAnalyzer(i) : d.make())
             inputScoped.append(d.scope == .input)
             collecting.append(false)
+            waitingFrom.append(nil)
         }
         // The same for every input: built once per engine (a run over 50,000
         // small files must not rebuild them 50,000 times).
         let tables = engine.triggerTables
         everyLine = tables.everyLine
         triggerSearch = tables.search
+        waitSearch = tables.waitSearch
         routing = tables.routing
         wanted = Array(repeating: false, count: analyzers.count)
     }
 
     var triggerSearch = TriggerSearch([])
+    var waitSearch = TriggerSearch([])
     /// A constant: asking a `var` of a class copied the tables (and retained
     /// each of their arrays) on every record.
     let routing: RecordRouting
@@ -372,16 +387,29 @@ final class InputRun {
     func processRegion(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
         var pos = from
         while pos < to {
-            if !everyLine && !collecting.contains(true) && !pasted.needsNextLine {
-                // Fast path: jump to the next line holding any trigger.
+            let waitingUntil = waitingFrom.reduce(nil as Int?) { m, w in w.map { min(m ?? $0, $0) } ?? m }
+            if !everyLine && !collecting.contains(true) && !pasted.needsNextLine && waitingUntil.map({ lineNumber + 1 < $0 }) ?? true {
+                // Fast path: jump to the next line holding any trigger (or,
+                // while a report waits between dumps, a dump's first word).
                 // No hit: the rest of the chunk needs no counting, the next
                 // chunk says where it starts (LineChunk.firstLine).
-                let (next, searched) = nextTrigger(buf, pos, to)
+                let (next, searched) = waitingUntil == nil ? nextTrigger(buf, pos, to) : (waitSearch.firstHit(buf, from: pos, to: to), to)
                 var lineStart = next ?? searched
                 while next != nil, lineStart > pos, buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
-                // A QMP log's skipped lines are still checked to be QMP
-                // messages, so a broken one is said.
-                if format == .qmp {
+                if let until = waitingUntil {
+                    // The line where the waiting report's window closes is
+                    // read whatever it holds: stop there if it comes first.
+                    let skipped = countNewlines(buf + pos, lineStart - pos)
+                    if lineNumber + skipped + 1 >= until {
+                        let k = until - 1 - lineNumber
+                        pos = Self.start(after: k, newlinesFrom: pos, in: buf, to: to)
+                        lineNumber += k
+                        continue
+                    }
+                    lineNumber += skipped
+                } else if format == .qmp {
+                    // A QMP log's skipped lines are still checked to be QMP
+                    // messages, so a broken one is said.
                     checkQMPLines(buf, pos, lineStart)
                 } else if next != nil || searched < to {
                     lineNumber += countNewlines(buf + pos, lineStart - pos)
@@ -418,6 +446,16 @@ final class InputRun {
             }
             pos = lineEnd + 1
         }
+    }
+
+    /// Where the line after the `k`-th newline from `pos` starts.
+    static func start(after k: Int, newlinesFrom pos: Int, in buf: UnsafeMutableRawPointer, to: Int) -> Int {
+        var p = pos
+        for _ in 0..<max(0, k) {
+            guard let nl = memchr(buf + p, 0x0A, to - p) else { return to }
+            p = (nl - UnsafeMutableRawPointer(buf)) + 1
+        }
+        return p
     }
 
     func countNewlines(_ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
@@ -459,11 +497,21 @@ final class InputRun {
         record.startsReport = routing.route(record.text, wanted: &wanted)
         if let observer, let chunk { observer.sawRecord(record, in: chunk) }
         for i in analyzers.indices {
-            if !collecting[i] && !everyLine && !wanted[i] { continue }
-            let interest = analyzers[i].consume(record, emit: emitEvent)
-            collecting[i] = interest == .collecting
+            if !collecting[i] && waitingFrom[i] == nil && !everyLine && !wanted[i] { continue }
+            switch analyzers[i].consume(record, emit: emitEvent) {
+            case .idle:
+                collecting[i] = false
+                waitingFrom[i] = nil
+            case .collecting:
+                collecting[i] = true
+                waitingFrom[i] = nil
+            case let .waiting(line):
+                // A QMP log is read line by line for its checks anyway.
+                let skips = engine.options.skipsLinesWhileWaiting && format != .qmp
+                collecting[i] = !skips
+                waitingFrom[i] = skips ? line : nil
+            }
         }
     }
 }
 
-extension Interest: Equatable {}

@@ -328,6 +328,9 @@ public struct PendingReport {
         self.dumps = ReportDumps(header: header, window: window)
     }
 
+    /// What the open report needs to see next (`ReportDumps.interest`).
+    public var interest: Interest { dumps.interest }
+
     /// Feeds a record; false when the report is complete (the record is not
     /// consumed and must be looked at as a fresh line). Any analyzer's
     /// report header after this one's completes it.

@@ -408,6 +408,17 @@ public struct ReportDumps {
         collector = StackDumpCollector(start: header)
     }
 
+    /// What the report needs to see next: every line while a dump is
+    /// being read; between dumps, only a line that may open one (or that
+    /// holds a trigger), until the line where the window or the line cap
+    /// closes it: no other line changes anything here.
+    public var interest: Interest {
+        guard collector == nil else { return .collecting }
+        let (windowEnd, o1) = lastActivity.addingReportingOverflow(window + 1)
+        let (capEnd, o2) = headerLine.addingReportingOverflow(maxLines + 1)
+        return .waiting(everyLineFrom: min(o1 ? Int.max : windowEnd, o2 ? Int.max : capEnd))
+    }
+
     /// False once collection is over; the record is then not consumed.
     public mutating func feed(_ record: Record) -> Bool {
         switch collector.step(record) {
