@@ -35,6 +35,9 @@ struct TimelineCommand: ParsableCommand {
     var window: Double = 10
     @Flag(help: "Print the lockscan.timeline/1 JSON document.") var json = false
     @Option(help: ArgumentHelp("Also write a self-contained HTML page.", valueName: "FILE")) var html: String?
+    @Option(name: .customLong("display-tz"),
+            help: ArgumentHelp("The zone the HTML page shows every time in, beside UTC (+08:00, Asia/Shanghai, UTC for UTC only). Default: the zone of --tz when every --tz names the same one, else UTC only.", valueName: "ZONE"))
+    var displayTZ: String?
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 when an event is at least this severe.", valueName: "SEVERITY"))
     var failOn: Severity = .warning
@@ -70,6 +73,20 @@ struct TimelineCommand: ParsableCommand {
                 throw ValidationError("--tz '\(z)': expected FILE=ZONE with a zone like +08:00, UTC or Asia/Shanghai")
             }
         }
+        if let displayTZ, DisplayZone(displayTZ) == nil {
+            throw ValidationError("--display-tz '\(displayTZ)': expected a zone like +08:00, UTC or Asia/Shanghai")
+        }
+    }
+
+    /// The page's second zone: the one asked for; else the one every --tz
+    /// names (the zone the hosts' logs were written in, which is how their
+    /// readers think of the incident); else none. Several different --tz
+    /// zones pick none: choosing one of them would be a guess.
+    func displayZone() -> DisplayZone? {
+        if let displayTZ { return DisplayZone(displayTZ) }
+        let zones = Set(tz.compactMap { spec in spec.lastIndex(of: "=").map { String(spec[spec.index(after: $0)...]) } })
+        guard zones.count == 1, let only = zones.first else { return nil }
+        return DisplayZone(only)
     }
 
     /// `FILE=2017` → (FILE, 2017); the year as four digits at most, 1-9999.
@@ -146,7 +163,7 @@ struct TimelineCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(TimelineText.render(doc, style: TerminalStyle.standardOutput()).utf8))
         }
         var unwritten = false
-        if let html, let problem = OutputFile.write(Array(TimelineHTML.render(doc).utf8), to: html) {
+        if let html, let problem = OutputFile.write(Array(TimelineHTML.render(doc, zone: displayZone()).utf8), to: html) {
             FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))
             unwritten = true
         }

@@ -95,6 +95,33 @@ final class WindowsFleetTests: XCTestCase {
         XCTAssertEqual(taint["latest"] as? String, "2017-03-15T00:10:57.604999Z", "libvirt writes the taint line with the start")
     }
 
+    /// The fleet's libvirtd logs in UTC+8: the page shows each time in UTC
+    /// and at +08:00, the zone --tz gave, without being asked; --display-tz
+    /// picks another zone, or UTC alone, and refuses what is no zone.
+    func testThePageShowsTimesInTheZoneOfTheHostsLogs() throws {
+        let domain = try kvmSpiceDomainLog(), libvirtd = try syslogLibvirtd(), windbg = incident + "windbg-analyze.txt"
+        let page = CLI.tempDir.appendingPathComponent("fleet-\(getpid()).html").path
+        let base = ["timeline", "--guest", windbg, "--qemu", domain, "--libvirt", libvirtd, "--tz", "\(libvirtd)=+08:00", "--year", "\(libvirtd)=2017", "--html", page]
+        func html(_ extra: [String]) throws -> String {
+            let r = try CLI.run(base + extra)
+            XCTAssertEqual(r.status, 1, r.stderr)
+            return try String(contentsOfFile: page, encoding: .utf8)
+        }
+        let eof = "2017-03-15 06:03:48.000000 UTC</td>"
+        let local = try html([])
+        XCTAssert(local.contains("<th>UTC</th><th class=\"zone-name\">+08:00</th>"), "the zone of --tz by default")
+        XCTAssert(local.contains(eof + "<td class=\"local\">2017-03-15 14:03:48.000000 +08:00</td>"), "the monitor EOF as libvirtd's log printed it")
+
+        let tokyo = try html(["--display-tz", "Asia/Tokyo"])
+        XCTAssert(tokyo.contains("<th class=\"zone-name\">Asia/Tokyo</th>") && tokyo.contains(eof + "<td class=\"local\">2017-03-15 15:03:48.000000 +09:00</td>"))
+        let utc = try html(["--display-tz", "UTC"])
+        XCTAssert(utc.contains(eof + "<td class=\"unc\">"), "UTC alone: no second column")
+
+        let bad = try CLI.run(base + ["--display-tz", "+25:00"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssert(bad.stderr.contains("--display-tz '+25:00': expected a zone like +08:00, UTC or Asia/Shanghai"), bad.stderr)
+    }
+
     /// Real domain logs: a Windows guest (rtc in local time, a Windows ISO)
     /// and a Linux guest with the same vCPU count and virt-manager's timer
     /// defaults, one Windows dump: only the Windows guest gets the advice.

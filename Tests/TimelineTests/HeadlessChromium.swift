@@ -28,8 +28,8 @@ struct HeadlessChromium {
     /// The serialized DOM once the page loaded and its scripts ran, and what
     /// the page wrote to the console (script errors, Content-Security-Policy
     /// violations such as a blocked fetch, `console.log`).
-    func dumpDOM(of page: URL) throws -> (dom: String, console: [String]) {
-        let (dom, stderr) = try run(["--dump-dom", "--enable-logging=stderr", "--v=0", page.absoluteString])
+    func dumpDOM(of page: URL, width: Int = 1400, height: Int = 900) throws -> (dom: String, console: [String]) {
+        let (dom, stderr) = try run(["--dump-dom", "--window-size=\(width),\(height)", "--enable-logging=stderr", "--v=0", page.absoluteString])
         return (dom, stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") }.map(String.init))
     }
 

@@ -11,6 +11,8 @@ struct PNGStatistics: Decodable {
     var distinctColours: Int
     /// For each colour asked about (`#rrggbb`), how many pixels are within a small distance of it.
     var near: [String: Int]
+    /// For each colour asked about, the leftmost and rightmost column holding such a pixel (absent when none does).
+    var columns: [String: [Int]]
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -53,7 +55,7 @@ struct PNGStatistics: Decodable {
         pos += 12 + length
     bpp = 4 if colour == 6 else 3
     raw, stride = zlib.decompress(idat), width * bpp
-    prev, pixels = bytearray(stride), Counter()
+    prev, pixels, extent = bytearray(stride), Counter(), {}
     for y in range(height):
         f = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
@@ -68,15 +70,25 @@ struct PNGStatistics: Decodable {
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        pixels.update(bytes(line[x:x + 3]) for x in range(0, stride, bpp))
+        for x in range(width):
+            p = bytes(line[x * bpp:x * bpp + 3])
+            pixels[p] += 1
+            e = extent.get(p)
+            if e is None:
+                extent[p] = [x, x]
+            elif x > e[1]:
+                e[1] = x
         prev = line
     total = width * height
     background = pixels.most_common(1)[0][1]
-    near = {}
+    near, columns = {}, {}
     for hexcolour in sys.argv[2:]:
         r, g, b = (int(hexcolour[i:i + 2], 16) for i in (1, 3, 5))
-        near[hexcolour] = sum(n for p, n in pixels.items() if abs(p[0] - r) + abs(p[1] - g) + abs(p[2] - b) <= 24)
+        close = [p for p in pixels if abs(p[0] - r) + abs(p[1] - g) + abs(p[2] - b) <= 24]
+        near[hexcolour] = sum(pixels[p] for p in close)
+        if close:
+            columns[hexcolour] = [min(extent[p][0] for p in close), max(extent[p][1] for p in close)]
     print(json.dumps({'width': width, 'height': height, 'nonBackgroundShare': 1 - background / total,
-                      'distinctColours': len(pixels), 'near': near}))
+                      'distinctColours': len(pixels), 'near': near, 'columns': columns}))
     """#
 }

@@ -1,8 +1,8 @@
-// Time in words for the page: durations, uncertainties, placed times, and the
+// Spans of time in words for the page: durations, uncertainties, and the
 // calendar fields tick labels are cut from. One file so the summary, lane
-// labels, tooltips and tables write a time the same way. Only the HTML view
-// uses it: the plain-text view (TimelineText) keeps its own shorter forms and
-// shares only UTCFormat (TimelineModel.swift) with the page.
+// labels, tooltips and tables write a span the same way; instants are
+// written by PageClock (DisplayZone.swift). Only the HTML view uses it: the
+// plain-text view (TimelineText) keeps its own shorter forms.
 
 import Foundation
 
@@ -25,9 +25,8 @@ struct UTCFields: Equatable {
     var date: String { String(format: "%04d-%02d-%02d", year, month, day) }
 }
 
-/// Durations and placed times as a reader of a postmortem wants them: the
-/// unit that keeps the number short, and every placed time with the width of
-/// the interval it is known to lie in, so a guess never reads as exact.
+/// Durations as a reader of a postmortem wants them: the unit that keeps the
+/// number short, and every placed time's uncertainty, so a guess never reads as exact.
 enum TimeText {
     /// `0 s`, `250 µs`, `12.5 ms`, `1.25 s`, `3 min 20 s`, `2 h 5 min`, `3 d 4 h`.
     static func duration(_ seconds: Double) -> String {
@@ -63,10 +62,5 @@ enum TimeText {
         let before = max(0, t.utc - t.earliest), after = max(0, t.latest - t.utc)
         if abs(before - after) <= 1e-9 * max(1, before) { return "± " + duration(before) }
         return "−\(duration(before)) / +\(duration(after))"
-    }
-
-    /// The estimate in ISO 8601 UTC followed by its uncertainty.
-    static func placed(_ t: EventTime) -> String {
-        UTCFormat.string(t.utc) + " " + uncertainty(t)
     }
 }
