@@ -15,6 +15,9 @@ enum WorkerRequest: Codable {
     /// End of the instance's input (or run): pending events, its input
     /// diagnostics; the worker forgets the instance.
     case finish(instance: Int)
+    /// A followed input paused (`Analyzer.inputWentQuiet`): the events of
+    /// the report it closed, and `collecting` unless nothing changed.
+    case inputWentQuiet(instance: Int)
 }
 
 /// What the worker answers; which fields are set depends on the request.

@@ -48,6 +48,12 @@ public enum PluginWorker {
                 analyzer.finish { events.append(WireEvent($0)) }
                 reply.events = events
                 reply.diagnostics = analyzer.inputDiagnostics
+            case let (.inputWentQuiet(instance), _):
+                guard let analyzer = instances[instance] else { return 3 }
+                var events: [WireEvent] = []
+                let interest = analyzer.inputWentQuiet { events.append(WireEvent($0)) }
+                reply.events = events
+                reply.collecting = interest.map { if case .collecting = $0 { true } else { false } }
             case (.make, _):
                 return 3
             }
