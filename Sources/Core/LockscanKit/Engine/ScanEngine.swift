@@ -22,10 +22,14 @@ public struct ScanOptions: Sendable {
     public var format: InputFormat?
     /// Line length, stream and read-size bounds of the input layer.
     public var limits: InputLimits
+    /// Set for `scan --follow`: the input is read as it grows, and its
+    /// pauses close the reports it holds open (`InputRun.paused`).
+    public var follow: FollowSettings?
 
-    public init(format: InputFormat? = nil, limits: InputLimits = InputLimits()) {
+    public init(format: InputFormat? = nil, limits: InputLimits = InputLimits(), follow: FollowSettings? = nil) {
         self.format = format
         self.limits = limits
+        self.follow = follow
     }
 
     /// `readSize` bytes per read: tests use tiny reads to split every line
@@ -148,8 +152,11 @@ public final class ScanEngine {
     }
 
     /// Scans one input. Events go to `emit` as analyzers produce them; the
-    /// summary carries the diagnostics.
-    public func scan(_ input: InputSpec, inputIndex: Int = 0, observer: ScanObserver? = nil, emit: (Event) -> Void) -> InputSummary {
+    /// summary carries the diagnostics. `diagnosed` hears each diagnostic of
+    /// a followed input as it arises (it has no end to wait for); the
+    /// summary still carries them all.
+    public func scan(_ input: InputSpec, inputIndex: Int = 0, observer: ScanObserver? = nil,
+                     diagnosed: ((Diagnostic) -> Void)? = nil, emit: (Event) -> Void) -> InputSummary {
         let name = input.displayName
         inputNames[inputIndex] = name
         if let earlier = sameContent.earlier(than: input) {
@@ -158,7 +165,7 @@ public final class ScanEngine {
                                 sameContentAs: earlier)
         }
         let reader: LineReader
-        switch LineReader.open(input, limits: options.limits) {
+        switch LineReader.open(input, limits: options.limits, follow: options.follow) {
         case let .success(r): reader = r
         case let .failure(d):
             return InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [d])
@@ -166,6 +173,7 @@ public final class ScanEngine {
         return withoutActuallyEscaping(emit) { emit in
             let run = InputRun(engine: self, name: name, inputIndex: inputIndex, emit: emit)
             run.observer = observer
+            run.diagnosed = options.follow == nil ? nil : diagnosed
             run.read(reader)
             return run.summary
         }
@@ -195,6 +203,13 @@ final class InputRun {
     /// Pasted-text recovery for `log` inputs (joins, code blocks, broadcasts).
     var pasted = PastedLines(quotedPrintable: false)
     weak var observer: ScanObserver?
+    /// The input is followed (`ScanOptions.follow`).
+    let following: Bool
+    /// Follow mode: hears each diagnostic when it arises.
+    var diagnosed: ((Diagnostic) -> Void)?
+    /// Follow mode: the reader's diagnostics already told to `diagnosed`
+    /// (the reader sorts its list at the end, so they are kept, not counted).
+    var toldReaderDiagnostics: [Diagnostic] = []
     /// The chunk being read, for the observer.
     var chunk: LineChunk?
 
@@ -203,6 +218,7 @@ final class InputRun {
         self.name = name
         self.inputIndex = inputIndex
         self.emit = emit
+        following = engine.options.follow != nil
         summary = InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [])
         aftermath = CrashAftermath(roles: engine.roles)
         for (i, d) in engine.descriptors.enumerated() {
@@ -231,9 +247,11 @@ final class InputRun {
     static let listedDiagnostics = 20
     var unlistedDiagnostics = 0
 
-    func diagnose(_ line: Int?, _ message: String) {
+    func diagnose(_ line: Int?, _ message: String, tell: Bool = true) {
         if summary.diagnostics.count < Self.listedDiagnostics {
-            summary.diagnostics.append(Diagnostic(file: name, line: line, message: message))
+            let d = Diagnostic(file: name, line: line, message: message)
+            summary.diagnostics.append(d)
+            if tell { diagnosed?(d) }
         } else {
             unlistedDiagnostics += 1
         }
@@ -253,7 +271,7 @@ final class InputRun {
     /// trigger search, the analysed part of an overlong line is one line, the
     /// rest of it is not analysed.
     func read(_ reader: LineReader) {
-        reader.read { chunk in
+        reader.read({ chunk in
             let base = UnsafeMutableRawPointer(mutating: chunk.bytes.baseAddress!)
             byteBase = chunk.byteOffset
             if let observer {
@@ -278,10 +296,14 @@ final class InputRun {
             case .overlongRest:
                 break
             }
-        }
+            tellReaderDiagnostics(reader)
+        }, paused: { pause in
+            tellReaderDiagnostics(reader)
+            paused(pause)
+        })
         summary.compression = reader.compression?.rawValue
         summary.bytes = reader.bytesRead
-        for d in reader.diagnostics { diagnose(d.line, d.message) }
+        for d in reader.diagnostics { diagnose(d.line, d.message, tell: !toldReaderDiagnostics.contains(d)) }
         finishAll(lines: reader.lineCount)
         // In input order, whoever found them (a file-wide one first).
         summary.diagnostics = summary.diagnostics.enumerated()
@@ -302,6 +324,33 @@ final class InputRun {
             // The line of the first NUL, so the user can look at it.
             let before = UnsafeRawBufferPointer(start: head.baseAddress, count: UnsafeRawPointer(nul) - head.baseAddress!)
             diagnose(before.count { $0 == 0x0A } + 1, "NUL bytes (binary data?); text lines are still analysed")
+        }
+    }
+
+    /// Follow mode: what the reader found (a file cut short or replaced) is
+    /// told when it is found, not at an end that may never come.
+    func tellReaderDiagnostics(_ reader: LineReader) {
+        guard let diagnosed else { return }
+        for d in reader.diagnostics.dropFirst(toldReaderDiagnostics.count) {
+            diagnosed(d)
+            toldReaderDiagnostics.append(d)
+        }
+    }
+
+    /// The last record delivered ended a stack (`StackEnd`): a pause right
+    /// after it closes the reports without waiting for a quiet second.
+    var lastRecordEndedStack = false
+
+    /// A followed input fell silent. After a settle pause only reports
+    /// whose stack has visibly ended are closed; after a quiet one every
+    /// open report is (and a line a paste form held for its continuation
+    /// is read as it is). Analyzers keep what spans reports.
+    func paused(_ pause: FollowPause) {
+        guard pause == .quiet || lastRecordEndedStack else { return }
+        lastRecordEndedStack = false
+        pasted.finish(parseLogical)
+        for i in analyzers.indices {
+            if let interest = analyzers[i].inputWentQuiet(emit: emitEvent) { collecting[i] = interest == .collecting }
         }
     }
 
@@ -378,6 +427,7 @@ final class InputRun {
     func deliver(_ record: Record) {
         var record = record
         record.startsReport = routing.route(record.text, wanted: &wanted)
+        if following { lastRecordEndedStack = StackEnd.matches(record.text) }
         if let observer, let chunk { observer.sawRecord(record, in: chunk) }
         for i in analyzers.indices {
             if !collecting[i] && !everyLine && !wanted[i] { continue }
