@@ -94,7 +94,9 @@ final class FollowModeTests: XCTestCase {
 
     func testEventArrivesFromAPipeWhileTheWriterIsStillOpen() throws {
         let lines = try Self.dmesgLines()
-        let run = try Running(["scan", "--follow", "--ndjson"])
+        // No quiet second to fall back on: the report's own end (`</TASK>`)
+        // must close it.
+        let run = try Running(["scan", "--follow", "--ndjson", "--quiet-after", "600"])
         // Line by line, as `dmesg -w` passes them on.
         for line in lines { run.write([line]); Thread.sleep(forTimeInterval: 0.002) }
         XCTAssertTrue(run.until { !run.events.isEmpty }, "no event while the pipe is open: \(run.stdout) \(run.stderr)")
@@ -111,7 +113,7 @@ final class FollowModeTests: XCTestCase {
         XCTAssertEqual(run.events.count, 2, "no event is printed twice: \(run.stdout)")
     }
 
-    func testGrowingFileIsFollowedThroughATruncation() throws {
+    func testGrowingFileIsFollowedThroughATruncationAndARotation() throws {
         let path = try CLI.tempFile("follow-growing.log", Data())
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         func append(_ lines: [String]) { log.seekToEndOfFile(); log.write(Data(lines.map { $0 + "\n" }.joined().utf8)) }
@@ -128,10 +130,16 @@ final class FollowModeTests: XCTestCase {
         let said = run.objects.compactMap { $0["diagnostic"] as? [String: Any] }.compactMap { $0["message"] as? String }
         XCTAssertTrue(said.contains { $0.contains("was truncated") }, "\(said)")
         XCTAssertTrue(run.stderr.contains("\(path):"), run.stderr)
+        // Rotation: the file renamed away, a new one created at the path.
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try Data(try Self.dmesgLines(startingAt: 190).map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertTrue(run.until { run.events.count == 4 }, "after the rotation: \(run.stdout) \(run.stderr)")
+        XCTAssertTrue(run.stderr.contains("is now another file (rotated)"), run.stderr)
+        try? FileManager.default.removeItem(atPath: path + ".1")
         XCTAssertTrue(run.process.isRunning, "a followed file has no end")
         run.process.terminate()
         XCTAssertEqual(run.finish(closeInput: false), 2, "a truncated input is an input problem: \(run.stderr)")
-        XCTAssertEqual(run.events.count, 3, run.stdout)
+        XCTAssertEqual(run.events.count, 4, run.stdout)
     }
 
     func testJournalJSONOnAPipe() throws {

@@ -341,14 +341,16 @@ final class InputRun {
     /// after it closes the reports without waiting for a quiet second.
     var lastRecordEndedStack = false
 
-    /// A followed input fell silent. After a settle pause only reports
-    /// whose stack has visibly ended are closed; after a quiet one every
-    /// open report is (and a line a paste form held for its continuation
-    /// is read as it is). Analyzers keep what spans reports.
+    /// A followed input fell silent. A line held for its continuation is
+    /// read as it is; then, after a settle pause, only reports whose stack
+    /// has visibly ended are closed, after a quiet one every open report
+    /// is. Analyzers keep what spans reports.
     func paused(_ pause: FollowPause) {
+        // A line a paste form held to see whether the next one continues
+        // it: a continuation would have come in the same write.
+        pasted.finish(parseLogical)
         guard pause == .quiet || lastRecordEndedStack else { return }
         lastRecordEndedStack = false
-        pasted.finish(parseLogical)
         for i in analyzers.indices {
             if let interest = analyzers[i].inputWentQuiet(emit: emitEvent) { collecting[i] = interest == .collecting }
         }
