@@ -7,7 +7,7 @@ import LockscanKit
 /// incident (its analyzer attaches them); this one only speaks for the
 /// rest, as one informational `cpu_backtraces` event carrying the
 /// classified incident — which can still show a deadlock.
-public final class CPUBacktracesAnalyzer: Analyzer {
+public final class CPUBacktracesAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "cpu-backtraces",
         title: "CPU backtraces (sysrq-l, NMI, crash bt -a)",

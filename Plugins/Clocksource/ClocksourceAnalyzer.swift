@@ -11,7 +11,7 @@ import LockscanKit
 /// (arch/x86/kernel/tsc.c) also marks the TSC unstable on its own checks.
 /// In a guest the usual cause is the host: vCPUs descheduled or the VM paused
 /// long enough that the two clocks disagree, not broken hardware.
-public final class ClocksourceAnalyzer: Analyzer {
+public final class ClocksourceAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "clocksource",
         title: "Clocksource marked unstable",

@@ -7,7 +7,7 @@ import LockscanKit
 /// alone, so the example is useful as well as small. Copy this module to
 /// start your own; the shared helpers of LockscanKit (PendingReport,
 /// FrameAttribution, StackDump) are all available to it.
-public final class TaskCantDieExample: Analyzer {
+public final class TaskCantDieExample: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "example-task-cant-die",
         title: "Task can't die (example plugin)",

@@ -9,7 +9,7 @@ import LockscanKit
 /// later `Kernel panic - not syncing: Hard LOCKUP` are one event. When the
 /// console showed no stack but crash's `bt` of the stuck CPU follows (a vmcore
 /// session pasted after the log), its exception RIP names the function.
-public final class HardLockupAnalyzer: Analyzer {
+public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "hard-lockup",
         title: "Hard LOCKUP (NMI / buddy watchdog)",

@@ -14,7 +14,7 @@ import LockscanKit
 /// lines say so. Severity follows whether the host event was planned (start,
 /// pause, shutdown by libvirt: info) or not (monitor EOF, guest panic:
 /// error).
-public final class HostVirtAnalyzer: Analyzer {
+public final class HostVirtAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "host-vm-event",
         title: "Host-side VM events (qemu, libvirt, QMP)",

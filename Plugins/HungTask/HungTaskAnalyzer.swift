@@ -9,7 +9,7 @@ import LockscanKit
 /// When several blocked tasks wait at the same place, they most likely wait
 /// for the same lock or event, and the owner is someone else: that is worth
 /// saying, so reports are held to the end of the input and compared.
-public final class HungTaskAnalyzer: Analyzer {
+public final class HungTaskAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "hung-task",
         title: "Hung task",

@@ -11,7 +11,7 @@ import LockscanKit
 /// claims (its report header: `Hard LOCKUP`, `softlockup: hung tasks`,
 /// `hung_task: blocked tasks`, `RCU Stall`) is that analyzer's and not
 /// reported here a second time.
-public final class KernelCrashAnalyzer: Analyzer {
+public final class KernelCrashAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "kernel-crash",
         title: "Kernel Oops, BUG or panic (context)",

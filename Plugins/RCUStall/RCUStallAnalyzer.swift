@@ -11,7 +11,7 @@ import LockscanKit
 /// diagnosis lines (`StallLine`). The grace-period kthread's starvation line
 /// names the CPU the kthread last ran on — not a stalled CPU — and the
 /// kthread's own stack is a sleeping task's, never the stall's culprit.
-public final class RCUStallAnalyzer: Analyzer {
+public final class RCUStallAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "rcu-stall",
         title: "RCU stall",

@@ -8,7 +8,7 @@ import LockscanKit
 /// timestamp may lag. So the finding is "real-time tasks used up
 /// sched_rt_runtime_us of a period at least once before this point", never
 /// "now". What the capture shows of real-time tasks is listed with it.
-public final class RTThrottlingAnalyzer: Analyzer {
+public final class RTThrottlingAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "rt-throttling",
         title: "RT throttling activated",
@@ -63,6 +63,8 @@ public final class RTThrottlingAnalyzer: Analyzer {
             }
             emit(e)
         }
+        // Emitted once: a followed input finishes at each pause.
+        throttled = []
     }
 
     private func note(_ task: String) {

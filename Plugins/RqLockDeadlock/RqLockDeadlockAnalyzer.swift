@@ -11,7 +11,7 @@ import LockscanKit
 ///
 /// Stacks from anywhere (a lockup's dump, NMI backtraces, crash `bt -a`) are
 /// grouped into incidents by proximity in the log; one event per incident.
-public final class RqLockDeadlockAnalyzer: Analyzer {
+public final class RqLockDeadlockAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "rq-lock-deadlock",
         title: "Runqueue-lock spinning (double_rq_lock)",

@@ -7,7 +7,7 @@ import LockscanKit
 /// watchdog thread has not run for 2 × watchdog_thresh seconds: the CPU kept
 /// running kernel code without scheduling, interrupts on. The report repeats
 /// about every 20–30 s while the CPU stays stuck, one event each.
-public final class SoftLockupAnalyzer: Analyzer {
+public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "soft-lockup",
         title: "Soft lockup",

@@ -6,7 +6,7 @@ import LockscanKit
 /// Printed by the CONFIG_DEBUG_SPINLOCK slow path (kernel/locking/spinlock_debug.c,
 /// removed in 4.x) after spinning about a second on one lock, with the lock's
 /// owner and owner CPU, then the spinner's stack.
-public final class SpinlockLockupAnalyzer: Analyzer {
+public final class SpinlockLockupAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "spinlock-lockup",
         title: "Spinlock lockup (debug spinlocks)",

@@ -18,7 +18,7 @@ import LockscanKit
 /// `Value:` pairs, `BUGCHECK_CODE:  101`, `BUGCHECK_P1: 61` … `BUGCHECK_P4: 1`,
 /// `PROCESS_NAME:`, `STACK_TEXT:`). The crash time and boot time come from
 /// `Debug session time:` and `System Uptime:` earlier in the output.
-public final class WindowsClockWatchdogAnalyzer: Analyzer {
+public final class WindowsClockWatchdogAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "windows-clock-watchdog",
         title: "Windows CLOCK_WATCHDOG_TIMEOUT (bug check 0x101)",

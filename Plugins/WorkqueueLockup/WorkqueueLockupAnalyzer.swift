@@ -6,7 +6,7 @@ import LockscanKit
 /// worker pool make no progress for workqueue.watchdog_thresh seconds. It
 /// then prints "Showing busy workqueues and worker pools:", which is kept as
 /// evidence.
-public final class WorkqueueLockupAnalyzer: Analyzer {
+public final class WorkqueueLockupAnalyzer: Analyzer, ReusableAfterFinish {
     public static let descriptor = AnalyzerDescriptor(
         id: "workqueue-lockup",
         title: "Workqueue lockup",

@@ -143,6 +143,16 @@ final class RemoteAnalyzer: Analyzer {
         diagnostics = reply.diagnostics ?? []
     }
 
+    func inputWentQuiet(emit: (Event) -> Void) -> Interest? {
+        // No instance yet: it has seen no record, so nothing is open.
+        guard let instance else { return nil }
+        let file = session.inputName(lastInput) ?? "(all inputs)"
+        guard let reply = answer(process.call(.inputWentQuiet(instance: instance)), file: file, line: nil,
+                                 doing: "when the followed input paused") else { return .idle }
+        for e in reply.events ?? [] { emit(e.restored) }
+        return reply.collecting.map { $0 ? .collecting : .idle }
+    }
+
     /// The worker's instance of this analyzer, made on first use.
     private func started(file: String, line: Int?, doing: String) -> Int? {
         if let instance { return instance }

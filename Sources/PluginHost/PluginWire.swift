@@ -15,6 +15,9 @@ enum WorkerRequest: Codable {
     /// End of the instance's input (or run): pending events, its input
     /// diagnostics; the worker forgets the instance.
     case finish(instance: Int)
+    /// A followed input paused (`Analyzer.inputWentQuiet`): the events of
+    /// the report it closed, and `collecting` unless nothing changed.
+    case inputWentQuiet(instance: Int)
 }
 
 /// What the worker answers; which fields are set depends on the request.
@@ -89,13 +92,13 @@ enum WireCoding {
 
     /// One coder each, made once: building them is a good part of a small
     /// message's cost, and both ends use them from one thread only.
-    nonisolated(unsafe) static let encoder: JSONEncoder = {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)
         return encoder
     }()
-    nonisolated(unsafe) static let decoder: JSONDecoder = {
+    static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: floats.positiveInfinity, negativeInfinity: floats.negativeInfinity, nan: floats.nan)

@@ -41,23 +41,33 @@ public enum PluginWorker {
                 var events: [WireEvent] = []
                 let interest = analyzer.consume(record) { events.append(WireEvent($0)) }
                 reply.events = events
-                // A plugin between dumps gets every line: the wire has no
-                // waiting state, and more lines never change an answer.
-                switch interest {
-                case .idle: reply.collecting = false
-                case .collecting, .waiting: reply.collecting = true
-                }
+                reply.collecting = Self.collects(interest)
             case let (.finish(instance), _):
                 guard let analyzer = instances.removeValue(forKey: instance) else { return 3 }
                 var events: [WireEvent] = []
                 analyzer.finish { events.append(WireEvent($0)) }
                 reply.events = events
                 reply.diagnostics = analyzer.inputDiagnostics
+            case let (.inputWentQuiet(instance), _):
+                guard let analyzer = instances[instance] else { return 3 }
+                var events: [WireEvent] = []
+                let interest = analyzer.inputWentQuiet { events.append(WireEvent($0)) }
+                reply.events = events
+                reply.collecting = interest.map(Self.collects)
             case (.make, _):
                 return 3
             }
             guard let bytes = WireCoding.line(reply), channel.send(bytes) else { return 3 }
         }
         return 0
+    }
+
+    /// A plugin between dumps gets every line: the wire has no waiting
+    /// state, and more lines never change an answer.
+    static func collects(_ interest: Interest) -> Bool {
+        switch interest {
+        case .idle: false
+        case .collecting, .waiting: true
+        }
     }
 }

@@ -26,6 +26,12 @@ struct Scan: ParsableCommand {
     @Option(help: ArgumentHelp("Input format for every file, instead of sniffing each.", valueName: "FORMAT"))
     var format: InputFormat?
 
+    @Flag(help: ArgumentHelp("Follow one input as it grows: a file as `tail -f` does (from its start; a truncation or a new file at the path is said, and reading goes on from the new start), or standard input from `dmesg -w` or `journalctl -kf -o json`. Each event is printed (text or --ndjson) as soon as its report is complete: by its structure, or when the input has been silent for a second. SIGINT or SIGTERM ends the run with its summary. Reports are not joined into incidents; --json, --markdown, --group, --metrics-file and several inputs need the whole input and are refused."))
+    var follow = false
+
+    @Option(name: .customLong("quiet-after"), help: ArgumentHelp("With --follow: seconds without input after which every open report is closed (0.05 to 3600).", valueName: "SECONDS"))
+    var quietAfter: Double = 1
+
     @Flag(help: "Collapse repeated reports of one signature (title, CPU, top frames) into one entry with a count and first/last time. With --ndjson, events are then printed at the end of each input.")
     var group = false
 
@@ -57,6 +63,23 @@ struct Scan: ParsableCommand {
             throw ValidationError("--metrics-file \(m) is the input \(same): lockscan never writes over what it reads")
         }
         if filesFrom == "-", files.contains("-") { throw ValidationError("--files-from - and the input '-' both want standard input") }
+        if follow { try validateFollow() }
+        guard quietAfter.isFinite, quietAfter >= 0.05, quietAfter <= 3600 else {
+            throw ValidationError("--quiet-after \(quietAfter): give seconds from 0.05 to 3600")
+        }
+    }
+
+    /// What `--follow` cannot do: anything that is written once the whole
+    /// input is known, which a followed input never is.
+    func validateFollow() throws {
+        let whole = [(json, "--json (one document)"), (markdown, "--markdown (one summary)"), (group, "--group (repeats counted over the whole input)"),
+                     (metrics.metricsFile != nil, "--metrics-file (written once, at the end)")].filter(\.0).map(\.1)
+        if let first = whole.first {
+            throw ValidationError("--follow prints each event when its report is complete; \(first) needs the whole input: use the text output or --ndjson")
+        }
+        if files.count > 1 || filesFrom != nil {
+            throw ValidationError("--follow reads one input (a file, or standard input); run one lockscan per input to follow several")
+        }
     }
 
     func run() throws {
@@ -76,7 +99,17 @@ struct Scan: ParsableCommand {
             if ndjson { for d in problems { out.write(JSONRendering.line(d)) } }
             pluginDiagnostics += problems
         }
-        var options = ScanOptions(format: format, limits: try inputLimits.limits())
+        // Followed, SIGINT and SIGTERM end the input, not lockscan: the
+        // reports still open are closed and the summary printed.
+        var followSettings: FollowSettings?
+        if follow {
+            var f = FollowSettings()
+            f.quietSeconds = quietAfter
+            f.settleSeconds = min(f.settleSeconds, quietAfter)
+            f.stopDescriptor = StopSignals.install()
+            followSettings = f
+        }
+        var options = ScanOptions(format: format, limits: try inputLimits.limits(), follow: followSettings)
         jobsOption.apply(to: &options)
         let engine = ScanEngine(analyzers: descriptors, options: options)
         var symbolizer: KernelFrameSymbolizer?
@@ -170,15 +203,32 @@ struct Scan: ParsableCommand {
                 outputDiagnostics.append(problem)
             }
         }
+        if follow, specs.count > 1 {
+            throw ValidationError("--follow reads one input; \(inputs.first ?? "-") stands for \(specs.count) logs")
+        }
+        // Followed: events are printed and counted, not kept (the input may
+        // run for weeks); diagnostics are printed when they arise.
+        var followedKinds: [String] = []
+        var toldDiagnostics: [Diagnostic] = []
+        func tell(_ d: Diagnostic) {
+            printDiagnostics([d])
+            if ndjson { out.write(JSONRendering.line(d)); out.flush() }
+            toldDiagnostics.append(d)
+        }
         for (index, input) in specs.enumerated() {
             plugins.inputNames[index] = input.displayName
             var events: [Event] = []
             let streaming = ndjson && !group
-            let summary = engine.scan(input, inputIndex: index) { event in
+            let summary = engine.scan(input, inputIndex: index, diagnosed: tell) { event in
                 guard filter.keeps(event) else { return }
                 let event = symbolized(event)
                 if streaming { out.write(JSONRendering.line(event)); out.flush() }
-                events.append(event)
+                if follow {
+                    if !ndjson { out.write(text.render(event)); out.flush() }
+                    followedKinds.append(event.kind)
+                } else {
+                    events.append(event)
+                }
                 if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
             }
             events.sort { ($0.source.line, $0.source.byteOffset) < ($1.source.line, $1.source.byteOffset) }
@@ -194,8 +244,9 @@ struct Scan: ParsableCommand {
             }
             allEvents += events
             summaries.append(summary)
-            if ndjson { for d in summary.diagnostics { out.write(JSONRendering.line(d)) } }
-            printDiagnostics(summary.diagnostics)
+            let untold = summary.diagnostics.filter { !toldDiagnostics.contains($0) }
+            if ndjson { for d in untold { out.write(JSONRendering.line(d)) } }
+            printDiagnostics(untold)
             takePluginProblems()
         }
         // Conclusions that needed several inputs (a guest crash in one file,
@@ -223,7 +274,10 @@ struct Scan: ParsableCommand {
         }
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
-        if !json && !ndjson && !markdown { out.write(text.summary(summaries, events: allEvents.count, kinds: allEvents.map(\.kind), diagnostics: problems)) }
+        if !json && !ndjson && !markdown {
+            let kinds = allEvents.map(\.kind) + followedKinds
+            out.write(text.summary(summaries, events: kinds.count, kinds: kinds, diagnostics: problems))
+        }
         out.flush()
 
         if symbolizerFailed || metricsProblem != nil || !outputDiagnostics.isEmpty || !pluginDiagnostics.isEmpty || summaries.contains(where: { !$0.diagnostics.isEmpty }) || !runDiagnostics.isEmpty { throw ExitCode(2) }

@@ -80,17 +80,35 @@ public final class LineReader {
 
     /// Opens an input; a failure is the diagnostic to print (no such file, a
     /// directory, permission denied).
-    public static func open(_ spec: InputSpec, limits: InputLimits = InputLimits()) -> Result<LineReader, Diagnostic> {
-        OpenedInput.open(spec, limits: limits).map { LineReader(input: $0, limits: limits) }
+    /// `follow`: read it as `tail -f` does, without an end of its own
+    /// (`FollowSettings`).
+    public static func open(_ spec: InputSpec, limits: InputLimits = InputLimits(), follow: FollowSettings? = nil) -> Result<LineReader, Diagnostic> {
+        OpenedInput.open(spec, limits: limits, follow: follow).map { LineReader(input: $0, limits: limits) }
     }
+
+    /// Told, while a followed input is silent, how long it has been; set
+    /// only during `read`.
+    private var paused: ((FollowPause) -> Void)?
+
+    /// The run was told to stop (SIGINT, SIGTERM) while the input was followed.
+    public var stoppedBySignal: Bool { input.stoppedBySignal }
 
     private func diagnose(_ line: Int?, _ message: String) {
         diagnostics.append(Diagnostic(file: name, line: line, message: message))
     }
 
     /// Reads the input to its end (or its bound), calling `consume` with each
-    /// chunk in order.
-    public func read(_ consume: (LineChunk) -> Void) {
+    /// chunk in order. A followed input also calls `paused` while it waits
+    /// for more, after every line it had was consumed.
+    public func read(_ consume: (LineChunk) -> Void, paused: (FollowPause) -> Void = { _ in }) {
+        withoutActuallyEscaping(paused) { paused in
+            self.paused = paused
+            defer { self.paused = nil }
+            readAll(consume)
+        }
+    }
+
+    private func readAll(_ consume: (LineChunk) -> Void) {
         let maxLine = limits.maxLineBytes
         let capacity = limits.chunkBytes + maxLine
         let buf = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
@@ -100,6 +118,25 @@ public final class LineReader {
         var skipping = false       // inside an overlong line
         var overlongLine = 0
         var overlongLength = 0
+
+        /// The bytes after the last newline: the last line (or the end of an
+        /// overlong one).
+        func endOfBytes() {
+            if end > start {
+                if skipping {
+                    overlongLength += end - start
+                    consume(LineChunk(kind: .overlongRest, bytes: UnsafeRawBufferPointer(start: buf + start, count: end - start),
+                                      firstLine: overlongLine, byteOffset: offsetOfStart))
+                } else {
+                    deliverLines(buf + start, end - start, offset: offsetOfStart, consume)
+                }
+            }
+            if skipping {
+                lineCount += 1
+                endOverlong(overlongLine, overlongLength)
+                skipping = false
+            }
+        }
 
         guard let first = readHead(into: buf, capacity: capacity) else { return finish() }
         end = first
@@ -148,22 +185,20 @@ public final class LineReader {
                 start = 0
             }
             let n = fill(buf + end, capacity - end)
-            if n <= 0 { break }
+            if n <= 0 {
+                // A followed file that started over: what the old one held
+                // after its last newline is a line of its own.
+                guard let restart = input.takeRestart() else { break }
+                endOfBytes()
+                offsetOfStart += end - start
+                start = 0
+                end = 0
+                diagnose(lineCount + 1, restart)
+                continue
+            }
             end += n
         }
-        if end > start {
-            if skipping {
-                overlongLength += end - start
-                consume(LineChunk(kind: .overlongRest, bytes: UnsafeRawBufferPointer(start: buf + start, count: end - start),
-                                  firstLine: overlongLine, byteOffset: offsetOfStart))
-            } else {
-                deliverLines(buf + start, end - start, offset: offsetOfStart, consume)
-            }
-        }
-        if skipping {
-            lineCount += 1
-            endOverlong(overlongLine, overlongLength)
-        }
+        endOfBytes()
         finish()
     }
 
@@ -280,7 +315,7 @@ public final class LineReader {
     }
 
     private func rawRead(_ p: UnsafeMutableRawPointer, _ count: Int) -> Int {
-        let n = input.read(into: p, count: count)
+        let n = input.read(into: p, count: count, paused: paused ?? { _ in })
         if n < 0 { diagnose(nil, "read error: \(String(cString: strerror(errno)))") }
         return n
     }

@@ -139,6 +139,14 @@ public protocol Analyzer: AnyObject {
     func consume(_ record: Record, emit: (Event) -> Void) -> Interest
     /// End of input: emit whatever is pending or needs the whole file.
     func finish(emit: (Event) -> Void)
+    /// A followed input went quiet (`scan --follow`: no byte for a quiet
+    /// second): the kernel has stopped printing, so a report still open is
+    /// as complete as it will get. Emit it now, as `finish` would, but keep
+    /// what spans reports (counters, the last report's line), because the
+    /// input goes on. Returns the interest afterwards; nil means "nothing
+    /// closed, as before" (the default, for analyzers written without it:
+    /// their report then waits for the next line or the end).
+    func inputWentQuiet(emit: (Event) -> Void) -> Interest?
     /// Problems with the input the analyzer could not get past (a report cut
     /// off before its essential lines), read by the engine after `finish`.
     /// Each becomes a diagnostic naming the file and line, and `scan` exits 2.
@@ -148,6 +156,21 @@ public protocol Analyzer: AnyObject {
 
 extension Analyzer {
     public var inputDiagnostics: [Diagnostic] { [] }
+    public func inputWentQuiet(emit: (Event) -> Void) -> Interest? { nil }
+}
+
+/// An analyzer whose `finish` only emits what it holds and leaves it ready
+/// for more records of the same input. A pause in a followed input then
+/// closes its reports exactly as the end of the input would; what it had
+/// compared across the whole input (hung tasks waiting at one place, the RT
+/// tasks seen) covers the reports since the last pause.
+public protocol ReusableAfterFinish: Analyzer {}
+
+extension ReusableAfterFinish {
+    public func inputWentQuiet(emit: (Event) -> Void) -> Interest? {
+        finish(emit: emit)
+        return .idle
+    }
 }
 
 extension SourceLocation {
@@ -170,7 +193,9 @@ extension SourceLocation {
 ///    (re-exported by LockscanKit, so sources still compile unchanged).
 /// 4: `Record.lastLine`, `Event.incidentId`, `Incident.State.unknown`, `EventRole.lockup` and
 ///    `.crash` (reports of one incident are joined; crashes before lockups).
-public let lockscanPluginABIVersion: Int32 = 4
+/// 5: `Analyzer.inputWentQuiet` (follow mode closes open reports when the
+///    input pauses).
+public let lockscanPluginABIVersion: Int32 = 5
 
 /// What a plugin's `lockscan_plugin_entry` returns (retained).
 public final class PluginManifest {

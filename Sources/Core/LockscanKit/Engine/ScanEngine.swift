@@ -35,10 +35,14 @@ public struct ScanOptions: Sendable {
     /// lets the engine skip the lines that cannot matter to it. Off, such
     /// an analyzer gets every line, as before: tests compare the two.
     public var skipsLinesWhileWaiting = true
+    /// Set for `scan --follow`: the input is read as it grows, and its
+    /// pauses close the reports it holds open (`InputRun.paused`).
+    public var follow: FollowSettings?
 
-    public init(format: InputFormat? = nil, limits: InputLimits = InputLimits()) {
+    public init(format: InputFormat? = nil, limits: InputLimits = InputLimits(), follow: FollowSettings? = nil) {
         self.format = format
         self.limits = limits
+        self.follow = follow
     }
 
     /// `readSize` bytes per read: tests use tiny reads to split every line
@@ -170,8 +174,11 @@ public final class ScanEngine {
     }
 
     /// Scans one input. Events go to `emit` as analyzers produce them; the
-    /// summary carries the diagnostics.
-    public func scan(_ input: InputSpec, inputIndex: Int = 0, observer: ScanObserver? = nil, emit: (Event) -> Void) -> InputSummary {
+    /// summary carries the diagnostics. `diagnosed` hears each diagnostic of
+    /// a followed input as it arises (it has no end to wait for); the
+    /// summary still carries them all.
+    public func scan(_ input: InputSpec, inputIndex: Int = 0, observer: ScanObserver? = nil,
+                     diagnosed: ((Diagnostic) -> Void)? = nil, emit: (Event) -> Void) -> InputSummary {
         let name = input.displayName
         inputNames[inputIndex] = name
         if let earlier = sameContent.earlier(than: input) {
@@ -180,7 +187,7 @@ public final class ScanEngine {
                                 sameContentAs: earlier)
         }
         let reader: LineReader
-        switch LineReader.open(input, limits: options.limits) {
+        switch LineReader.open(input, limits: options.limits, follow: options.follow) {
         case let .success(r): reader = r
         case let .failure(d):
             return InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [d])
@@ -188,6 +195,7 @@ public final class ScanEngine {
         return withoutActuallyEscaping(emit) { emit in
             let run = InputRun(engine: self, name: name, inputIndex: inputIndex, emit: emit)
             run.observer = observer
+            run.diagnosed = options.follow == nil ? nil : diagnosed
             run.read(reader)
             return run.summary
         }
@@ -220,6 +228,13 @@ final class InputRun {
     /// Pasted-text recovery for `log` inputs (joins, code blocks, broadcasts).
     var pasted = PastedLines(quotedPrintable: false)
     weak var observer: ScanObserver?
+    /// The input is followed (`ScanOptions.follow`).
+    let following: Bool
+    /// Follow mode: hears each diagnostic when it arises.
+    var diagnosed: ((Diagnostic) -> Void)?
+    /// Follow mode: the reader's diagnostics already told to `diagnosed`
+    /// (the reader sorts its list at the end, so they are kept, not counted).
+    var toldReaderDiagnostics: [Diagnostic] = []
     /// The chunk being read, for the observer.
     var chunk: LineChunk?
 
@@ -228,6 +243,7 @@ final class InputRun {
         self.name = name
         self.inputIndex = inputIndex
         self.emit = emit
+        following = engine.options.follow != nil
         summary = InputSummary(file: name, format: nil, compression: nil, lines: 0, bytes: 0, events: 0, diagnostics: [])
         aftermath = CrashAftermath(roles: engine.roles)
         for (i, d) in engine.descriptors.enumerated() {
@@ -259,9 +275,11 @@ final class InputRun {
     static let listedDiagnostics = 20
     var unlistedDiagnostics = 0
 
-    func diagnose(_ line: Int?, _ message: String) {
+    func diagnose(_ line: Int?, _ message: String, tell: Bool = true) {
         if summary.diagnostics.count < Self.listedDiagnostics {
-            summary.diagnostics.append(Diagnostic(file: name, line: line, message: message))
+            let d = Diagnostic(file: name, line: line, message: message)
+            summary.diagnostics.append(d)
+            if tell { diagnosed?(d) }
         } else {
             unlistedDiagnostics += 1
         }
@@ -281,7 +299,7 @@ final class InputRun {
     /// trigger search, the analysed part of an overlong line is one line, the
     /// rest of it is not analysed.
     func read(_ reader: LineReader) {
-        reader.read { chunk in
+        reader.read({ chunk in
             let base = UnsafeMutableRawPointer(mutating: chunk.bytes.baseAddress!)
             byteBase = chunk.byteOffset
             if let observer {
@@ -309,12 +327,16 @@ final class InputRun {
             case .overlongRest:
                 break
             }
-        }
+            tellReaderDiagnostics(reader)
+        }, paused: { pause in
+            tellReaderDiagnostics(reader)
+            paused(pause)
+        })
         ahead?.cancel()
         ahead = nil
         summary.compression = reader.compression?.rawValue
         summary.bytes = reader.bytesRead
-        for d in reader.diagnostics { diagnose(d.line, d.message) }
+        for d in reader.diagnostics { diagnose(d.line, d.message, tell: !toldReaderDiagnostics.contains(d)) }
         finishAll(lines: reader.lineCount)
         // In input order, whoever found them (a file-wide one first).
         summary.diagnostics = summary.diagnostics.enumerated()
@@ -330,7 +352,9 @@ final class InputRun {
 
     func startAheadSearch(_ reader: LineReader) {
         let options = engine.options
-        guard options.jobs > 1, !everyLine, let file = reader.plainRegularFile, file.size >= options.aheadMinimumBytes else { return }
+        // A followed file restarts at a truncation: its offsets are not the
+        // second reader's.
+        guard options.jobs > 1, options.follow == nil, !everyLine, let file = reader.plainRegularFile, file.size >= options.aheadMinimumBytes else { return }
         ahead = AheadSearch(fd: file.fd, size: file.size, fraction: options.aheadFraction, search: triggerSearch,
                             maxLineBytes: options.limits.maxLineBytes)
     }
@@ -371,6 +395,52 @@ final class InputRun {
             // The line of the first NUL, so the user can look at it.
             let before = UnsafeRawBufferPointer(start: head.baseAddress, count: UnsafeRawPointer(nul) - head.baseAddress!)
             diagnose(before.count { $0 == 0x0A } + 1, "NUL bytes (binary data?); text lines are still analysed")
+        }
+    }
+
+    /// Follow mode: what the reader found (a file cut short or replaced) is
+    /// told when it is found, not at an end that may never come.
+    func tellReaderDiagnostics(_ reader: LineReader) {
+        guard let diagnosed else { return }
+        for d in reader.diagnostics.dropFirst(toldReaderDiagnostics.count) {
+            diagnosed(d)
+            toldReaderDiagnostics.append(d)
+        }
+    }
+
+    /// The last record delivered ended a stack (`StackEnd`): a pause right
+    /// after it closes the reports without waiting for a quiet second.
+    var lastRecordEndedStack = false
+
+    /// A followed input fell silent. A line held for its continuation is
+    /// read as it is; then, after a settle pause, only reports whose stack
+    /// has visibly ended are closed, after a quiet one every open report
+    /// is. Analyzers keep what spans reports.
+    /// What analyzer `i` needs to see next.
+    func take(_ interest: Interest, of i: Int) {
+        switch interest {
+        case .idle:
+            collecting[i] = false
+            waitingFrom[i] = nil
+        case .collecting:
+            collecting[i] = true
+            waitingFrom[i] = nil
+        case let .waiting(line):
+            // A QMP log is read line by line for its checks anyway.
+            let skips = engine.options.skipsLinesWhileWaiting && format != .qmp
+            collecting[i] = !skips
+            waitingFrom[i] = skips ? line : nil
+        }
+    }
+
+    func paused(_ pause: FollowPause) {
+        // A line a paste form held to see whether the next one continues
+        // it: a continuation would have come in the same write.
+        pasted.finish(parseLogical)
+        guard pause == .quiet || lastRecordEndedStack else { return }
+        lastRecordEndedStack = false
+        for i in analyzers.indices {
+            if let interest = analyzers[i].inputWentQuiet(emit: emitEvent) { take(interest, of: i) }
         }
     }
 
@@ -495,22 +565,11 @@ final class InputRun {
     func deliver(_ record: Record) {
         var record = record
         record.startsReport = routing.route(record.text, wanted: &wanted)
+        if following { lastRecordEndedStack = StackEnd.matches(record.text) }
         if let observer, let chunk { observer.sawRecord(record, in: chunk) }
         for i in analyzers.indices {
             if !collecting[i] && waitingFrom[i] == nil && !everyLine && !wanted[i] { continue }
-            switch analyzers[i].consume(record, emit: emitEvent) {
-            case .idle:
-                collecting[i] = false
-                waitingFrom[i] = nil
-            case .collecting:
-                collecting[i] = true
-                waitingFrom[i] = nil
-            case let .waiting(line):
-                // A QMP log is read line by line for its checks anyway.
-                let skips = engine.options.skipsLinesWhileWaiting && format != .qmp
-                collecting[i] = !skips
-                waitingFrom[i] = skips ? line : nil
-            }
+            take(analyzers[i].consume(record, emit: emitEvent), of: i)
         }
     }
 }
