@@ -95,7 +95,7 @@ class Context:
     def compare(self, cid, what, input_desc, inputs, a, b, goals, checked):
         """Runs one comparison: once each (no timing) or in alternating pairs."""
         entry = {"id": cid, "what": what, "peer": b.name, "input": inputs, "input_desc": input_desc,
-                 "lockscan_cmd": shown(ctx, a), "peer_cmd": shown(ctx, b), "goals": goals,
+                 "lockscan_cmd": shown(self, a), "peer_cmd": shown(self, b), "goals": goals,
                  "checked": checked}
         if self.args.no_timing:
             pairs.run_once(a)
@@ -534,4 +534,10 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception:
+        # Exit 1 means a regression; a crash of this script must not look like one.
+        import traceback
+        traceback.print_exc()
+        sys.exit(2)
