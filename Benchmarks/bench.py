@@ -59,7 +59,9 @@ class Setup(Exception):
 def shown(ctx, cmd):
     """A command as the report prints it: scratch paths relative to $BENCH_DIR, lockscan by name."""
     words = ["%s=%s" % kv for kv in sorted(cmd.env.items())] + list(cmd.argv)
-    text = shlex.join(words).replace(ctx.bin, "lockscan").replace(ctx.dir, "$BENCH_DIR")
+    text = shlex.join(words).replace(ctx.bin, "lockscan").replace(ctx.dir, "$BENCH_DIR").replace(REPO + "/", "")
+    if ctx.vmlinux:
+        text = text.replace(ctx.vmlinux, "$VMLINUX")
     if cmd.stdin != os.devnull:
         text += " < " + cmd.stdin.replace(ctx.dir, "$BENCH_DIR")
     return text
@@ -88,6 +90,7 @@ class Context:
         self.skipped = []
         self.loads = []
         self.tools = {}
+        self.vmlinux = None   # set by the symbolize suite, named $VMLINUX in the report
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -246,7 +249,7 @@ def find_vmlinux(ctx):
     if os.environ.get("VMLINUX"):
         return os.environ["VMLINUX"]
     fetch = os.path.join(REPO, "corpora/generate/fetch-dbg-vmlinux")
-    log("fetching the recorded kernel's debug vmlinux (once, ~280 MB) with %s" % os.path.relpath(fetch, REPO))
+    log("the recorded kernel's debug vmlinux, from %s (a ~280 MB download the first time)" % os.path.relpath(fetch, REPO))
     r = subprocess.run([fetch, SCENARIO], capture_output=True, text=True)
     if r.returncode != 0:
         raise Setup("no debug vmlinux: set VMLINUX=PATH (%s)" % r.stderr.strip())
@@ -273,6 +276,7 @@ def symbolize_suite(ctx):
     vmlinux = find_vmlinux(ctx)
     if not os.access(vmlinux, os.R_OK):
         raise Setup("cannot read the vmlinux %s" % vmlinux)
+    ctx.vmlinux = vmlinux
     n = ctx.sizes["SYM_ADDRESSES"]
     gen = os.path.join(HERE, "generate-addresses.py")
     tag = hashlib.sha256(os.path.realpath(vmlinux).encode()).hexdigest()[:8]
@@ -282,7 +286,9 @@ def symbolize_suite(ctx):
                     ["python3", gen, "--elf", vmlinux, "--count", "1", "-o", ctx.path("addresses-%s-1.txt" % tag)], [gen])
     warm([vmlinux, many])
     llvm = os.environ.get("LLVM_SYMBOLIZER") or "llvm-symbolizer"
-    ctx.tools["llvm-symbolizer"] = " ".join(version_of([llvm, "--version"]).split()[:4])
+    # llvm-symbolizer prints its name on one line and its version on the next.
+    llvm_version = [l.strip() for l in tool_output([llvm, "--version"]).splitlines() if "version" in l]
+    ctx.tools["llvm-symbolizer"] = "%s (%s)" % (llvm, llvm_version[0] if llvm_version else "version unknown")
     ctx.tools["eu-addr2line"] = version_of(["eu-addr2line", "--version"])
     ctx.tools["vmlinux"] = "%s (%d MiB)" % (os.path.basename(vmlinux), os.path.getsize(vmlinux) >> 20)
     vm_desc = os.path.basename(vmlinux)
