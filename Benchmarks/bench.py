@@ -451,7 +451,9 @@ def machine():
 def commit():
     r = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     c = r.stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+    # The run's own outputs (results/, a baseline it rewrote) do not make the code it measured dirty.
+    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":!Benchmarks/results", ":!Benchmarks/baseline.json"],
                            capture_output=True, text=True).stdout.strip()
     return c + ("+dirty" if dirty else "")
 
