@@ -67,6 +67,13 @@ def shown(ctx, cmd):
     return text
 
 
+# Every comparison's baseline checks the wall ratio (what a user waits for)
+# and the CPU ratio: under a neighbour's load the wall ratio's spread grows
+# far more than the CPU ratio's (a storm's 4.1-18.7 against 10.5-12.8 in
+# one run), and the rule's limit grows with the spread, so the CPU ratio is
+# the one that still catches a slowdown of a few tens of percent.
+
+
 class Context:
     def __init__(self, args):
         self.args = args
@@ -229,7 +236,7 @@ def scan_suite(ctx):
         e = ctx.compare(cid, "scan --ndjson vs rg -c -F -f <lockscan analyzers --triggers>", desc, knobs, a, b,
                         goals=[{"metric": "wall_ratio", "at_most": 1.0},
                                {"metric": "lockscan_peak_rss_mib", "at_most": 64}],
-                        checked=["wall_ratio", "lockscan_peak_rss_mib"])
+                        checked=["wall_ratio", "cpu_ratio", "lockscan_peak_rss_mib"])
         e["sanity"] = "%d lines, %d MiB; rg -F and grep -F both count %d lines holding one of lockscan's %d literals; " \
                       "lockscan wrote %d NDJSON lines every run" % (
                           count_lines(path), os.path.getsize(path) >> 20, expected, len(literals), events["n"])
@@ -333,7 +340,7 @@ def symbolize_suite(ctx):
                 check=one_answer("eu-addr2line"))
     e = ctx.compare("symbolize.one-address", "symbolize --addresses vs eu-addr2line -f -i, one address (start-up)",
                     "1 address of %s" % vm_desc, {"addresses": 1, "vmlinux": vm_desc}, a, b,
-                    goals=[{"metric": "wall_ratio", "at_most": 1.0}], checked=["wall_ratio"])
+                    goals=[{"metric": "wall_ratio", "at_most": 1.0}], checked=["wall_ratio", "cpu_ratio"])
     e["sanity"] = "both named %s for %s" % (open(a.stdout).readline().strip(), address)
 
     trace_suite(ctx, vmlinux)
@@ -390,7 +397,7 @@ def trace_suite(ctx, vmlinux):
     e = ctx.compare(cid, "symbolize LOG vs scripts/decode_stacktrace.sh VMLINUX auto MODULES < LOG",
                     "a %d-frame call trace of a real console capture (corpora/generated/abba-deadlock, module frames "
                     "included)" % frames, {"frames": frames, "vmlinux": os.path.basename(vmlinux)}, a, b,
-                    goals=[], checked=["wall_ratio"])
+                    goals=[], checked=["wall_ratio", "cpu_ratio"])
     e["sanity"] = "both gave a file:line to at least 90%% of the %d frames" % frames
 
 
@@ -429,7 +436,8 @@ def timeline_suite(ctx):
     e = ctx.compare("timeline", "timeline --json vs LC_ALL=C sort -m of the same files",
                     "%d records in 4 sources, %d MiB (generate-timeline-sources.py)" % (n, total >> 20),
                     {"records": n}, a, b,
-                    goals=[{"metric": "wall_ratio", "at_most": 2.0}], checked=["wall_ratio", "lockscan_peak_rss_mib"])
+                    goals=[{"metric": "wall_ratio", "at_most": 2.0}],
+                    checked=["wall_ratio", "cpu_ratio", "lockscan_peak_rss_mib"])
     e["sanity"] = "sort -m wrote all %d bytes every run; lockscan placed %d events every run" % (total, placed["n"])
     os.unlink(b.stdout)   # as large as the input
 
