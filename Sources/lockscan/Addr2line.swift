@@ -11,7 +11,8 @@ import Symbolizer
 /// arguments or, when none, from standard input, each answered as it
 /// arrives.
 struct Addr2line: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A drop-in for addr2line: addresses to function and file:line.")
+    static let configuration = CommandConfiguration(
+        commandName: "addr2line", abstract: "A drop-in for addr2line: addresses to function and file:line.")
 
     @Option(name: [.customShort("e", allowingJoined: true), .customLong("exe"), .customLong("executable")],
             help: ArgumentHelp("The ELF file (vmlinux).", valueName: "FILE"))

@@ -3,7 +3,8 @@ import Foundation
 import LockscanKit
 
 struct Analyzers: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List every loaded analyzer with its explanation.")
+    static let configuration = CommandConfiguration(
+        commandName: "analyzers", abstract: "List every loaded analyzer with its explanation.")
 
     @OptionGroup var pluginOptions: PluginOptions
 

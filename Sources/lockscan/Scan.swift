@@ -5,6 +5,7 @@ import Symbolizer
 
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "scan",
         abstract: "Find lockup-class events in kernel logs.",
         discussion: """
             Exit status: 0 no event at or above --fail-on, 1 some event at or above it, \

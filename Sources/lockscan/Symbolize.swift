@@ -5,6 +5,7 @@ import Symbolizer
 
 struct Symbolize: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "symbolize",
         abstract: "Add file:line and inline chains to kernel backtraces, keeping every other byte.",
         discussion: """
             Annotations are delimited by « », so they can be told from the log (and removed). \
