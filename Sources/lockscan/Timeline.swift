@@ -131,10 +131,15 @@ struct TimelineCommand: ParsableCommand {
                 bundles.append(b)
                 FileHandle.standardError.write(Data("lockscan: \(b.summary)\n".utf8))
                 for m in b.members {
-                    let role: SourceRole = switch m.role {
-                    case .hostKernel, .crashedKernel: .host
-                    case .libvirt: .libvirt
-                    case .qemu: .qemu
+                    let role: SourceRole
+                    switch m.role {
+                    case .hostKernel, .crashedKernel: role = .host
+                    case .libvirt: role = .libvirt
+                    case .qemu: role = .qemu
+                    case .domainXML:
+                        // Configuration, with no time to place: `scan` reads it.
+                        FileHandle.standardError.write(Data("lockscan: \(m.spec.displayName): a domain's XML has no times; not on the timeline (scan reads it)\n".utf8))
+                        continue
                     }
                     let name = m.spec.displayName
                     inputs.append(TimelineInput(role: role, path: name, zone: zones[name], year: years[name],

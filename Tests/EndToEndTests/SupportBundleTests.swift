@@ -104,4 +104,40 @@ final class SupportBundleTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("not reading sos_commands/kernel/dmesg_-T (its kernel messages are in sos_commands/kernel/dmesg too)"), r.stderr)
         XCTAssertEqual(try CLI.events(r.stdout).count, try kindsAlone([Self.layout[0].1]).count)
     }
+
+    /// What sos collects around a guest: each domain's log with its
+    /// rotations (`*.log*`, oldest first), the domain's XML (read for what
+    /// the guest runs; its live copy under run/ left out), and binary
+    /// journals, which are said as not read rather than passed over.
+    func testDomainLogRotationsXMLAndBinaryJournals() throws {
+        let root = CLI.tempDir.appendingPathComponent("bundles/sosreport-kvm-host")
+        let files: [(String, Data)] = [
+            ("sos_commands/kernel/dmesg", try Data(contentsOf: Self.corpora.appendingPathComponent(Self.layout[0].1))),
+            ("var/log/libvirt/qemu/vm105.log.1", try Data(contentsOf: Self.corpora.appendingPathComponent("public/qemu-domain-log-ubuntu1604-libvirt-1.3.1-kvm-spice-linux-guest.log"))),
+            ("var/log/libvirt/qemu/vm105.log", try Data(contentsOf: Self.corpora.appendingPathComponent("incidents/windows-clock-watchdog/vm105.log"))),
+            ("etc/libvirt/qemu/vm105.xml", Data("<domain type='kvm'>\n  <name>vm105</name>\n  <features>\n    <hyperv>\n      <relaxed state='on'/>\n    </hyperv>\n  </features>\n  <clock offset='localtime'/>\n</domain>\n".utf8)),
+            ("run/libvirt/qemu/vm105.xml", Data("<domstatus>\n<domain type='kvm'>\n  <name>vm105</name>\n</domain>\n</domstatus>\n".utf8)),
+            ("var/log/journal/0a1b2c/system.journal", Data([0x4C, 0x50, 0x4B, 0x53, 0x48, 0x48, 0x52, 0x48, 0, 0, 0, 1])),
+        ]
+        for (path, data) in files {
+            let dest = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: dest)
+        }
+        let r = try CLI.run(["scan", "--json", root.path])
+        XCTAssertNotEqual(r.status, 2, r.stderr)
+        XCTAssertEqual((try CLI.json(r.stdout)["inputs"] as? [[String: Any]])?.compactMap { $0["file"] as? String },
+                       ["sos_commands/kernel/dmesg", "var/log/libvirt/qemu/vm105.log.1", "var/log/libvirt/qemu/vm105.log", "etc/libvirt/qemu/vm105.xml"]
+                        .map { root.path + "/" + $0 })
+        XCTAssertTrue(r.stderr.contains("etc/libvirt/qemu/vm105.xml (libvirt domain XML)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("not reading"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("run/libvirt/qemu/vm105.xml (the live copy of a domain defined in etc/libvirt/qemu)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("var/log/journal/0a1b2c/system.journal (a binary systemd journal"), r.stderr)
+
+        // The timeline places the logs and says why the XML is not on it.
+        let t = try CLI.run(["timeline", "--json", "--bundle", root.path])
+        let sources = try XCTUnwrap(try CLI.json(t.stdout)["sources"] as? [[String: Any]], t.stderr)
+        XCTAssertEqual(sources.compactMap { $0["role"] as? String }, ["host", "qemu", "qemu"], t.stdout)
+        XCTAssertTrue(t.stderr.contains("vm105.xml: a domain's XML has no times; not on the timeline (scan reads it)"), t.stderr)
+    }
 }

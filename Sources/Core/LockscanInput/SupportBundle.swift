@@ -24,6 +24,9 @@ public struct SupportBundle {
         case crashedKernel = "dmesg of a crashed kernel"
         case libvirt = "libvirtd.log"
         case qemu = "qemu domain log"
+        /// `/etc/libvirt/qemu/NAME.xml`: no log, but what the domain runs
+        /// (Windows features, a local-time clock) for the checks that read it.
+        case domainXML = "libvirt domain XML"
     }
 
     public struct Member: Sendable {
@@ -164,8 +167,21 @@ public struct SupportBundle {
         }
         add(matching("var/crash/*/vmcore-dmesg.txt") + matching("var/lib/systemd/pstore/*/dmesg*") + matching("sys/fs/pstore/dmesg-*"),
             .crashedKernel)
-        add(matching("var/log/libvirt/libvirtd.log"), .libvirt)
-        add(matching("var/log/libvirt/qemu/*.log"), .qemu)
+        add(Self.oldestFirst(matching("var/log/libvirt/libvirtd.log*")), .libvirt)
+        // Each domain's log with its rotations (sos takes `*.log*`), oldest first.
+        let domainLogs = Dictionary(grouping: matching("var/log/libvirt/qemu/*.log*")) { p in
+            String((p as NSString).lastPathComponent.split(separator: ".log", maxSplits: 1, omittingEmptySubsequences: false)[0])
+        }
+        for domain in domainLogs.keys.sorted() { add(Self.oldestFirst(domainLogs[domain]!), .qemu) }
+        // The persistent definition of each domain; the live copy under
+        // run/ only for a domain that has none (a transient one).
+        let defined = matching("etc/libvirt/qemu/*.xml")
+        let names = Set(defined.map { ($0 as NSString).lastPathComponent })
+        let live = matching("run/libvirt/qemu/*.xml")
+        add(defined + live.filter { !names.contains(($0 as NSString).lastPathComponent) }, .domainXML)
+        skip(live.filter { names.contains(($0 as NSString).lastPathComponent) }, "the live copy of a domain defined in etc/libvirt/qemu")
+        skip(matching("var/log/journal/*/*.journal*"),
+             "a binary systemd journal: lockscan reads journal exports (journalctl -o json, or the sos_commands/logs/journalctl_* text)")
     }
 
     /// Rotated logs in the order they were written: `messages-20240501`
