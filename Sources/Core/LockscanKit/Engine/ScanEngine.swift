@@ -412,10 +412,6 @@ final class InputRun {
     /// after it closes the reports without waiting for a quiet second.
     var lastRecordEndedStack = false
 
-    /// A followed input fell silent. A line held for its continuation is
-    /// read as it is; then, after a settle pause, only reports whose stack
-    /// has visibly ended are closed, after a quiet one every open report
-    /// is. Analyzers keep what spans reports.
     /// What analyzer `i` needs to see next.
     func take(_ interest: Interest, of i: Int) {
         switch interest {
@@ -433,6 +429,10 @@ final class InputRun {
         }
     }
 
+    /// A followed input fell silent. A line held for its continuation is
+    /// read as it is; then, after a settle pause, only reports whose stack
+    /// has visibly ended are closed, after a quiet one every open report
+    /// is. Analyzers keep what spans reports.
     func paused(_ pause: FollowPause) {
         // A line a paste form held to see whether the next one continues
         // it: a continuation would have come in the same write.
