@@ -16,17 +16,12 @@ package enum QMPEventLine {
     /// their timestamp read from the bytes; anything else goes through
     /// JSONSerialization, which says what is wrong.
     package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Result<Record?, QMPLineError> {
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }
-        let sec = number(after: "\"seconds\"", in: bytes), usec = number(after: "\"microseconds\"", in: bytes)
-        // The byte path only when the timestamp, if there is one, is two plain integers.
-        let plain = (sec != nil && usec != nil) || !contains(bytes, "\"timestamp\"")
-        if plain, wellFormedObject(bytes), let text = String(validating: bytes, as: UTF8.self) {
+        if isBlank(bytes) { return .success(nil) }
+        if let stamp = plainTimestamp(bytes), let text = String(validating: bytes, as: UTF8.self) {
             var clock = Clock()
-            if let sec, let usec {
-                switch microsecondsSinceEpoch(seconds: Double(sec), microseconds: Double(usec)) {
-                case let .success(us): clock.wall = us.map(WallClock.isoUTC(microseconds:))
-                case let .failure(e): return .failure(e)
-                }
+            switch stamp {
+            case let .success(us): clock.wall = us.map(WallClock.isoUTC(microseconds:))
+            case let .failure(e): return .failure(e)
             }
             return .success(Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock, text: text))
         }
@@ -86,17 +81,28 @@ extension QMPEventLine {
     /// is still checked line by line (a broken line is said) at the cost of
     /// one pass over its bytes.
     package static func problem(_ bytes: [UInt8]) -> QMPLineError? {
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
-        let sec = number(after: "\"seconds\"", in: bytes), usec = number(after: "\"microseconds\"", in: bytes)
-        let plain = (sec != nil && usec != nil) || !contains(bytes, "\"timestamp\"")
-        if plain, wellFormedObject(bytes), bytes.allSatisfy({ $0 < 0x80 }) {
-            guard let sec, let usec else { return nil }
-            if case let .failure(e) = microsecondsSinceEpoch(seconds: Double(sec), microseconds: Double(usec)) { return e }
+        if isBlank(bytes) { return nil }
+        if bytes.allSatisfy({ $0 < 0x80 }), let stamp = plainTimestamp(bytes) {
+            if case let .failure(e) = stamp { return e }
             return nil
         }
         // Anything less plain: the record's own path says what is wrong.
         if case let .failure(e) = record(bytes, line: 0, offset: 0, input: 0) { return e }
         return nil
+    }
+
+    static func isBlank(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+
+    /// For a line that is one well-formed object whose timestamp, if it has
+    /// one, is two plain integers: that time (nil: none, or qemu's -1/-1),
+    /// or why it is no time. nil for any other line, which only
+    /// JSONSerialization can judge.
+    static func plainTimestamp(_ bytes: [UInt8]) -> Result<Int64?, QMPLineError>? {
+        let sec = number(after: "\"seconds\"", in: bytes), usec = number(after: "\"microseconds\"", in: bytes)
+        let plain = (sec != nil && usec != nil) || !contains(bytes, "\"timestamp\"")
+        guard plain, wellFormedObject(bytes) else { return nil }
+        guard let sec, let usec else { return .success(nil) }
+        return microsecondsSinceEpoch(seconds: Double(sec), microseconds: Double(usec))
     }
 
     /// `{ … }` with every string closed and every bracket matched, checked
