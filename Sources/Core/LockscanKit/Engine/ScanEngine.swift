@@ -457,8 +457,11 @@ final class InputRun {
     func processRegion(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
         var pos = from
         while pos < to {
-            let waitingUntil = waitingFrom.reduce(nil as Int?) { m, w in w.map { min(m ?? $0, $0) } ?? m }
-            if !everyLine && !collecting.contains(true) && !pasted.needsNextLine && waitingUntil.map({ lineNumber + 1 < $0 }) ?? true {
+            // Asked only off the per-line path: while an analyzer collects,
+            // every line is read anyway.
+            let fast = !everyLine && !collecting.contains(true) && !pasted.needsNextLine
+            let waitingUntil = fast ? waitingFrom.reduce(nil as Int?) { m, w in w.map { min(m ?? $0, $0) } ?? m } : nil
+            if fast, waitingUntil.map({ lineNumber + 1 < $0 }) ?? true {
                 // Fast path: jump to the next line holding any trigger (or,
                 // while a report waits between dumps, a dump's first word).
                 // No hit: the rest of the chunk needs no counting, the next
