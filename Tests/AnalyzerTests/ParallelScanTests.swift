@@ -30,9 +30,11 @@ final class ParallelScanTests: XCTestCase {
         var diagnostics: [String]
     }
 
-    static func scan(_ path: String, jobs: Int, fraction: Double = 0.35, readSize: Int = 4096, maxLine: Int = 1 << 20) -> (Outcome, answersFromAhead: Int) {
+    static func scan(_ path: String, jobs: Int, fraction: Double = 0.35, readSize: Int = 4096, maxLine: Int = 1 << 20,
+                     skipsLinesWhileWaiting: Bool = true) -> (Outcome, answersFromAhead: Int) {
         var options = ScanOptions(limits: InputLimits(maxLineBytes: maxLine, chunkBytes: readSize))
         options.jobs = jobs
+        options.skipsLinesWhileWaiting = skipsLinesWhileWaiting
         options.aheadMinimumBytes = 1
         options.aheadFraction = fraction
         let engine = ScanEngine(analyzers: BuiltinAnalyzers.all, options: options)

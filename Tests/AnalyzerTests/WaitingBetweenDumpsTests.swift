@@ -11,13 +11,7 @@ import XCTest
 /// in the same order as when every line is read.
 final class WaitingBetweenDumpsTests: XCTestCase {
     static func scan(_ path: String, skipping: Bool, readSize: Int = 1 << 20) -> ParallelScanTests.Outcome {
-        var options = ScanOptions(limits: InputLimits(chunkBytes: readSize))
-        options.skipsLinesWhileWaiting = skipping
-        let engine = ScanEngine(analyzers: BuiltinAnalyzers.all, options: options)
-        var events: [Event] = []
-        let summary = engine.scan(.path(path)) { events.append($0) }
-        _ = engine.finishRun { events.append($0) }
-        return ParallelScanTests.Outcome(events: events, lines: summary.lines, diagnostics: summary.diagnostics.map(\.description))
+        ParallelScanTests.scan(path, jobs: 1, readSize: readSize, skipsLinesWhileWaiting: skipping).0
     }
 
     func testEveryCaptureGivesTheSameEventsWhenWaitingSkipsLines() throws {
