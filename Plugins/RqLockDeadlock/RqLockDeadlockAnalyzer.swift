@@ -77,11 +77,17 @@ public final class RqLockDeadlockAnalyzer: Analyzer, ReusableAfterFinish {
 
     /// Stacks close to each other in the log (NMI backtraces of one dump,
     /// crash `bt -a`) form one incident; a gap of more than `incidentGap`
-    /// lines starts the next.
+    /// lines starts the next, and so does a second dump of a CPU already in
+    /// it: all-CPU backtraces show each CPU once, so a CPU shown again is a
+    /// later look at the machine. Without that, a soft-lockup storm (one
+    /// report every few dozen lines for hours) was one "incident" of
+    /// thousands of dumps: CPUs from hours apart read as waiting on each
+    /// other, and memory grew with the storm.
     private func add(_ dump: StackDump, _ emit: (Event) -> Void) {
         guard !dump.frames.isEmpty else { return }
         if dump.firstLine <= lockdepUntil { return }
         if let last = dumps.last, dump.firstLine - last.lastLine > Self.incidentGap { closeIncident(emit) }
+        if let cpu = dump.cpu, dumps.contains(where: { $0.cpu == cpu }) { closeIncident(emit) }
         if dumps.count < Self.maxDumps { dumps.append(dump) } else { droppedDumps += 1 }
     }
 
@@ -177,6 +183,27 @@ public final class RqLockDeadlockAnalyzer: Analyzer, ReusableAfterFinish {
              #8 [ffff882f7fc83de0] load_balance at ffffffff810d7b6d
 
             """, expect: [.init(kind: "rq_lock_deadlock", title: "rq lock spin in double_rq_lock", cpu: 12, severity: .error, line: 1)]),
+        AnalyzerExample("the same CPU reported again is a later look, not more CPUs of one incident", """
+            CPU: 3 PID: 812 Comm: kworker/3:2 Not tainted 5.15.0-91-generic #101-Ubuntu
+            RIP: 0010:native_queued_spin_lock_slowpath+0x13e/0x2a0
+            Call Trace:
+             <TASK>
+             _raw_spin_lock+0x25/0x30
+             double_rq_lock+0x2c/0x80
+             active_load_balance_cpu_stop+0x1f0/0x390
+             </TASK>
+            CPU: 3 PID: 0 Comm: swapper/3 Tainted: G             L    5.15.0-91-generic #101-Ubuntu
+            RIP: 0010:native_queued_spin_lock_slowpath+0x141/0x2a0
+            RSP: 0018:ffffb3a4c0150e28 EFLAGS: 00000046
+            Call Trace:
+             <IRQ>
+             _raw_spin_lock+0x25/0x30
+             double_rq_lock+0x2c/0x80
+             load_balance+0x3b1/0xa10
+             rebalance_domains+0x2a6/0x3d0
+             __do_softirq+0xd9/0x2e7
+             </IRQ>
+            """, expect: [.init(kind: "rq_lock_deadlock", cpu: 3, line: 1), .init(kind: "rq_lock_deadlock", cpu: 3, line: 9)]),
         AnalyzerExample("lockdep naming double_rq_lock is not a deadlock", """
             WARNING: possible circular locking dependency detected
             stress/1234 is trying to acquire lock:

@@ -19,7 +19,7 @@ enum MetricsFile {
     /// The run's numbers, as the commands know them.
     struct Run {
         var command: String
-        var events: [Event]
+        var events: EventTally
         /// Bytes read (scan; the timeline does not count them).
         var inputBytes: Int?
         var inputs: Int
@@ -31,17 +31,11 @@ enum MetricsFile {
     /// The exposition text, from swift-prometheus's registry.
     static func text(_ run: Run, now: Date = Date()) -> String {
         let registry = PrometheusCollectorRegistry()
-        let counts = Dictionary(grouping: run.events) { [$0.kind, $0.severity.rawValue] }
-        for (key, events) in counts.sorted(by: { $0.key.joined() < $1.key.joined() }) {
+        for (key, count) in run.events.counts.sorted(by: { $0.key.joined() < $1.key.joined() }) {
             registry.makeGauge(name: "lockscan_events", labels: [("command", run.command), ("kind", key[0]), ("severity", key[1])],
-                               help: "Events the last run found, by kind and severity.").set(Double(events.count))
+                               help: "Events the last run found, by kind and severity.").set(Double(count))
         }
-        var latest: [String: Double] = [:]
-        for e in run.events {
-            guard let utc = e.time.wall.flatMap({ WallClock.parse($0)?.utc }) else { continue }
-            latest[e.kind] = max(latest[e.kind] ?? -.infinity, utc)
-        }
-        for (kind, t) in latest.sorted(by: { $0.key < $1.key }) {
+        for (kind, t) in run.events.latest.sorted(by: { $0.key < $1.key }) {
             registry.makeGauge(name: "lockscan_last_event_timestamp_seconds", labels: [("command", run.command), ("kind", kind)],
                                help: "UTC time of the latest event of each kind that carried a wall clock with its zone.").set(t)
         }
@@ -54,6 +48,26 @@ enum MetricsFile {
         registry.makeGauge(name: "lockscan_unplaced_sources", labels: labels, help: "Timeline sources that could not be placed on UTC.").set(Double(run.unplacedSources))
         registry.makeGauge(name: "lockscan_last_run_timestamp_seconds", labels: labels, help: "When the last run finished (UTC).").set(now.timeIntervalSince1970)
         return registry.emitToString()
+    }
+
+    /// What the metrics say of a run's events, counted as they come: a
+    /// streamed scan keeps no events, so the numbers cannot be taken from
+    /// them at the end.
+    struct EventTally {
+        /// Events by [kind, severity].
+        private(set) var counts: [[String]: Int] = [:]
+        /// The latest UTC time of each kind's events that carried a wall clock with its zone.
+        private(set) var latest: [String: Double] = [:]
+
+        init() {}
+
+        init(_ events: [Event]) { for e in events { add(e) } }
+
+        mutating func add(_ e: Event) {
+            counts[[e.kind, e.severity.rawValue], default: 0] += 1
+            guard let utc = e.time.wall.flatMap({ WallClock.parse($0)?.utc }) else { return }
+            latest[e.kind] = max(latest[e.kind] ?? -.infinity, utc)
+        }
     }
 
     /// Writes the file, or says why not (the command exits 2).

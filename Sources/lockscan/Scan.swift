@@ -216,10 +216,15 @@ struct Scan: ParsableCommand {
             if ndjson { out.write(JSONRendering.line(d)); out.flush() }
             toldDiagnostics.append(d)
         }
+        // A streamed scan writes each event as it is found and keeps only
+        // what the incident join and the metrics read: memory stays flat
+        // however many reports a storm holds.
+        let streaming = ndjson && !group
+        var tally = MetricsFile.EventTally()
         for (index, input) in specs.enumerated() {
             plugins.inputNames[index] = input.displayName
             var events: [Event] = []
-            let streaming = ndjson && !group
+            var candidates = IncidentJoin.Candidates(roles: roles)
             let summary = engine.scan(input, inputIndex: index, diagnosed: tell) { event in
                 guard filter.keeps(event) else { return }
                 let event = symbolized(event)
@@ -227,13 +232,17 @@ struct Scan: ParsableCommand {
                 if follow {
                     if !ndjson { out.write(text.render(event)); out.flush() }
                     followedKinds.append(event.kind)
+                } else if streaming {
+                    candidates.add(event)
+                    tally.add(event)
                 } else {
                     events.append(event)
                 }
                 if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
             }
             events.sort { ($0.source.line, $0.source.byteOffset) < ($1.source.line, $1.source.byteOffset) }
-            let joined = IncidentJoin.join(events, roles: roles, firstID: incidents.count + 1)
+            for e in events { candidates.add(e) }
+            let joined = candidates.incidents(firstID: incidents.count + 1)
             IncidentJoin.mark(&events, with: joined)
             incidents += joined
             if group { events = EventGrouping.group(events) }
@@ -255,7 +264,7 @@ struct Scan: ParsableCommand {
         var runEvents: [Event] = []
         let runDiagnostics = engine.finishRun { event in
             guard filter.keeps(event) else { return }
-            if ndjson && !group { out.write(JSONRendering.line(event)); out.flush() } else { runEvents.append(event) }
+            if streaming { out.write(JSONRendering.line(event)); out.flush(); tally.add(event) } else { runEvents.append(event) }
             if worst.map({ event.severity > $0 }) ?? true { worst = event.severity }
         }
         if ndjson && group { for e in runEvents { out.write(JSONRendering.line(e)) } }
@@ -269,7 +278,7 @@ struct Scan: ParsableCommand {
         let report = ScanReport(inputs: summaries, events: allEvents, diagnostics: problems, incidents: incidents)
         var metricsProblem: String?
         if let path = metrics.metricsFile {
-            metricsProblem = MetricsFile.write(MetricsFile.Run(command: "scan", events: allEvents, inputBytes: summaries.reduce(0) { $0 + $1.bytes },
+            metricsProblem = MetricsFile.write(MetricsFile.Run(command: "scan", events: streaming ? tally : .init(allEvents), inputBytes: summaries.reduce(0) { $0 + $1.bytes },
                                                                inputs: summaries.count, diagnostics: report.allDiagnostics.count), to: path)
             if let metricsProblem { FileHandle.standardError.write(Data("lockscan: \(metricsProblem)\n".utf8)) }
         }

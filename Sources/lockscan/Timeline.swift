@@ -173,7 +173,7 @@ struct TimelineCommand: ParsableCommand {
             unwritten = true
         }
         if let path = metrics.metricsFile {
-            let run = MetricsFile.Run(command: "timeline", events: doc.events.map(\.event), inputBytes: nil, inputs: doc.sources.count,
+            let run = MetricsFile.Run(command: "timeline", events: .init(doc.events.map(\.event)), inputBytes: nil, inputs: doc.sources.count,
                                       diagnostics: doc.diagnostics.count, unplacedSources: doc.sources.filter { !$0.placed }.count)
             if let problem = MetricsFile.write(run, to: path) {
                 FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))

@@ -63,58 +63,123 @@ public enum IncidentJoin {
     /// in the same second are stuck on the same thing.
     public static let burst = 2.0
 
-    /// Groups of two or more reports of `events` (one input's, in line order)
-    /// that are one incident. `roles` says which events are stuck-CPU reports.
-    public static func join(_ events: [Event], roles: EventRoles, firstID: Int = 1) -> [JoinedIncident] {
-        // A report about a CPU: hung tasks (no CPU) are lockups too, but
-        // nothing ties them to a CPU's incident here.
-        let candidates = events.filter {
-            roles.role(of: $0) == .lockup && !$0.source.file.isEmpty && ($0.cpu != nil || $0.incident != nil)
+    /// The reports of one input that may join, kept as the join reads them
+    /// and not as whole events: a stuck CPU repeating its soft lockup for
+    /// days is tens of thousands of reports, and `scan --ndjson` has written
+    /// each one already, so holding their stacks and evidence until the end
+    /// of the input only to join them grew memory with the log.
+    public struct Candidates {
+        let roles: EventRoles
+        private var members: [(member: JoinedIncident.Member, byteOffset: Int, view: View)] = []
+
+        public init(roles: EventRoles) { self.roles = roles }
+
+        /// Takes an event in any order; only stuck-CPU reports are kept.
+        /// A report about a CPU: hung tasks (no CPU) are lockups too, but
+        /// nothing ties them to a CPU's incident here.
+        public mutating func add(_ e: Event) {
+            guard roles.role(of: e) == .lockup, !e.source.file.isEmpty, e.cpu != nil || e.incident != nil else { return }
+            members.append((.init(file: e.source.file, line: e.source.line, kind: e.kind, title: e.title, cpu: e.cpu),
+                            e.source.byteOffset, View(e)))
         }
-        guard candidates.count >= 2 else { return [] }
-        var parent = Array(candidates.indices)
-        func root(_ i: Int) -> Int {
-            var i = i
-            while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
-            return i
-        }
-        var reasons: [Int: [String]] = [:]
-        let views = candidates.map(View.init)
-        for j in views.indices {
-            for i in views.indices where i < j {
-                guard views[i].file == views[j].file, close(views[i], views[j]) else { continue }
-                // Only the link that brings a report in is told: n reports, n-1 reasons
-                // (and reports already joined need no second look).
-                let (a, b) = (root(i), root(j))
-                guard a != b, let why = related(views[i], views[j]) else { continue }
-                parent[b] = a
-                reasons[a, default: []] += (reasons.removeValue(forKey: b) ?? []) + [why]
+
+        /// The incidents, numbered from `firstID`, as if every pair of reports
+        /// were compared in line order (see `closePairs`).
+        public func incidents(firstID: Int) -> [JoinedIncident] {
+            guard members.count >= 2 else { return [] }
+            // Events reach `add` as reports close; the join reads them in line order.
+            let candidates = members.sorted { ($0.member.line, $0.byteOffset) < ($1.member.line, $1.byteOffset) }
+            let views = candidates.map(\.view)
+            var parent = Array(candidates.indices)
+            func root(_ i: Int) -> Int {
+                var i = i
+                while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }
+                return i
             }
+            var reasons: [Int: [String]] = [:]
+            let pairs = ClosePairs(views)
+            for j in views.indices {
+                for i in pairs.earlier(than: j) {
+                    guard views[i].file == views[j].file else { continue }
+                    // Only the link that brings a report in is told: n reports, n-1 reasons
+                    // (and reports already joined need no second look).
+                    let (a, b) = (root(i), root(j))
+                    guard a != b, let why = related(views[i], views[j]) else { continue }
+                    parent[b] = a
+                    reasons[a, default: []] += (reasons.removeValue(forKey: b) ?? []) + [why]
+                }
+            }
+            var groups: [Int: [Int]] = [:]
+            for i in candidates.indices { groups[root(i), default: []].append(i) }
+            var out: [JoinedIncident] = []
+            for (r, group) in groups.sorted(by: { $0.value.first! < $1.value.first! }) where group.count >= 2 {
+                let cpus = mergedCPUs(group.map { views[$0] })
+                let relation = Incident.relate(cpus)
+                out.append(JoinedIncident(id: firstID + out.count, members: group.map { candidates[$0].member },
+                                          cpus: cpus, waitsFor: relation.waitsFor, pattern: relation.pattern, why: reasons[r] ?? []))
+            }
+            return out
         }
-        var groups: [Int: [Int]] = [:]
-        for i in candidates.indices { groups[root(i), default: []].append(i) }
-        var out: [JoinedIncident] = []
-        for (r, members) in groups.sorted(by: { $0.value.first! < $1.value.first! }) where members.count >= 2 {
-            let cpus = mergedCPUs(members.map { views[$0] })
-            let relation = Incident.relate(cpus)
-            out.append(JoinedIncident(
-                id: firstID + out.count,
-                members: members.map { i in
-                    let e = candidates[i]
-                    return .init(file: e.source.file, line: e.source.line, kind: e.kind, title: e.title, cpu: e.cpu)
-                },
-                cpus: cpus, waitsFor: relation.waitsFor, pattern: relation.pattern, why: reasons[r] ?? []))
-        }
-        return out
     }
 
-    /// Sets `incidentId` on the events `incidents` name.
-    public static func mark(_ events: inout [Event], with incidents: [JoinedIncident]) {
-        for inc in incidents {
-            for m in inc.members {
-                for i in events.indices where events[i].source.file == m.file && events[i].source.line == m.line && events[i].kind == m.kind {
-                    events[i].incidentId = inc.id
+    /// For each report, the earlier ones (by index, in line order) close
+    /// enough in time to be its incident, in increasing index order: the
+    /// order a comparison of every pair would meet them, so the same links
+    /// and the same reasons come out, without comparing every pair (a storm
+    /// of 20,000 reports was 200 million comparisons).
+    struct ClosePairs {
+        let views: [View]
+        /// Indexes of the reports with a clock, by their seconds.
+        private let bySeconds: [Int]
+
+        init(_ views: [View]) {
+            self.views = views
+            // A clock that is not finite is close to no other (as `close` finds).
+            bySeconds = views.indices.filter { views[$0].seconds?.isFinite == true }.sorted { views[$0].seconds! < views[$1].seconds! }
+        }
+
+        func earlier(than j: Int) -> [Int] {
+            var found: [Int] = []
+            let v = views[j]
+            // Compared by lines: a pair where either has no clock. Views are
+            // in line order, so those within `lineWindow` lines are a run of
+            // indexes ending at j.
+            var i = j - 1
+            while i >= 0, views[i].line >= v.line - lineWindow {
+                if v.seconds == nil || views[i].seconds == nil, IncidentJoin.close(views[i], v) { found.append(i) }
+                i -= 1
+            }
+            // Compared by clock: both have one; clocks need not follow lines
+            // (a reboot starts again at zero), so they are looked up by value.
+            if let s = v.seconds, s.isFinite {
+                var lo = 0, hi = bySeconds.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if views[bySeconds[mid]].seconds! < s - window { lo = mid + 1 } else { hi = mid }
                 }
+                var k = lo
+                while k < bySeconds.count, views[bySeconds[k]].seconds! <= s + window {
+                    let i = bySeconds[k]
+                    if i < j, IncidentJoin.close(views[i], v) { found.append(i) }
+                    k += 1
+                }
+            }
+            return found.sorted()
+        }
+    }
+
+    /// Sets `incidentId` on the events `incidents` name (a later incident
+    /// naming the same report wins, as it always did).
+    public static func mark(_ events: inout [Event], with incidents: [JoinedIncident]) {
+        struct Key: Hashable { var file: String; var line: Int; var kind: String }
+        var ids: [Key: Int] = [:]
+        for inc in incidents {
+            for m in inc.members { ids[Key(file: m.file, line: m.line, kind: m.kind)] = inc.id }
+        }
+        guard !ids.isEmpty else { return }
+        for i in events.indices {
+            if let id = ids[Key(file: events[i].source.file, line: events[i].source.line, kind: events[i].kind)] {
+                events[i].incidentId = id
             }
         }
     }
@@ -154,7 +219,9 @@ public enum IncidentJoin {
                 if e.stack.isEmpty { own.state = .unknown }
                 cpus.append(own)
             }
-            self.cpus = cpus
+            // The join reads states, locks and CPUs; the stacks stay with
+            // the events (`JoinedIncident` leaves them out too).
+            self.cpus = cpus.map { var c = $0; c.stack = []; return c }
         }
     }
 
