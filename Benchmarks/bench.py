@@ -190,12 +190,14 @@ def scan_suite(ctx):
     base = generated(ctx, ctx.path("dmesg-%dM.log" % storm_mb),
                      ["python3", gen, "--size-mb", str(storm_mb), "-o", ctx.path("dmesg-%dM.log" % storm_mb)], [gen])
     inputs = [("scan.dmesg", dmesg, "%d MiB generated dmesg (generate-dmesg.py)" % mb, {"size_mib": mb})]
-    for kind, extra in (("full", []), ("lone", ["--lone"])):
+    storms = (("full", [], "a whole soft-lockup report every 480 lines"),
+              ("lone", ["--lone"], "a lone soft-lockup header every 480 lines"),
+              ("stuck", ["--stuck", "--every", "60"], "one stuck CPU's soft-lockup report every 60 lines"))
+    for kind, extra, what in storms:
         out = ctx.path("storm-%dM-%s.log" % (storm_mb, kind))
         generated(ctx, out, ["python3", storm, "--base", base, "-o", out] + extra, [gen, storm])
-        what = "a whole soft-lockup report" if kind == "full" else "a lone soft-lockup header"
-        inputs.append(("scan.storm-" + kind, out, "%d MiB generated dmesg with %s every 480 lines (generate-storm.py%s)"
-                       % (storm_mb, what, " --lone" if extra else ""), {"base_mib": storm_mb, "storm": kind}))
+        inputs.append(("scan.storm-" + kind, out, "%d MiB generated dmesg with %s (generate-storm.py%s)"
+                       % (storm_mb, what, "".join(" " + x for x in extra)), {"base_mib": storm_mb, "storm": kind}))
 
     triggers = ctx.path("triggers.txt")
     with open(triggers, "w") as f:

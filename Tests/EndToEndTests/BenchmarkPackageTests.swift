@@ -48,7 +48,7 @@ final class BenchmarkPackageTests: XCTestCase {
     func testUntimedRunChecksEveryComparisonAndTheBaseline() throws {
         let r = try run("run", ["--no-timing"], env: ["VMLINUX": try vmlinux()])
         XCTAssertEqual(r.status, 0, r.output)
-        for id in ["scan.dmesg", "scan.storm-full", "scan.storm-lone", "symbolize.addresses", "symbolize.one-address", "timeline"] {
+        for id in ["scan.dmesg", "scan.storm-full", "scan.storm-lone", "scan.storm-stuck", "symbolize.addresses", "symbolize.one-address", "timeline"] {
             XCTAssertTrue(r.output.contains("==> \(id): both ran, outputs checked"), "\(id) did not run:\n\(r.output)")
         }
         XCTAssertTrue(r.output.contains("skipped symbolize.log (DECODE_STACKTRACE=skip)"), r.output)
