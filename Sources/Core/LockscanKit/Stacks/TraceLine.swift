@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One message line seen as part of a stack dump. Both the kernel's own
 /// formats (modern `func+0x18/0x90 [mod]`, ≤4.x `[<ffffffff810c9658>] func+…`,
 /// `RIP: 0010:…`, section markers) and the crash utility's `bt` formats are
@@ -50,8 +52,19 @@ public struct TaskHeader: Equatable, Sendable {
 
 public enum TraceLineParser {
     public static func parse(_ text: String) -> TraceLine {
-        parse(Array(text.utf8))
+        if let known = lastParsed.withLock({ last in last.flatMap { $0.text == text ? $0.line : nil } }) { return known }
+        let line = parse(Array(text.utf8))
+        lastParsed.withLock { $0 = (text, line) }
+        return line
     }
+
+    /// The line parsed last and what it parsed as. A dump line is asked for
+    /// by every analyzer collecting that dump (soft and hard lockup, the
+    /// rq-lock check, the report's dump bookkeeping), one after another with
+    /// the same record: in a storm of whole reports the parse was done three
+    /// or four times per line. The text is the record's own string, so
+    /// telling it is the same is a pointer compare.
+    private static let lastParsed = Mutex<(text: String, line: TraceLine)?>(nil)
 
     public static func parse(_ bytes: [UInt8]) -> TraceLine {
         var s = ByteScanner(bytes)
