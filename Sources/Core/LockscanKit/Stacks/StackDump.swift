@@ -114,7 +114,9 @@ public enum NMIHandlerFrames {
         .prefix("irq_enter"), .prefix("irqentry_"),
     ]
 
-    public static func contains(_ name: String) -> Bool { patterns.contains { $0.matches(name) } }
+    static let set = FrameAttribution.MatchSet(patterns)
+
+    public static func contains(_ name: String) -> Bool { set.matches(name) }
 }
 
 /// Assembles `StackDump`s from consecutive records. Analyzers embed one when
