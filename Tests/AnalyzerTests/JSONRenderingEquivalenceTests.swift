@@ -47,6 +47,7 @@ final class JSONRenderingEquivalenceTests: XCTestCase {
             let run = Self.run(capture, maxLineBytes: maxLineBytes)
             for e in run.events + run.grouped {
                 XCTAssertEqual(JSONRendering.line(e), try reference(e, pretty: false), "\(name) line \(e.source.line): \(e.kind)")
+                XCTAssertNotNil(EventJSON.compactLine(e), "\(name) line \(e.source.line): not written by EventJSON")
                 lines += 1
                 frames += e.stack.count
             }

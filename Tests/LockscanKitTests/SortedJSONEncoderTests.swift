@@ -185,6 +185,7 @@ final class SortedJSONEncoderTests: XCTestCase {
             e.occurrences = Occurrences(count: Int.max, first: Clock(monotonic: -0.0), last: Clock(wall: s), lines: [Int.min, 0, Int.max])
             e.incidentId = n % 3 == 0 ? nil : Int.min
             XCTAssertEqual(JSONRendering.line(e), referenceLine(e), "event \(n): \(s.debugDescription.prefix(80))")
+            XCTAssertNotNil(EventJSON.compactLine(e), "event \(n): not written by EventJSON")
             assertSameJSON(e, "event \(n)")
 
             let d = Diagnostic(file: s, line: n % 2 == 0 ? nil : Int.min, message: s)

@@ -44,9 +44,11 @@ public enum JSONRendering {
         text(report, pretty: true)
     }
 
-    /// One line, for `--ndjson`.
+    /// One line, for `--ndjson`: the hottest output, written by `EventJSON`.
     public static func line(_ event: Event) -> [UInt8] {
-        text(event, pretty: false)
+        guard var bytes = EventJSON.compactLine(event) else { return text(event, pretty: false) }
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
     }
 
     /// A diagnostic as an `--ndjson` line, `{"diagnostic":{…}}`: told apart
