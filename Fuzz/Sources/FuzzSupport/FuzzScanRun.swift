@@ -22,11 +22,11 @@ public enum FuzzScanRun {
         for e in all { _ = text.render(e) }
         for i in incidents { _ = text.render(i) }
         _ = text.summary([summary], events: all.count, kinds: all.map(\.kind), diagnostics: runDiagnostics)
-        for e in all { FuzzJSON.requireValid(JSONRendering.line(e), "an NDJSON event line") }
-        for i in incidents { FuzzJSON.requireValid(JSONRendering.line(i), "an NDJSON incident line") }
-        for d in summary.diagnostics + runDiagnostics { FuzzJSON.requireValid(JSONRendering.line(d), "an NDJSON diagnostic line") }
+        for e in all { FuzzJSON.requireValid(Data(JSONRendering.line(e)), "an NDJSON event line") }
+        for i in incidents { FuzzJSON.requireValid(Data(JSONRendering.line(i)), "an NDJSON incident line") }
+        for d in summary.diagnostics + runDiagnostics { FuzzJSON.requireValid(Data(JSONRendering.line(d)), "an NDJSON diagnostic line") }
         let report = ScanReport(inputs: [summary], events: all, diagnostics: runDiagnostics, incidents: incidents)
-        FuzzJSON.requireValid(JSONRendering.document(report), "scan --json")
+        FuzzJSON.requireValid(Data(JSONRendering.document(report)), "scan --json")
         _ = MarkdownRenderer.render(report)
     }
 

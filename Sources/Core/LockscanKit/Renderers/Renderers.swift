@@ -25,33 +25,43 @@ public struct ScanReport: Codable, Sendable {
     public var allDiagnostics: [Diagnostic] { inputs.flatMap(\.diagnostics) + (diagnostics ?? []) }
 }
 
+/// `--json` and `--ndjson`, as the bytes written (the CLI writes bytes: a
+/// `String` in between would only be checked for valid UTF-8 and taken
+/// apart again). The bytes are `JSONEncoder`'s with `.sortedKeys` and
+/// `.withoutEscapingSlashes`; `SortedJSONEncoder` writes them, since
+/// `JSONEncoder` itself cost more than the analysis of a lockup storm
+/// (its events carry kilobytes of stacks and evidence each).
 public enum JSONRendering {
-    static func encoder(pretty: Bool) -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return e
+    /// The text of `value` and a line end; only the line end when it cannot
+    /// be encoded at all (as before, when `JSONEncoder` refused NaN).
+    static func text<T: Encodable>(_ value: T, pretty: Bool) -> [UInt8] {
+        var bytes = (try? SortedJSONEncoder.encode(value, pretty: pretty)) ?? []
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
     }
 
-    public static func document(_ report: ScanReport) -> String {
-        String(decoding: (try? encoder(pretty: true).encode(report)) ?? Data(), as: UTF8.self) + "\n"
+    public static func document(_ report: ScanReport) -> [UInt8] {
+        text(report, pretty: true)
     }
 
-    /// One line, for `--ndjson`.
-    public static func line(_ event: Event) -> String {
-        String(decoding: (try? encoder(pretty: false).encode(event)) ?? Data(), as: UTF8.self) + "\n"
+    /// One line, for `--ndjson`: the hottest output, written by `EventJSON`.
+    public static func line(_ event: Event) -> [UInt8] {
+        guard var bytes = EventJSON.compactLine(event) else { return text(event, pretty: false) }
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
     }
 
     /// A diagnostic as an `--ndjson` line, `{"diagnostic":{…}}`: told apart
     /// from events by its only key.
-    public static func line(_ diagnostic: Diagnostic) -> String {
-        String(decoding: (try? encoder(pretty: false).encode(["diagnostic": diagnostic])) ?? Data(), as: UTF8.self) + "\n"
+    public static func line(_ diagnostic: Diagnostic) -> [UInt8] {
+        text(["diagnostic": diagnostic], pretty: false)
     }
 
     /// A joined incident as an `--ndjson` line, `{"incident":{…}}`, after the
     /// events of its input (they name it by `incidentId` only in `--json`:
     /// a streamed event is out before its incident is known).
-    public static func line(_ incident: JoinedIncident) -> String {
-        String(decoding: (try? encoder(pretty: false).encode(["incident": incident])) ?? Data(), as: UTF8.self) + "\n"
+    public static func line(_ incident: JoinedIncident) -> [UInt8] {
+        text(["incident": incident], pretty: false)
     }
 }
 
