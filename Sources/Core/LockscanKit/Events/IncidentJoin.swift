@@ -63,6 +63,16 @@ public enum IncidentJoin {
     /// in the same second are stuck on the same thing.
     public static let burst = 2.0
 
+    /// Groups of two or more reports of `events` (one input's, any order)
+    /// that are one incident. `roles` says which events are stuck-CPU
+    /// reports. For events already in hand; a streamed scan adds them to
+    /// `Candidates` as they come.
+    public static func join(_ events: [Event], roles: EventRoles, firstID: Int = 1) -> [JoinedIncident] {
+        var candidates = Candidates(roles: roles)
+        for e in events { candidates.add(e) }
+        return candidates.incidents(firstID: firstID)
+    }
+
     /// The reports of one input that may join, kept as the join reads them
     /// and not as whole events: a stuck CPU repeating its soft lockup for
     /// days is tens of thousands of reports, and `scan --ndjson` has written
