@@ -69,50 +69,35 @@ struct LineProgramReader {
         // A header that ends elsewhere (CUBIN's 4-byte string offset included) is libdw's to judge.
         guard UInt64(cursor.position - headerStart) == headerLength else { return nil }
 
-        var rows: [Row] = []
         // Kernel units' programs average ~2.5 bytes a row.
-        rows.reserveCapacity(cursor.remaining / 2)
-        var state = State()
-        func emit(end: Bool) -> Bool {
-            guard let line = Int32(exactly: state.line), let column = UInt16(exactly: state.column),
-                  state.discriminator < 1 << 24, state.isa < 256, let sequence = UInt32(exactly: rows.count) else { return false }
-            rows.append(Row(address: state.address, sequence: sequence, file: state.file, line: line, column: column,
-                            endSequence: end))
-            return true
-        }
-        func advance(_ operationAdvance: UInt32) {
-            // libdw's arithmetic, in its unsigned int.
-            let total = state.opIndex &+ operationAdvance
-            state.address &+= UInt64(UInt32(minimumInstructionLength) &* (total / UInt32(maximumOperations)))
-            state.opIndex = total % UInt32(maximumOperations)
-        }
+        var machine = Machine(minimumInstructionLength: UInt32(minimumInstructionLength),
+                              maximumOperations: UInt32(maximumOperations), capacity: cursor.remaining / 2)
         while cursor.remaining > 0 {
             guard let opcode = cursor.u8() else { return nil }
             if opcode >= opcodeBase {
                 guard lineRange > 0 else { return nil }
                 let adjusted = opcode - opcodeBase
-                state.line &+= lineBase + Int64(adjusted % lineRange)
-                advance(UInt32(adjusted / lineRange))
-                guard emit(end: false) else { return nil }
-                state.discriminator = 0
+                machine.state.line &+= lineBase + Int64(adjusted % lineRange)
+                machine.advance(UInt32(adjusted / lineRange))
+                guard machine.emit(end: false) else { return nil }
             } else if opcode == 0 {
                 guard cursor.remaining >= 2, let length = cursor.u8(), length < 0x80,
                       cursor.remaining >= Int(length), let sub = cursor.u8() else { return nil }
                 switch sub {
                 case 1: // DW_LNE_end_sequence
-                    guard emit(end: true) else { return nil }
-                    state = State()
+                    guard machine.emit(end: true) else { return nil }
+                    machine.state = State()
                 case 2: // DW_LNE_set_address
                     guard let a = addressSize == 8 ? cursor.u64() : cursor.u32().map(UInt64.init) else { return nil }
-                    state.address = a
-                    state.opIndex = 0
+                    machine.state.address = a
+                    machine.state.opIndex = 0
                 case 3: // DW_LNE_define_file
                     guard let name = cursor.cString(), let dir = cursor.uleb32(), Int(dir) < files.directories.count,
                           cursor.uleb() != nil, cursor.uleb() != nil else { return nil }
                     files.names.append(LineTable.File(directory: files.directories[Int(dir)], name: name))
                 case 4: // DW_LNE_set_discriminator
                     guard standardLength(4) == 1, let d = cursor.uleb32() else { return nil }
-                    state.discriminator = d
+                    machine.state.discriminator = d
                 case 0x90: // DW_LNE_NVIDIA_inlined_call
                     guard cursor.uleb32() != nil, cursor.uleb32() != nil else { return nil }
                 case 0x91: // DW_LNE_NVIDIA_set_function_name
@@ -124,30 +109,30 @@ struct LineProgramReader {
                 guard standardLength(opcode) == Self.operandCount(opcode) else { return nil }
                 switch opcode {
                 case 1: // DW_LNS_copy
-                    guard emit(end: false) else { return nil }
-                    state.discriminator = 0
+                    guard machine.emit(end: false) else { return nil }
+                    machine.state.discriminator = 0
                 case 2: // DW_LNS_advance_pc
                     guard let n = cursor.uleb32() else { return nil }
-                    advance(n)
+                    machine.advance(n)
                 case 3: // DW_LNS_advance_line
                     guard let n = cursor.sleb32() else { return nil }
-                    state.line &+= Int64(n)
+                    machine.state.line &+= Int64(n)
                 case 4: // DW_LNS_set_file
                     guard let n = cursor.uleb32() else { return nil }
-                    state.file = n
+                    machine.state.file = n
                 case 5: // DW_LNS_set_column
                     guard let n = cursor.uleb32() else { return nil }
-                    state.column = n
+                    machine.state.column = n
                 case 8: // DW_LNS_const_add_pc
                     guard lineRange > 0 else { return nil }
-                    advance(UInt32((255 - opcodeBase) / lineRange))
+                    machine.advance(UInt32((255 - opcodeBase) / lineRange))
                 case 9: // DW_LNS_fixed_advance_pc
                     guard let n = cursor.u16() else { return nil }
-                    state.address &+= UInt64(n)
-                    state.opIndex = 0
+                    machine.state.address &+= UInt64(n)
+                    machine.state.opIndex = 0
                 case 12: // DW_LNS_set_isa
                     guard let n = cursor.uleb32() else { return nil }
-                    state.isa = n
+                    machine.state.isa = n
                 default: // negate_stmt, basic_block, prologue_end, epilogue_begin: no bearing on the answer
                     break
                 }
@@ -157,7 +142,7 @@ struct LineProgramReader {
                 for _ in 0..<count where cursor.uleb32() == nil { return nil }
             }
         }
-        return LineTable(rows: rows, files: files.names)
+        return LineTable(rows: machine.rows, files: files.names)
     }
 
     typealias Row = LineTable.Row
@@ -168,6 +153,39 @@ struct LineProgramReader {
         switch opcode {
         case 2, 3, 4, 5, 9, 12: return 1
         default: return 0
+        }
+    }
+
+    /// The line state machine and the rows it emitted: a struct of its own,
+    /// because local functions over the decoder's variables boxed them on
+    /// the heap (~5% of a batch's CPU went to that).
+    private struct Machine {
+        var state = State()
+        var rows: [Row] = []
+        let minimumInstructionLength: UInt32
+        let maximumOperations: UInt32
+
+        init(minimumInstructionLength: UInt32, maximumOperations: UInt32, capacity: Int) {
+            self.minimumInstructionLength = minimumInstructionLength
+            self.maximumOperations = maximumOperations
+            rows.reserveCapacity(capacity)
+        }
+
+        /// Appends a row; false when libdw's row fields could not hold it.
+        mutating func emit(end: Bool) -> Bool {
+            guard let line = Int32(exactly: state.line), let column = UInt16(exactly: state.column),
+                  state.discriminator < 1 << 24, state.isa < 256, let sequence = UInt32(exactly: rows.count) else { return false }
+            rows.append(Row(address: state.address, sequence: sequence, file: state.file, line: line, column: column,
+                            endSequence: end))
+            if !end { state.discriminator = 0 }
+            return true
+        }
+
+        /// libdw's "operation advance", in its unsigned int.
+        mutating func advance(_ operationAdvance: UInt32) {
+            let total = state.opIndex &+ operationAdvance
+            state.address &+= UInt64(minimumInstructionLength &* (total / maximumOperations))
+            state.opIndex = total % maximumOperations
         }
     }
 

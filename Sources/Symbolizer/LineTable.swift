@@ -75,12 +75,30 @@ final class LineTable {
             if a.endSequence != b.endSequence { return a.endSequence }
             return a.sequence < b.sequence
         }
-        var ordered = true
-        for i in rows.indices.dropFirst() where before(rows[i], rows[i - 1]) {
-            ordered = false
-            break
+        func ordered(_ rows: [Row]) -> Bool {
+            rows.withUnsafeBufferPointer { r in
+                for i in r.indices.dropFirst() where before(r[i], r[i - 1]) { return false }
+                return true
+            }
         }
-        if !ordered { rows.sort(by: before) }
+        if ordered(rows) { return }
+        // A unit's sequences (.text, .init.text, .noinstr.text …) are each in
+        // order but not among themselves: ordered by their first rows, only
+        // overlapping ones (discarded code's, all at address 0) are left out
+        // of place, which a run-merging sort then mends in about one pass.
+        var sequences: [Range<Int>] = []
+        var start = 0
+        for i in rows.indices where rows[i].endSequence {
+            sequences.append(start..<(i + 1))
+            start = i + 1
+        }
+        if start < rows.count { sequences.append(start..<rows.count) }
+        sequences.sort { before(rows[$0.lowerBound], rows[$1.lowerBound]) }
+        var joined: [Row] = []
+        joined.reserveCapacity(rows.count)
+        for s in sequences { joined += rows[s] }
+        if !ordered(joined) { joined.sort(by: before) }
+        rows = joined
     }
 
     /// The row libdw's `dwarf_getsrc_die` gives for `pc`: the last row at
