@@ -204,6 +204,10 @@ public final class KernelDebugInfo {
         lines.libdwflFrames(mod, address)
     }
 
+    /// Units since the last `forgetUnits` whose line table libdw read
+    /// (LineProgramReader refused it).
+    var libdwLineTables: Int { lines.libdwLineTables }
+
     // MARK: - symbolization
 
     /// Function, file:line and the inline chain at `address` of `module`

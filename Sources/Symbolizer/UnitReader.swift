@@ -1,4 +1,5 @@
 import CLibdw
+import Glibc
 
 /// Reads a vmlinux's compilation units by offset through a Dwarf handle of
 /// its own, over the Elf libdwfl opened: an address's unit comes from the
@@ -15,15 +16,34 @@ final class UnitReader {
     private let dwarf: OpaquePointer
     private let bias: UInt64
     private let ranges: CompileUnitRanges
-    /// Function indexes by CU DIE offset.
-    private var cuIndexes: [UInt64: CUIndex] = [:]
+    private let lineSections: LineProgramReader.Sections?
+    /// What is kept of each unit read, by CU DIE offset.
+    private var units: [UInt64: Unit] = [:]
+    /// Units whose line table this module's reader refused (libdw read
+    /// them): the tests' check that the fast path is the one taken.
+    private(set) var libdwLineTables = 0
 
-    init?(elf: OpaquePointer, alt: OpaquePointer?, bias: UInt64, ranges: CompileUnitRanges) {
+    /// A unit's function index, line table (nil: libdw's is asked) and
+    /// source root, each worked out once: a batch asks a unit ~5 times.
+    final class Unit {
+        let index: CUIndex
+        let lines: LineTable?
+        let root: String?
+
+        init(index: CUIndex, lines: LineTable?, root: String?) {
+            self.index = index
+            self.lines = lines
+            self.root = root
+        }
+    }
+
+    init?(elf: OpaquePointer, alt: OpaquePointer?, bias: UInt64, ranges: CompileUnitRanges, lineSections: LineProgramReader.Sections?) {
         guard let d = dwarf_begin_elf(elf, DWARF_C_READ, nil) else { return nil }
         if let alt { dwarf_setalt(d, alt) }
         dwarf = d
         self.bias = bias
         self.ranges = ranges
+        self.lineSections = lineSections
     }
 
     deinit { dwarf_end(dwarf) }
@@ -33,16 +53,53 @@ final class UnitReader {
     /// that is not a compile unit).
     func frames(at address: UInt64) -> [SourceFrame]? {
         let pc = address &- bias
-        guard let unit = ranges.unit(containing: pc) else { return nil }
+        guard let unitOffset = ranges.unit(containing: pc) else { return nil }
         var next: Dwarf_Off = 0
         var headerSize = 0
         var version: Dwarf_Half = 0
-        guard dwarf_next_unit(dwarf, unit, &next, &headerSize, &version, nil, nil, nil, nil, nil) == 0,
+        var addressSize: UInt8 = 0
+        guard dwarf_next_unit(dwarf, unitOffset, &next, &headerSize, &version, nil, &addressSize, nil, nil, nil) == 0,
               (2...5).contains(version) else { return nil }
         var cu = Dwarf_Die()
-        guard dwarf_offdie(dwarf, unit + UInt64(headerSize), &cu) != nil else { return nil }
+        guard dwarf_offdie(dwarf, unitOffset + UInt64(headerSize), &cu) != nil else { return nil }
         let tag = dwarf_tag(&cu)
         guard tag == Int32(DW_TAG_compile_unit) || tag == Int32(DW_TAG_partial_unit) else { return nil }
+        let offset = dwarf_dieoffset(&cu)
+        let unit: Unit
+        if let cached = units[offset] {
+            unit = cached
+        } else {
+            unit = Unit(index: CUIndex(cu: cu), lines: lineTable(&cu, addressSize: Int(addressSize)),
+                        root: DwarfLines.sourceRoot(&cu))
+            units[offset] = unit
+            if unit.lines == nil { libdwLineTables += 1 }
+        }
+        guard let lines = unit.lines else { return libdwLines(&cu, unit: unit, pc: pc) }
+        var position = DwarfLines.SourcePosition()
+        if let row = lines.row(at: pc), let file = lines.fileName(Int(row.file)) {
+            position = DwarfLines.SourcePosition(file: file, line: Int(row.line), column: row.column > 0 ? Int(row.column) : nil)
+        }
+        return DwarfLines.frames(cu: &cu, index: unit.index, pc: pc, position: position, root: unit.root,
+                                 fileName: lines.fileName)
+    }
+
+    /// The unit's line table read by this module (see LineTable); nil when
+    /// it cannot be, and libdw reads it.
+    private func lineTable(_ cu: inout Dwarf_Die, addressSize: Int) -> LineTable? {
+        var attr = Dwarf_Attribute()
+        var offset: Dwarf_Word = 0
+        guard let sections = lineSections, dwarf_attr(&cu, UInt32(DW_AT_stmt_list), &attr) != nil,
+              dwarf_formudata(&attr, &offset) == 0 else { return nil }
+        // Points into the Elf's string section, which outlives this reader.
+        var compDir: UnsafeRawBufferPointer?
+        if dwarf_attr(&cu, UInt32(DW_AT_comp_dir), &attr) != nil, let s = dwarf_formstring(&attr) {
+            compDir = UnsafeRawBufferPointer(start: s, count: strlen(s))
+        }
+        return LineProgramReader.read(sections, offset: offset, compDir: compDir, addressSize: addressSize)
+    }
+
+    /// libdw's line table, for a unit this module's reader refused.
+    private func libdwLines(_ cu: inout Dwarf_Die, unit: Unit, pc: UInt64) -> [SourceFrame] {
         var position = DwarfLines.SourcePosition()
         if let line = dwarf_getsrc_die(&cu, pc), let file = dwarf_linesrc(line, nil, nil) {
             var lineno: Int32 = 0
@@ -52,14 +109,8 @@ final class UnitReader {
                 position = DwarfLines.SourcePosition(file: file, line: lineno, column: column)
             }
         }
-        let offset = dwarf_dieoffset(&cu)
-        let index: CUIndex
-        if let cached = cuIndexes[offset] {
-            index = cached
-        } else {
-            index = CUIndex(cu: cu)
-            cuIndexes[offset] = index
-        }
-        return DwarfLines.frames(cu: &cu, index: index, pc: pc, position: position)
+        let files = DwarfLines.LibdwFiles(&cu)
+        return DwarfLines.frames(cu: &cu, index: unit.index, pc: pc, position: position, root: unit.root,
+                                 fileName: files.name)
     }
 }
