@@ -53,6 +53,7 @@ final class JSONRenderingEquivalenceTests: XCTestCase {
             }
             for i in run.incidents {
                 XCTAssertEqual(JSONRendering.line(i), try reference(["incident": i], pretty: false), "\(name) incident \(i.id)")
+                XCTAssertNotNil(EventJSON.incidentLine(i), "\(name) incident \(i.id): not written by EventJSON")
                 incidents += 1
             }
             for d in run.diagnostics {

@@ -59,6 +59,26 @@ final class EventJSONTests: XCTestCase {
         }
     }
 
+    /// An incident line with every field set, and with the optional ones
+    /// (a member's CPU, the pattern) left out, as JSONEncoder writes both.
+    func testIncidentLinesAreWrittenAsJSONEncoderWritesThem() throws {
+        for s in SortedJSONEncoderTests.hostileStrings.prefix(140) {
+            let cpu = try XCTUnwrap(Self.fullEvent(s).incident?.cpus.first)
+            let full = JoinedIncident(id: Int.max, members: [.init(file: s, line: 1, kind: s, title: s, cpu: -1),
+                                                             .init(file: s, line: Int.min, kind: s, title: s, cpu: nil)],
+                                      cpus: [cpu, cpu], waitsFor: [[1, 2], [Int.min, Int.max]], pattern: s, why: [s, s])
+            var bare = full
+            bare.pattern = nil
+            bare.waitsFor = []
+            bare.why = []
+            for incident in [full, bare] {
+                let reference = try SortedJSONEncoder.reference(pretty: false).encode(["incident": incident])
+                XCTAssertEqual(try XCTUnwrap(EventJSON.incidentLine(incident), "refused \(s.debugDescription)"), Array(reference),
+                               s.debugDescription)
+            }
+        }
+    }
+
     /// A hex offset at every length, as `Frame`'s `0x…` strings.
     func testFrameOffsetsAtEveryLength() throws {
         var values: [UInt64] = [0, 1, 9, 10, 15, 16, UInt64.max, UInt64.max - 1]

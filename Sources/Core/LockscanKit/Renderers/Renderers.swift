@@ -61,7 +61,9 @@ public enum JSONRendering {
     /// events of its input (they name it by `incidentId` only in `--json`:
     /// a streamed event is out before its incident is known).
     public static func line(_ incident: JoinedIncident) -> [UInt8] {
-        text(["incident": incident], pretty: false)
+        guard var bytes = EventJSON.incidentLine(incident) else { return text(["incident": incident], pretty: false) }
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
     }
 }
 
