@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// A clocksource (usually the TSC) declared unstable, and the watchdog checks
@@ -126,9 +126,9 @@ public final class ClocksourceAnalyzer: Analyzer, ReusableAfterFinish {
 
     /// `TSC synchronization [CPU#0 -> CPU#1]:`
     static func syncPair(_ text: String) -> (source: Int, target: Int)? {
-        guard let r = text.range(of: "TSC synchronization [CPU#") else { return nil }
+        guard let r = text.firstOccurrence(of: "TSC synchronization [CPU#") else { return nil }
         let rest = text[r.upperBound...]
-        guard let arrow = rest.range(of: " -> CPU#") else { return nil }
+        guard let arrow = rest.firstOccurrence(of: " -> CPU#") else { return nil }
         guard let a = Int(rest[..<arrow.lowerBound]), let b = Int(rest[arrow.upperBound...].prefix { $0.isNumber }) else { return nil }
         return (a, b)
     }
@@ -196,7 +196,7 @@ public final class ClocksourceAnalyzer: Analyzer, ReusableAfterFinish {
         static func parse(_ text: String) -> Report? {
             guard quick.matches(text) else { return nil }
             // RHEL 6 era: "Clocksource tsc unstable (delta = 6824818792 ns).  Enable clocksource failover …"
-            if let r = text.range(of: "Clocksource "), text.includes(" unstable (delta = ") {
+            if let r = text.firstOccurrence(of: "Clocksource "), text.includes(" unstable (delta = ") {
                 let name = text[r.upperBound...].prefix(while: { $0 != " " })
                 var rep = Report(title: "clocksource \(name) unstable")
                 rep.details["clocksource"] = String(name)
@@ -244,8 +244,8 @@ public final class ClocksourceAnalyzer: Analyzer, ReusableAfterFinish {
                 return rep
             }
             // "tsc: Marking TSC unstable due to clocksource watchdog" / "…due to TSCs unsynchronized"
-            if let r = text.range(of: "Marking TSC unstable due to ") {
-                let reason = String(text[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+            if let r = text.firstOccurrence(of: "Marking TSC unstable due to ") {
+                let reason = String(text[r.upperBound...]).trimmingBlanks()
                 var rep = Report(title: "clocksource tsc unstable")
                 rep.details["clocksource"] = "tsc"
                 rep.details["reason"] = reason
@@ -288,7 +288,7 @@ public final class ClocksourceAnalyzer: Analyzer, ReusableAfterFinish {
             // "Clocksource 'tsc' skewed 3996371 ns (3 ms) over watchdog 'hpet' interval of 511990584 ns (511 ms)"
             if let skew = text.integer(after: " skewed ") ?? negative(text, after: " skewed ") { d["skewNs"] = String(skew) }
             if text.includes("over watchdog '"), let wd = quoted(text, after: "over watchdog '") { d["watchdog"] = wd }
-            if let r = text.range(of: "Switched to clocksource ") {
+            if let r = text.firstOccurrence(of: "Switched to clocksource ") {
                 d["switchedTo"] = String(text[r.upperBound...].prefix(while: { $0 != " " }))
             }
             if let wd = d["watchdogIntervalNs"].flatMap(Int.init), let cs = d["clocksourceIntervalNs"].flatMap(Int.init),
@@ -298,13 +298,13 @@ public final class ClocksourceAnalyzer: Analyzer, ReusableAfterFinish {
         }
 
         static func quoted(_ text: String, after marker: String) -> String? {
-            guard let r = text.range(of: marker) else { return nil }
+            guard let r = text.firstOccurrence(of: marker) else { return nil }
             let name = text[r.upperBound...].prefix(while: { $0 != "'" })
             return name.isEmpty ? nil : String(name)
         }
 
         static func negative(_ text: String, after marker: String) -> Int? {
-            guard let r = text.range(of: marker + "-") else { return nil }
+            guard let r = text.firstOccurrence(of: marker + "-") else { return nil }
             return Int(text[r.upperBound...].prefix(while: { $0.isNumber })).map { -$0 }
         }
     }

@@ -31,8 +31,8 @@ public final class TaskCantDieExample: Analyzer, ReusableAfterFinish {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        guard let task = record.text.range(of: "INFO: task "),
-              let cant = record.text.range(of: " can't die for more than ") else { return .idle }
+        guard let task = record.text.firstOccurrence(of: "INFO: task "),
+              let cant = record.text.firstOccurrence(of: " can't die for more than ") else { return .idle }
         var e = Event(analyzer: Self.descriptor.id, kind: "task_cant_die", title: "INFO: task can't die",
                       severity: .error, source: SourceLocation(record), time: record.clock,
                       evidence: [record.text], explanation: Self.descriptor.explanation)

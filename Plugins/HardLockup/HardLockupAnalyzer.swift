@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// Hard lockups: a CPU that did not take its timer interrupt for the watchdog
@@ -298,14 +298,14 @@ public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
                 h.cpu = text.integer(after: "hard LOCKUP on cpu ")
                 return h
             }
-            if let r = text.range(of: "Watchdog detected hard LOCKUP on cpu ") {
+            if let r = text.firstOccurrence(of: "Watchdog detected hard LOCKUP on cpu ") {
                 var h = Header(detector: "perf")
                 h.cpu = text.integer(after: "hard LOCKUP on cpu ")
                 // 6.5+ names the CPU that noticed: "watchdog: CPU2: Watchdog detected hard
                 // LOCKUP on cpu 3". A different CPU than the stuck one is the buddy
                 // detector; the same one is the CPU's own (perf) detector.
                 let before = text[..<r.lowerBound]
-                if let c = before.range(of: "CPU", options: .backwards),
+                if let c = before.lastOccurrence(of: "CPU"),
                    let reporter = Int(before[c.upperBound...].prefix(while: { $0.isNumber })) {
                     h.reporter = reporter
                     if reporter != h.cpu { h.detector = "buddy" }
@@ -318,7 +318,7 @@ public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
             for marker in ["detected Hard LOCKUP other CPUS:", "detected hard LOCKUP on other CPUs "] where text.contains(marker) {
                 // The stuck CPUs are listed ("9-11"); the first is the event's cpu.
                 var h = Header(detector: "powerpc")
-                h.otherCPUs = text.components(separatedBy: marker).last?.trimmingCharacters(in: .whitespaces)
+                h.otherCPUs = text.components(separatedBy: marker).last?.trimmingBlanks()
                 h.cpu = h.otherCPUs.flatMap { Int($0.prefix(while: { $0.isNumber })) }
                 return h
             }

@@ -77,7 +77,7 @@ public final class HostVirtAnalyzer: Analyzer, ReusableAfterFinish {
         // (Send command, QEMU_MONITOR_SEND_MSG, IO_WRITE): one event per
         // command id. The guest's "NMI received" comes after it.
         if text.includes("\"inject-nmi\"") {
-            let id = text.range(of: "\"id\":").map { String(text[$0.upperBound...].prefix { $0 != "}" && $0 != "," }) } ?? ""
+            let id = text.firstOccurrence(of: "\"id\":").map { String(text[$0.upperBound...].prefix { $0 != "}" && $0 != "," }) } ?? ""
             if injectedNMIs.insert(id).inserted {
                 var e = event(record, kind: "nmi_injected", title: "host injected an NMI into the guest (inject-nmi)", severity: .info)
                 Self.libvirtDetails(text, into: &e)
@@ -190,11 +190,11 @@ public final class HostVirtAnalyzer: Analyzer, ReusableAfterFinish {
             // libvirt before 3.x gave no reason.
             return event(record, kind: "qemu_shutdown", title: "qemu shutting down", severity: .info)
         }
-        if let r = text.range(of: "terminating on signal ") {
+        if let r = text.firstOccurrence(of: "terminating on signal ") {
             // qemu-system-x86_64: terminating on signal 15 from pid 18436 (libvirtd)
             let rest = text[r.upperBound...]
             let signal = Int(rest.prefix(while: { $0.isNumber }))
-            let sender = rest.range(of: "(").map { String(rest[$0.upperBound...].prefix(while: { $0 != ")" })) }
+            let sender = rest.firstOccurrence(of: "(").map { String(rest[$0.upperBound...].prefix(while: { $0 != ")" })) }
             var title = "qemu terminating on signal \(signal.map(String.init) ?? "?")"
             if let sender { title += " from \(sender)" }
             var e = event(record, kind: "qemu_signal", title: title, severity: sender == "libvirtd" || sender == "virtqemud" ? .info : .warning)
@@ -214,18 +214,18 @@ public final class HostVirtAnalyzer: Analyzer, ReusableAfterFinish {
             libvirtDetails(text, into: &e)
             return e
         }
-        if let r = text.range(of: "Cannot open log file") {
+        if let r = text.firstOccurrence(of: "Cannot open log file") {
             let busy = text.includes("Device or resource busy")
             var e = event(record, kind: "libvirt_log_busy",
                           title: busy ? "libvirt: cannot open domain log file (device or resource busy)" : "libvirt: cannot open domain log file",
                           severity: .warning)
             libvirtDetails(text, into: &e)
-            if let q = text[r.upperBound...].range(of: "'") {
+            if let q = text[r.upperBound...].firstOccurrence(of: "'") {
                 e.details["logFile"] = String(text[q.upperBound...].prefix(while: { $0 != "'" }))
             }
             return e
         }
-        if let r = text.range(of: "is tainted: ") {
+        if let r = text.firstOccurrence(of: "is tainted: ") {
             let reason = String(text[r.upperBound...].prefix(while: { !$0.isWhitespace }))
             var e = event(record, kind: "domain_tainted", title: "domain tainted: \(reason)", severity: .info)
             e.details["taint"] = reason

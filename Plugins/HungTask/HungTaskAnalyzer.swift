@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// `INFO: task khugepaged:123 blocked for more than 120 seconds.`
@@ -167,14 +167,14 @@ public final class HungTaskAnalyzer: Analyzer, ReusableAfterFinish {
 
         static func parse(_ text: String) -> Header? {
             guard text.includes(" blocked "),
-                  let blocked = text.range(of: " blocked for more than ") ?? text.range(of: " blocked in I/O wait for more than "),
+                  let blocked = text.firstOccurrence(of: " blocked for more than ") ?? text.firstOccurrence(of: " blocked in I/O wait for more than "),
                   text[blocked.upperBound...].contains("second")
             else { return nil }
             var h = Header()
             h.ioWait = text[blocked].contains("I/O")
             // "INFO: task " may be lost or garbled on a busy console; the
             // "comm:pid blocked for more than N seconds" part still says it all.
-            let start = text.range(of: "INFO: task ")?.upperBound ?? text.startIndex
+            let start = text.firstOccurrence(of: "INFO: task ")?.upperBound ?? text.startIndex
             let who = text[start..<blocked.lowerBound]
             guard who.contains(":") else { return nil }
             // Comms contain colons and spaces: the pid is after the last colon.

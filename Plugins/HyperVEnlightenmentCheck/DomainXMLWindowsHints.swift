@@ -19,7 +19,7 @@ struct DomainXMLWindowsHints {
     /// Reads one record; true when it was domain XML this type used.
     mutating func consume(_ record: Record) -> Bool {
         let t = record.trimmedText
-        if t.hasPrefix("<name>"), let end = t.range(of: "</name>") {
+        if t.hasPrefix("<name>"), let end = t.firstOccurrence(of: "</name>") {
             let name = String(t[t.index(t.startIndex, offsetBy: 6)..<end.lowerBound])
             domain = name.isEmpty ? nil : (name, record.inputIndex)
             return true

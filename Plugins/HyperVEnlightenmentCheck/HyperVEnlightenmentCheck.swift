@@ -149,7 +149,7 @@ public final class HyperVEnlightenmentCheck: Analyzer {
                 let key = String(flag.prefix(while: { $0 != "=" }))
                 return cpu?.hasEnlightenment(key) != true
             }
-            let spelled = missing.map { $0.replacingOccurrences(of: "-", with: "_") }
+            let spelled = missing.map { $0.replacing("-", with: "_") }
             var e = Event(analyzer: Self.descriptor.id, kind: "hyperv_enlightenments_missing",
                           title: "Hyper-V enlightenments missing for \(name) (\(vcpus) vCPUs): no \(spelled.joined(separator: ", "))",
                           severity: isBugcheck ? .warning : .info, source: SourceLocation(g.at), time: g.started.isEmpty ? g.at.clock : g.started,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// The lines of a crash report, recognised by their structure in every era
@@ -59,7 +59,7 @@ enum CrashLine: Equatable {
 
     /// `kernel BUG at mm/slub.c:3859!` → `mm/slub.c:3859`.
     static func bugLocation(_ text: String) -> String? {
-        guard let r = text.range(of: "kernel BUG at ") else { return nil }
+        guard let r = text.firstOccurrence(of: "kernel BUG at ") else { return nil }
         let at = text[r.upperBound...].prefix { $0 != "!" && $0 != " " }
         return at.isEmpty ? nil : String(at.prefix(200))
     }
@@ -68,17 +68,17 @@ enum CrashLine: Equatable {
         let t = text.drop(while: { $0 == " " || $0 == "\t" })
         if t.includes(panicMarker) {
             if t.hasPrefix("---[ end ") { return .panicEnd }
-            guard let r = t.range(of: panicMarker) else { return nil }
+            guard let r = t.firstOccurrence(of: panicMarker) else { return nil }
             var reason = t[r.upperBound...].drop(while: { $0 == ":" || $0 == " " })
             if reason.hasSuffix("]---") { reason = reason.dropLast(4) }
-            return .panic(reason: String(reason.trimmingCharacters(in: .whitespaces).prefix(200)))
+            return .panic(reason: String(reason.trimmingBlanks().prefix(200)))
         }
         if let die = dieLine(t) { return die }
         for f in faults where t.includes(f.marker) {
             // A later mention ("… at address 0 after NULL pointer dereference
             // check") is not the kernel's fault line: it starts the message,
             // after at most a printk prefix such as `BUG: `.
-            guard let r = t.range(of: f.marker), t.distance(from: t.startIndex, to: r.lowerBound) <= 40 else { continue }
+            guard let r = t.firstOccurrence(of: f.marker), t.distance(from: t.startIndex, to: r.lowerBound) <= 40 else { continue }
             return .fault(reason: f.reason)
         }
         return nil
@@ -89,11 +89,11 @@ enum CrashLine: Equatable {
     /// an internal error (arm, powerpc, mips, s390), or has x86's shape
     /// `trap name: 4-hex-digit error code [#N]`.
     static func dieLine(_ t: Substring) -> CrashLine? {
-        guard let hash = t.range(of: "[#") else { return nil }
+        guard let hash = t.firstOccurrence(of: "[#") else { return nil }
         let digits = t[hash.upperBound...].prefix(while: { $0.isASCII && $0.isNumber })
         guard !digits.isEmpty, digits.count <= 6, t[hash.upperBound...].dropFirst(digits.count).first == "]" else { return nil }
         let count = Int(digits)
-        var head = Substring(t[..<hash.lowerBound].trimmingCharacters(in: .whitespaces))
+        var head = Substring(t[..<hash.lowerBound].trimmingBlanks())
         // 6.x x86 puts "Oops: " before the trap's name ("Oops: general
         // protection fault, …: 0000 [#1]"): the name still says more.
         let saysOops = head.hasPrefix("Oops") || head.hasPrefix("Internal error:")
@@ -106,7 +106,7 @@ enum CrashLine: Equatable {
     /// opcode: 0000`, newer `general protection fault, probably for
     /// non-canonical address 0x…: 0000`): the name, lower-case words only.
     static func x86Trap(_ head: Substring) -> String? {
-        guard let colon = head.range(of: ": ", options: .backwards) else { return nil }
+        guard let colon = head.lastOccurrence(of: ": ") else { return nil }
         let code = head[colon.upperBound...]
         guard code.count == 4, code.allSatisfy(\.isHexDigit) else { return nil }
         var name = head[..<colon.lowerBound]
@@ -128,10 +128,10 @@ enum FaultSite {
         guard let p = prefixes.first(where: { t.hasPrefix($0) }) else { return nil }
         t = t.dropFirst(p.count)
         // `0060:[<c0154210>]` / `[<ffffffff812c6e9a>]`: addresses only.
-        while let open = t.range(of: "[<"), let close = t.range(of: ">]"), open.lowerBound < close.lowerBound {
+        while let open = t.firstOccurrence(of: "[<"), let close = t.firstOccurrence(of: ">]"), open.lowerBound < close.lowerBound {
             t = t[close.upperBound...]
         }
-        let symbol = t.trimmingCharacters(in: .whitespaces)
+        let symbol = t.trimmingBlanks()
         guard symbol.contains("+0x"), case let .frames(_, frame?) = TraceLineParser.parse(symbol), frame.function != nil else { return nil }
         var f = frame
         f.isInstructionPointer = true
@@ -154,7 +154,7 @@ enum OldBanner {
 
     static func process(_ text: String) -> (comm: String, pid: Int)? {
         let t = text.drop(while: { $0 == " " })
-        guard t.hasPrefix("Process "), let open = t.range(of: " (pid: ") else { return nil }
+        guard t.hasPrefix("Process "), let open = t.firstOccurrence(of: " (pid: ") else { return nil }
         let comm = t[t.index(t.startIndex, offsetBy: 8)..<open.lowerBound]
         let digits = t[open.upperBound...].prefix(while: { $0.isASCII && $0.isNumber })
         guard !comm.isEmpty, digits.count <= 9, let pid = Int(digits) else { return nil }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// Oopses, kernel BUGs and panics that are not a lockup's.

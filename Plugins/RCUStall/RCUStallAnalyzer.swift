@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// RCU CPU stall warnings (kernel/rcu/tree_stall.h, tree_exp.h, 2.6's

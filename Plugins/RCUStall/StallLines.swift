@@ -12,7 +12,7 @@ enum StallNumber {
 
     /// The decimal number right after `marker`, bounded.
     static func after<S: StringProtocol>(_ marker: String, in s: S, maxDigits: Int = 12) -> Int? {
-        guard let r = s.range(of: marker) else { return nil }
+        guard let r = s.firstOccurrence(of: marker) else { return nil }
         return leadingInt(s[r.upperBound...], maxDigits: maxDigits)?.value
     }
 
@@ -50,7 +50,7 @@ struct StallHeader {
     var expeditedRootMask: UInt64?
 
     static func parse(_ text: String) -> StallHeader? {
-        guard text.includes("INFO: "), let info = text.range(of: "INFO: ") else { return nil }
+        guard text.includes("INFO: "), let info = text.firstOccurrence(of: "INFO: ") else { return nil }
         let rest = text[info.upperBound...]
         let flavor = String(rest.prefix { $0 != " " })
         guard flavor.hasPrefix("rcu") || flavor == "RCU" else { return nil }
@@ -65,7 +65,7 @@ struct StallHeader {
         } else if body.hasPrefix(" detected stall on CPU ") || body.hasPrefix(" detected CPU ") {
             // 2.6.3x: the CPU reporting its own stall names itself.
             h = StallHeader(flavor: flavor, detection: .selfDetected)
-            let afterCPU = body.range(of: "CPU ").map { body[$0.upperBound...] } ?? body
+            let afterCPU = body.firstOccurrence(of: "CPU ").map { body[$0.upperBound...] } ?? body
             if let n = StallNumber.leadingInt(afterCPU, maxDigits: 6) { h.cpus = [n.value] }
         } else {
             return nil
@@ -78,7 +78,7 @@ struct StallHeader {
         }
         h.detectedBy = StallNumber.after("detected by ", in: body, maxDigits: 6)
         h.jiffies = StallNumber.after("t=", in: body) ?? (h.detection == .expedited ? StallNumber.after("} ", in: body) : nil)
-        if let r = body.range(of: "root: ") { h.expeditedRootMask = StallNumber.hex(body[r.upperBound...]) }
+        if let r = body.firstOccurrence(of: "root: ") { h.expeditedRootMask = StallNumber.hex(body[r.upperBound...]) }
         return h
     }
 
@@ -131,7 +131,7 @@ enum StallLine: Equatable {
             return .summary(detectedBy: StallNumber.after("detected by ", in: t, maxDigits: 6), jiffies: StallNumber.after("t=", in: t))
         }
         if let cpu = stalledCPU(t) { return .stalledCPU(cpu) }
-        if t.hasPrefix("Tasks blocked on "), let colon = t.range(of: "):") {
+        if t.hasPrefix("Tasks blocked on "), let colon = t.firstOccurrence(of: "):") {
             let tasks = t[colon.upperBound...].split(separator: " ").compactMap { tok -> Int? in
                 tok.hasPrefix("P") ? StallNumber.leadingInt(tok.dropFirst(), maxDigits: 8)?.value : nil
             }
@@ -151,7 +151,7 @@ enum StallLine: Equatable {
         if t.hasPrefix("All QSes seen") { return .allQuiescentStatesSeen(kthreadActivityJiffies: StallNumber.after("kthread activity ", in: t)) }
         if t.hasPrefix("RCU grace-period kthread stack dump:") { return .kthreadStackFollows }
         if t.hasPrefix("Stack dump where RCU GP kthread last ran:") { return .kthreadCPUStackFollows }
-        if t.hasPrefix("NMI backtrace for cpu "), let skipped = t.range(of: " skipped: idling at "),
+        if t.hasPrefix("NMI backtrace for cpu "), let skipped = t.firstOccurrence(of: " skipped: idling at "),
            let cpu = StallNumber.after("for cpu ", in: t, maxDigits: 6) {
             var frame: Frame?
             if case let .frames(_, f?) = TraceLineParser.parse(" " + t[skipped.upperBound...]) {
@@ -214,7 +214,7 @@ struct KthreadStarvation: Equatable {
     var gpState: String?
 
     static func parse(_ text: String) -> KthreadStarvation? {
-        guard text.includes(" kthread starved for "), let r = text.range(of: " kthread starved for ") else { return nil }
+        guard text.includes(" kthread starved for "), let r = text.firstOccurrence(of: " kthread starved for ") else { return nil }
         let flavor = String(text[..<r.lowerBound].split(separator: " ").last ?? "rcu")
         guard let jiffies = StallNumber.after("starved for ", in: text) else { return nil }
         let state = text[r.upperBound...].split(separator: " ").first { $0.hasPrefix("RCU_GP_") }.map(String.init)

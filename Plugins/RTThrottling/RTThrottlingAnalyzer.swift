@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// `sched: RT throttling activated`.
@@ -75,13 +75,13 @@ public final class RTThrottlingAnalyzer: Analyzer, ReusableAfterFinish {
     /// mentions, kernel threads that always run with an RT policy, and stacks
     /// in the RT scheduling class.
     static func realTimeTask(in text: String) -> String? {
-        if let r = text.range(of: " Comm: ") ?? text.range(of: "COMMAND: \"") {
+        if let r = text.firstOccurrence(of: " Comm: ") ?? text.firstOccurrence(of: "COMMAND: \"") {
             let comm = text[r.upperBound...].prefix(while: { $0 != " " && $0 != "\"" })
             if rtKernelThreadPrefixes.contains(where: { comm.hasPrefix($0) }) { return String(comm) }
             return nil
         }
         if text.includes("SCHED_FIFO") || text.includes("SCHED_RR") {
-            return String(text.trimmingCharacters(in: .whitespaces).prefix(80))
+            return String(text.trimmingBlanks().prefix(80))
         }
         return nil
     }

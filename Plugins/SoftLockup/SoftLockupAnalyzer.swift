@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// `BUG: soft lockup - CPU#3 stuck for 22s! [qemu-kvm:1234]`.
@@ -161,7 +161,7 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
             // line: a byte search turns most away before Foundation's
             // `range(of:)`, which costs microseconds a call.
             guard text.includes("soft lockup"),
-                  let r = text.range(of: "BUG: soft lockup") ?? text.range(of: "soft lockup - CPU#") else { return nil }
+                  let r = text.firstOccurrence(of: "BUG: soft lockup") ?? text.firstOccurrence(of: "soft lockup - CPU#") else { return nil }
             let rest = text[r.lowerBound...]
             var h = Header()
             h.cpu = String(rest).integer(after: "CPU#")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// `BUG: spinlock lockup suspected on CPU#2, syz-executor/12636`
@@ -52,7 +52,7 @@ public final class SpinlockLockupAnalyzer: Analyzer, ReusableAfterFinish {
         }
         // 2.6.16–3.x: "BUG: spinlock lockup on CPU#0, java/26272, c17c5490"; later "… suspected on CPU#2, …".
         guard record.text.includes("BUG: spinlock lockup"),
-              let r = record.text.range(of: "BUG: spinlock lockup suspected on CPU#") ?? record.text.range(of: "BUG: spinlock lockup on CPU#")
+              let r = record.text.firstOccurrence(of: "BUG: spinlock lockup suspected on CPU#") ?? record.text.firstOccurrence(of: "BUG: spinlock lockup on CPU#")
         else { return .idle }
         let rest = String(record.text[r.upperBound...])
         var e = Event(analyzer: Self.descriptor.id, kind: "spinlock_lockup", title: "BUG: spinlock lockup suspected",
@@ -60,7 +60,7 @@ public final class SpinlockLockupAnalyzer: Analyzer, ReusableAfterFinish {
                       cpu: Int(rest.prefix(while: { $0.isNumber })), evidence: [record.text], explanation: Self.explanation)
         if let comma = rest.firstIndex(of: ",") {
             // "comm/pid" and, in the oldest wording, ", lockaddr" after it.
-            let who = rest[rest.index(after: comma)...].split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let who = rest[rest.index(after: comma)...].split(separator: ",").first.map { $0.trimmingBlanks() } ?? ""
             if let slash = who.lastIndex(of: "/"), let pid = Int(who[who.index(after: slash)...]) {
                 e.comm = String(who[..<slash])
                 e.pid = pid

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// A Windows guest's bug check 0x101, CLOCK_WATCHDOG_TIMEOUT, from WinDbg's
@@ -55,7 +55,7 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer, ReusableAfterFinish {
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingBlanks()
         if let t = WindowsDebugSession.sessionTime(text) {
             flush(emit)
             crashTime = t
@@ -141,7 +141,7 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer, ReusableAfterFinish {
         // Classic "Arg4: 00000001" / "Arg1: 0000000000000031, Clock interrupt time out …"
         if t.count > 5, t.hasPrefix("Arg"), let n = Int(String(t.dropFirst(3).prefix(1))), (1...4).contains(n),
            t.dropFirst(4).hasPrefix(":") {
-            let v = t.dropFirst(5).trimmingCharacters(in: .whitespaces).prefix(while: { $0.isHexDigit || $0 == "`" })
+            let v = t.dropFirst(5).trimmingBlanks().prefix(while: { $0.isHexDigit || $0 == "`" })
             args[n] = Self.hex(String(v))
             return true
         }
@@ -156,7 +156,7 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer, ReusableAfterFinish {
         if t.hasPrefix("BugCheck 101, {") {
             let inner = t.drop(while: { $0 != "{" }).dropFirst().prefix(while: { $0 != "}" })
             for (i, v) in inner.split(separator: ",").enumerated() where i < 4 && args[i + 1] == nil {
-                args[i + 1] = Self.hex(v.trimmingCharacters(in: .whitespaces))
+                args[i + 1] = Self.hex(v.trimmingBlanks())
             }
             return true
         }
@@ -208,13 +208,13 @@ public final class WindowsClockWatchdogAnalyzer: Analyzer, ReusableAfterFinish {
     /// `BUGCHECK_P1: 61` → "61".
     static func value(_ t: String, _ key: String) -> String? {
         guard t.hasPrefix(key) else { return nil }
-        let v = t.dropFirst(key.count).trimmingCharacters(in: .whitespaces)
+        let v = t.dropFirst(key.count).trimmingBlanks()
         return v.isEmpty ? nil : v
     }
 
     /// "00000061", "0000000000000031", "fffff880`02f65180", "61" → "0x61"-style, leading zeros dropped.
     static func hex(_ v: String) -> String {
-        let digits = v.replacingOccurrences(of: "`", with: "").lowercased().replacingOccurrences(of: "0x", with: "")
+        let digits = v.replacing("`", with: "").lowercased().replacing("0x", with: "")
         let trimmed = digits.drop(while: { $0 == "0" })
         return "0x" + (trimmed.isEmpty ? "0" : String(trimmed))
     }

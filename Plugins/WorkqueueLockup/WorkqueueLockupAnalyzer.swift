@@ -47,7 +47,7 @@ public final class WorkqueueLockupAnalyzer: Analyzer, ReusableAfterFinish {
             emit(e)
             pending = nil
         }
-        guard text.includes("BUG: workqueue lockup"), let r = text.range(of: "BUG: workqueue lockup") else { return .idle }
+        guard text.includes("BUG: workqueue lockup"), let r = text.firstOccurrence(of: "BUG: workqueue lockup") else { return .idle }
         let rest = String(text[r.upperBound...])
         var e = Event(analyzer: Self.descriptor.id, kind: "workqueue_lockup", title: "BUG: workqueue lockup",
                       severity: .error, source: SourceLocation(record), time: record.clock,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 #if canImport(Glibc)
 import Glibc
@@ -29,9 +29,9 @@ public enum PluginLoader {
     /// nil when it may be loaded (in a worker). lockscan asks this before it
     /// starts a worker, the worker again before `dlopen`.
     public static func fileProblem(_ path: String) -> String? {
-        var isDir: ObjCBool = false
+        var isDir = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return "no such file" }
-        if isDir.boolValue { return "is a directory, not a plugin" }
+        if isDir { return "is a directory, not a plugin" }
         return PluginSymbolCheck.problem(path)
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// The external analyzers of one lockscan run: each plugin checked from its

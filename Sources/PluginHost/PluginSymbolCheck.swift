@@ -1,5 +1,5 @@
 import CLibdw
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

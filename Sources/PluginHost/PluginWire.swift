@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// The messages between lockscan and a plugin worker (`lockscan

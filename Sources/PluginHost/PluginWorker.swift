@@ -1,5 +1,5 @@
 import CLibdw
-import Foundation
+import FoundationEssentials
 import LockscanKit
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import LockscanKit
 
 /// The output formats of the tools `lockscan symbolize --addresses` and
 /// `lockscan addr2line` stand in for: GNU addr2line, llvm-symbolizer and its
@@ -8,11 +9,11 @@ public enum AddressOutput {
         let frames = inlines ? s.frames : Array(s.frames.suffix(1))
         switch style {
         case "json":
-            let symbols = frames.map { f -> [String: Any] in
-                ["FunctionName": f.function, "FileName": f.file ?? "", "Line": f.line ?? 0, "Column": f.column ?? 0,
-                 "StartLine": f.startLine ?? 0, "Discriminator": 0]
+            let symbols = frames.map { f -> JSONValue in
+                .object(["FunctionName": .string(f.function), "FileName": .string(f.file ?? ""), "Line": .integer(Int64(f.line ?? 0)),
+                         "Column": .integer(Int64(f.column ?? 0)), "StartLine": .integer(Int64(f.startLine ?? 0)), "Discriminator": .integer(0)])
             }
-            return jsonLine(["Address": "0x" + String(s.address, radix: 16), "ModuleName": module, "Symbol": symbols])
+            return jsonLine(["Address": .string("0x" + String(s.address, radix: 16)), "ModuleName": .string(module), "Symbol": .array(symbols)])
         case "llvm":
             var out = ""
             for f in frames {
@@ -50,7 +51,7 @@ public enum AddressOutput {
     /// address nothing covers is `??` / `??:0`.
     public static func gnu(_ frames: [SourceFrame], address: UInt64?, _ o: GNUOptions) -> String {
         var out = ""
-        if o.addresses, let address { out += "0x" + String(format: "%016llx", address) + (o.pretty ? ": " : "\n") }
+        if o.addresses, let address { out += "0x" + PrintfFormat.hex(address, width: 16) + (o.pretty ? ": " : "\n") }
         if frames.isEmpty { return out + (o.functions ? (o.pretty ? "?? " : "??\n") : "") + "??:0\n" }
         for (k, f) in (o.inlines ? frames : Array(frames.prefix(1))).enumerated() {
             if k > 0 && o.pretty { out += " (inlined by) " }
@@ -65,11 +66,10 @@ public enum AddressOutput {
     /// itself goes into llvm-symbolizer's error object, escaped, because it
     /// can hold anything (quotes, NUL, invalid UTF-8 turned into U+FFFD).
     public static func unresolved(_ token: String, style: String) -> String {
-        style == "json" ? jsonLine(["Address": token, "Error": ["Message": "cannot resolve"]]) : "??\n??:0\n"
+        style == "json" ? jsonLine(["Address": .string(token), "Error": .object(["Message": .string("cannot resolve")])]) : "??\n??:0\n"
     }
 
-    private static func jsonLine(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+    private static func jsonLine(_ object: [String: JSONValue]) -> String {
+        JSONValue.object(object).compactText + "\n"
     }
 }

@@ -1,5 +1,6 @@
 import CLibdw
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Which compilation unit holds an address, from the `.debug_aranges`
 /// table of a vmlinux, without making libdw read every unit first.

@@ -1,5 +1,5 @@
 import CLibdw
-import Foundation
+import FoundationEssentials
 
 /// The DWARF side of a kernel's objects: the source position of an address
 /// and the chain of inlined functions around it, innermost first.

@@ -1,5 +1,6 @@
 import CLibdw
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The ELF symbol tables of a kernel's objects (vmlinux and `.ko` files):
 /// which symbol holds an address, where `func+0x18/0x90` points, and where
@@ -148,7 +149,7 @@ final class ElfSymbolTable {
     /// libelf: symbol values are already addresses, and this is ~8× cheaper
     /// than asking libdwfl symbol by symbol (which looks up each symbol's
     /// section), a third of a one-address run otherwise.
-    static func linkedTable(_ mod: OpaquePointer) -> (count: Int, forEach: ((SymbolIndex.Symbol) -> Void) -> Void)? {
+    static func linkedTable(_ mod: OpaquePointer) -> (count: Int, forEach: SymbolIndex.TableWalk)? {
         var bias: GElf_Addr = 0
         guard let elf = dwfl_module_getelf(mod, &bias) else { return nil }
         var ehdr = GElf_Ehdr()
@@ -164,10 +165,10 @@ final class ElfSymbolTable {
                 }
                 let strings = Int(shdr.sh_link)
                 let symbols = UnsafeMutablePointer(data)
-                return (count, { body in
+                return (count, { limit, body in
                     for i in 0..<Int32(count) {
                         var sym = GElf_Sym()
-                        guard gelf_getsym(symbols, i, &sym) != nil,
+                        guard gelf_getsym(symbols, i, &sym) != nil, sym.st_value &+ bias <= limit,
                               let name = elf_strptr(elf, strings, Int(sym.st_name)) else { continue }
                         if let entry = indexable(sym, name: name, address: sym.st_value &+ bias) { body(entry) }
                     }
@@ -183,7 +184,7 @@ final class ElfSymbolTable {
     /// gelf_getsym and elf_strptr (a sixth of a 41-frame trace's run).
     /// nil (use gelf) for anything else or a string table without its final NUL.
     static func nativeTable(_ elf: OpaquePointer, data: UnsafeMutablePointer<Elf_Data>, count: Int, strings: Int,
-                            bias: GElf_Addr) -> (((SymbolIndex.Symbol) -> Void) -> Void)? {
+                            bias: GElf_Addr) -> SymbolIndex.TableWalk? {
         guard gelf_getclass(elf) == ELFCLASS64, data.pointee.d_type == ELF_T_SYM,
               data.pointee.d_size >= count * MemoryLayout<GElf_Sym>.stride, let symbols = data.pointee.d_buf,
               let strScn = elf_getscn(elf, strings), let strData = elf_getdata(strScn, nil), let strBase = strData.pointee.d_buf,
@@ -192,10 +193,12 @@ final class ElfSymbolTable {
         let namesSize = strData.pointee.d_size
         guard names[namesSize - 1] == 0 else { return nil }
         let table = UnsafePointer(symbols.assumingMemoryBound(to: GElf_Sym.self))
-        return { body in
+        return { limit, body in
             for i in 0..<count {
                 let sym = table[i]
-                guard Int(sym.st_name) < namesSize else { continue }
+                // The address first: a lookup's scan then reads no name of
+                // a symbol above it (half the string table, unread).
+                guard sym.st_value &+ bias <= limit, Int(sym.st_name) < namesSize else { continue }
                 if let entry = indexable(sym, name: names + Int(sym.st_name), address: sym.st_value &+ bias) { body(entry) }
             }
         }

@@ -43,7 +43,7 @@ public struct KaslrOffset: Sendable, Equatable {
     /// 1 GiB the kernel is placed in. A corrupted or hand-edited line would
     /// otherwise give every raw frame a confident, wrong file:line.
     public static func parseKernelOffsetLine(_ text: String) -> Result<KaslrOffset, SlideError>? {
-        guard let r = text.range(of: "Kernel Offset: ") else { return nil }
+        guard let r = text.firstOccurrence(of: "Kernel Offset: ") else { return nil }
         let rest = text[r.upperBound...]
         if rest.hasPrefix("disabled") { return .success(KaslrOffset(slide: 0, method: .kernelOffsetLine)) }
         let digits = rest.dropFirst(2).prefix { $0.isHexDigit }

@@ -1,5 +1,6 @@
 import CLibdw
-import Foundation
+import FoundationEssentials
+import LockscanKit
 
 /// The debug information of one kernel: its vmlinux and any module objects,
 /// loaded through libdwfl. A façade over one type per job, which share its
@@ -89,7 +90,7 @@ public final class KernelDebugInfo {
 
     private final class KeptKernels: @unchecked Sendable {
         private var kernels: [KernelDebugInfo] = []
-        private let lock = NSLock()
+        private let lock = Lock()
 
         func append(_ kernel: KernelDebugInfo) {
             lock.lock()
@@ -123,8 +124,8 @@ public final class KernelDebugInfo {
     public var moduleNames: [String] { modules.keys.sorted() }
 
     static func moduleName(forFile path: String) -> String {
-        let base = (path as NSString).lastPathComponent
-        return String(base.prefix { $0 != "." }).replacingOccurrences(of: "-", with: "_")
+        let base = PathName.last(path)
+        return String(base.prefix { $0 != "." }).replacing("-", with: "_")
     }
 
     // MARK: - identity (KernelIdentity)

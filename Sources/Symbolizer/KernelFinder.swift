@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// Which kernel a log came from, and where its debug files are.
@@ -8,10 +8,10 @@ public enum KernelFinder {
     /// or crash's `RELEASE: 3.10.0-…`.
     public static func release(in lines: [String]) -> String? {
         for line in lines {
-            if let r = line.range(of: "Linux version ") {
+            if let r = line.firstOccurrence(of: "Linux version ") {
                 return String(line[r.upperBound...].prefix { $0 != " " })
             }
-            if let r = line.range(of: "RELEASE: ") {
+            if let r = line.firstOccurrence(of: "RELEASE: ") {
                 let v = line[r.upperBound...].prefix { $0 != " " }
                 if !v.isEmpty { return String(v) }
             }
@@ -75,8 +75,8 @@ public enum KernelFinder {
         var found: [String: String] = [:]
         var unreadable: [String: String] = [:]
         for root in roots {
-            guard let walker = FileManager.default.enumerator(atPath: root) else { continue }
-            for case let rel as String in walker {
+            guard let walker = try? FileManager.default.subpathsOfDirectory(atPath: root) else { continue }
+            for rel in walker {
                 let name = KernelDebugInfo.moduleName(forFile: rel)
                 if rel.hasSuffix(".ko.zst") {
                     unreadable[name] = root + "/" + rel + " is zstd-compressed, which this libdw cannot read; decompress it (zstd -d) and give the directory with --modules"

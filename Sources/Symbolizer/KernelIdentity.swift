@@ -1,5 +1,7 @@
 import CLibdw
-import Foundation
+import FoundationEssentials
+import LockscanKit
+import Glibc
 
 /// Which kernel a vmlinux is: its build ID, its `Linux version` banner and
 /// release, and whether it is a Linux kernel image at all. Each is read on
@@ -21,7 +23,7 @@ final class KernelIdentity {
     lazy var kind: KernelImageKind = classify()
 
     static func release(fromBanner text: String) -> String? {
-        text.range(of: "Linux version ").map { String(text[$0.upperBound...].prefix { $0 != " " }) }
+        text.firstOccurrence(of: "Linux version ").map { String(text[$0.upperBound...].prefix { $0 != " " }) }
     }
 
     private func readBuildID() -> String? {
@@ -29,7 +31,7 @@ final class KernelIdentity {
         var vaddr: GElf_Addr = 0
         let n = dwfl_module_build_id(module, &bits, &vaddr)
         guard n > 0, let bits else { return nil }
-        return (0..<Int(n)).map { String(format: "%02x", bits[$0]) }.joined()
+        return (0..<Int(n)).map { PrintfFormat.hex(UInt64(bits[$0]), width: 2) }.joined()
     }
 
     /// The `linux_banner` string, or for a file without symbols the
@@ -44,7 +46,7 @@ final class KernelIdentity {
         } else {
             return nil
         }
-        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingWhitespace()
     }
 
     /// Whether the file is a Linux kernel image, judged by its structure,

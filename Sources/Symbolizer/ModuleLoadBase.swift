@@ -44,7 +44,7 @@ public struct ModuleLoadBase: Sendable {
         var listing: String?
         var modTable = false
         for raw in lines {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = raw.trimmingWhitespace()
             if line.hasPrefix("crash> ") {
                 let words = line.split(separator: " ")
                 listing = words.count == 4 && words[1] == "sym" && words[2] == "-m" ? String(words[3]) : nil

@@ -1,5 +1,6 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+import LockscanKit
 
 /// Symbolizes a batch of addresses on every core. A Dwfl is not
 /// thread-safe, so each worker opens its own KernelDebugInfo from the same
@@ -27,7 +28,7 @@ public enum ParallelSymbolizer {
         let keepUntilExit: Bool
         /// Worker i's kernel (0: the caller's), opened when first needed.
         private var kernels: [KernelDebugInfo?]
-        private let lock = NSLock()
+        private let lock = Lock()
 
         public init(kernel: KernelDebugInfo, workers: Int = ProcessInfo.processInfo.activeProcessorCount, keepUntilExit: Bool = false) {
             first = kernel
@@ -94,7 +95,7 @@ public enum ParallelSymbolizer {
     /// The next stretch to hand out.
     final class Counter: @unchecked Sendable {
         private var value = 0
-        private let lock = NSLock()
+        private let lock = Lock()
 
         func take() -> Int {
             lock.lock()
@@ -107,7 +108,7 @@ public enum ParallelSymbolizer {
     /// Per-index result slots; each index is written by one worker only.
     final class Slots: @unchecked Sendable {
         private var values: [String?]
-        private let lock = NSLock()
+        private let lock = Lock()
 
         init(count: Int) { values = Array(repeating: nil, count: count) }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// Rewrites a log so every recognised frame carries its source position and
@@ -126,7 +126,7 @@ public final class StackAnnotator {
         var out: [String] = []
         for line in lines {
             let (body, cr) = splitCR(line)
-            if body.hasSuffix(close), let o = body.range(of: " " + open, options: .backwards) {
+            if body.hasSuffix(close), let o = body.lastOccurrence(of: " " + open) {
                 let bytes = Array(body.utf8)
                 let p = LinePrefix.parse(bytes)
                 let message = String(decoding: bytes[p.messageStart...], as: UTF8.self)

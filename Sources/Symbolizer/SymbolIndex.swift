@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The function and object symbols of one module: by address (which symbol
 /// holds a return address) and by name (where `func+0x18/0x90` points).
@@ -57,7 +58,7 @@ final class SymbolIndex {
         if let built { return built }
         var list: [Symbol] = []
         list.reserveCapacity(expectedCount)
-        forEachInTable { list.append($0) }
+        forEachInTable(.max) { list.append($0) }
         list.reverse()
         built = list
         return list
@@ -66,10 +67,15 @@ final class SymbolIndex {
     private var built: [Symbol]?
     private let expectedCount: Int
     /// Every symbol in table order, without a copy.
-    private let forEachInTable: ((Symbol) -> Void) -> Void
+    private let forEachInTable: TableWalk
 
-    private func forEachSymbol(_ body: (Symbol) -> Void) {
-        if let built { built.forEach(body) } else { forEachInTable(body) }
+    /// A walk over a symbol table in place: every symbol at or below the
+    /// address given (others may be skipped without being decoded).
+    typealias TableWalk = (UInt64, (Symbol) -> Void) -> Void
+
+    /// Every symbol; those above `limit` may be left out.
+    private func forEachSymbol(upTo limit: UInt64 = .max, _ body: (Symbol) -> Void) {
+        if let built { built.forEach(body) } else { forEachInTable(limit, body) }
     }
     private var addressQuestions = 0
     private var nameQuestions = 0
@@ -83,11 +89,11 @@ final class SymbolIndex {
     init(_ symbols: consuming [Symbol]) {
         built = symbols
         expectedCount = 0
-        forEachInTable = { _ in }
+        forEachInTable = { _, _ in }
     }
 
     /// Symbols read from a table that outlives the index, in table order.
-    init(count: Int, forEach: @escaping ((Symbol) -> Void) -> Void) {
+    init(count: Int, forEach: @escaping TableWalk) {
         expectedCount = count
         forEachInTable = forEach
     }
@@ -113,7 +119,7 @@ final class SymbolIndex {
         // Among equal symbols the later table entry wins: it comes first in
         // the copy (reversed) and last when reading the table in place.
         let laterWinsTies = built == nil
-        forEachSymbol { s in
+        forEachSymbol(upTo: address) { s in
             guard s.address <= address else { return }
             if s.size > 0, s.address > nearestSized ?? 0 { nearestSized = s.address }
             guard s.covers(address) else { return }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import LockscanKit
 
 /// What the host's own UTC-stamped logs say about when a guest could run:
 /// qemu started (the guest boots after), paused and resumed (QMP `STOP` /
@@ -121,7 +122,7 @@ public struct BootClockAlignment: Sendable {
             anchorMonotonic = a.monotonic
             method = "anchor"
             evidence.append("--anchor \(a.source):\(a.monotonic)=\(UTCFormat.string(a.utc))"
-                            + (shift > 0 ? " (after \(String(format: "%.3f", shift)) s of host pauses)" : ""))
+                            + (shift > 0 ? " (after \(PrintfFormat.fixed(shift, decimals: 3)) s of host pauses)" : ""))
         } else if let same = sameRecord {
             // Another log of this kernel printed both clocks on its lines.
             lo = same.lo - Self.anchorSlack
@@ -260,7 +261,7 @@ public struct BootClockAlignment: Sendable {
             out.append(ClockSegment(from: from, to: to, offset: (offsetEarliest + offsetLatest) / 2 + shift,
                                     offsetEarliest: offsetEarliest + shift - slack, offsetLatest: offsetLatest + shift + slack,
                                     method: j == 0 ? method : "pause", evidence: j == 0 ? evidence
-                                        : ["after the pause \(UTCFormat.string(pauses[j - 1].stop)) → \(UTCFormat.string(pauses[j - 1].resume)): offset grows by the paused \(String(format: "%.6f", pauses[j - 1].resume - pauses[j - 1].stop)) s"]))
+                                        : ["after the pause \(UTCFormat.string(pauses[j - 1].stop)) → \(UTCFormat.string(pauses[j - 1].resume)): offset grows by the paused \(PrintfFormat.fixed(pauses[j - 1].resume - pauses[j - 1].stop, decimals: 6)) s"]))
             from = to
             if j < pauses.count {
                 shift += pauses[j].resume - pauses[j].stop

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// The year of each BSD syslog stamp (`Oct 11 05:39:13 host kernel: …`) in
@@ -67,7 +67,7 @@ final class SyslogYears {
                 < abs(WallClock.daysFromCivil(b, stamp.month, stamp.day) - WallClock.daysFromCivil(r.year, r.month, r.day))
         }!
         baseYear = nearest - rollovers.count
-        baseEvidence = "the year from line \(r.line), which printed a full date (\(String(format: "%04d-%02d-%02d", r.year, r.month, r.day)))"
+        baseEvidence = "the year from line \(r.line), which printed a full date (\(PrintfFormat.date(year: r.year, month: r.month, day: r.day)))"
     }
 
     /// The year of the syslog stamp at `byteOffset`, given the year of the
@@ -124,6 +124,6 @@ struct SyslogStamp {
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
         guard day <= days else { return nil }
-        return String(format: "%04d-%02d-%02dT", year, month, day) + time
+        return PrintfFormat.date(year: year, month: month, day: day) + "T" + time
     }
 }

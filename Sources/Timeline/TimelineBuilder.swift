@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// One input of `lockscan timeline` and what it is.
@@ -204,7 +204,7 @@ public struct TimelineBuilder {
         }
         let sameRecord = paired.flatMap { j in
             extents[j]?.sameRecordOffset.map { o in
-                (o.lo, o.hi, "\(inputs[j].path) printed both clocks on \(o.samples) lines: UTC − boot-relative within \(String(format: "%.3f", o.hi - o.lo)) s")
+                (o.lo, o.hi, "\(inputs[j].path) printed both clocks on \(o.samples) lines: UTC − boot-relative within \(PrintfFormat.fixed(o.hi - o.lo, decimals: 3)) s")
             }
         }
         let lastBoot = boots.count > 1 ? boots.last : nil
@@ -322,7 +322,7 @@ public struct TimelineBuilder {
                 let more = current.count > 4 ? " and \(current.count - 4) more" : ""
                 for i in current { events[i].cluster = clusters.count }
                 clusters.append(TimelineCluster(events: current, earliest: earliest, latest: latest,
-                                                summary: "\(current.count) events from \(sourceIDs.sorted().joined(separator: ", ")) within \(String(format: "%.1f", latest - earliest)) s: "
+                                                summary: "\(current.count) events from \(sourceIDs.sorted().joined(separator: ", ")) within \(PrintfFormat.fixed(latest - earliest, decimals: 1)) s: "
                                                     + titles.joined(separator: "; ") + more))
             }
             current = []

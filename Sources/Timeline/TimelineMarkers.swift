@@ -59,8 +59,8 @@ final class UnknownNMIMarker: Analyzer {
 
     func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
         let text = record.text
-        guard let r = text.range(of: "NMI received for unknown reason") else { return .idle }
-        let cpu = text[r.upperBound...].range(of: "on CPU ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
+        guard let r = text.firstOccurrence(of: "NMI received for unknown reason") else { return .idle }
+        let cpu = text[r.upperBound...].firstOccurrence(of: "on CPU ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
         var e = Event(analyzer: Self.descriptor.id, kind: Self.kind, title: "NMI received for unknown reason" + (cpu.map { " on CPU \($0)" } ?? ""),
                       severity: .info, source: SourceLocation(record), time: record.clock, evidence: [text],
                       explanation: Self.descriptor.explanation)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// The document `lockscan timeline --json` prints and the HTML view draws:

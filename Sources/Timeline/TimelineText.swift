@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// The plain-text timeline: how each source's clock was placed, then one
@@ -29,10 +29,10 @@ public enum TimelineText {
             if let t = e.time {
                 when = "\(UTCFormat.string((t.earliest + t.latest) / 2)) ±\(duration((t.latest - t.earliest) / 2))"
             } else {
-                when = "(not placed)".padding(toLength: 40, withPad: " ", startingAt: 0)
+                when = fit("(not placed)", 40)
             }
             let cluster = e.cluster.map { " [c\($0 + 1)]" } ?? ""
-            out += "  \(when)  \(e.sourceID.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+            out += "  \(when)  \(fit(e.sourceID, 8)) "
                 + style.colored("\(e.event.kind): \(e.event.title)", as: e.event.severity) + "\(cluster)\n"
             if let note = e.timeNote { out += style.dim("      (\(note))") + "\n" }
         }
@@ -45,11 +45,16 @@ public enum TimelineText {
     }
 
     static func duration(_ s: Double) -> String {
-        if s < 0.001 { return String(format: "%.0fµs", s * 1e6) }
-        if s < 1 { return String(format: "%.0fms", s * 1e3) }
-        if s < 120 { return String(format: "%.1fs", s) }
-        return String(format: "%.0fmin", s / 60)
+        if s < 0.001 { return PrintfFormat.fixed(s * 1e6, decimals: 0) + "µs" }
+        if s < 1 { return PrintfFormat.fixed(s * 1e3, decimals: 0) + "ms" }
+        if s < 120 { return PrintfFormat.fixed(s, decimals: 1) + "s" }
+        return PrintfFormat.fixed(s / 60, decimals: 0) + "min"
     }
 
-    static func trim(_ v: Double) -> String { String(format: "%.6f", v) }
+    static func trim(_ v: Double) -> String { PrintfFormat.fixed(v, decimals: 6) }
+
+    /// Exactly `width` characters: cut, or filled with spaces (a column).
+    static func fit(_ s: String, _ width: Int) -> String {
+        s.count >= width ? String(s.prefix(width)) : s + String(repeating: " ", count: width - s.count)
+    }
 }

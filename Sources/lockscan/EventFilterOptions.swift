@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import LockscanKit
 
 /// `--since`, `--until`, `--kind`, `--min-severity`: which events a run

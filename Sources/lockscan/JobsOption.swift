@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import LockscanKit
 
 /// `--jobs` for the commands that read logs: how many cores one large file

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import LockscanKit
 
 @main
 struct Lockscan: ParsableCommand {
@@ -20,8 +22,8 @@ struct Lockscan: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success || code.rawValue == 1 || code.rawValue == 2 { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
+            StandardStream.error.write((fullMessage(for: error) + "\n"))
+            Glibc.exit(2)
         }
     }
 }

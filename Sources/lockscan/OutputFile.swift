@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Writes an output file the way a user can rely on: the bytes go to a
 /// temporary file beside the target, which is then renamed over it, so a
@@ -24,7 +25,7 @@ enum OutputFile {
         var failure: String?
         bytes.withUnsafeBytes { p in
             while off < p.count {
-                let n = Foundation.write(fd, p.baseAddress! + off, p.count - off)
+                let n = Glibc.write(fd, p.baseAddress! + off, p.count - off)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { failure = String(cString: strerror(errno)); break }
                 off += n

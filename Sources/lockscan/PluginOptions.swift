@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import LockscanKit
 import PluginHost
 
@@ -38,11 +39,11 @@ struct PluginWorkerCommand: ParsableCommand {
     @Argument var path: String
 
     func run() throws {
-        Foundation.exit(PluginWorker.serve(pluginPath: path))
+        Glibc.exit(PluginWorker.serve(pluginPath: path))
     }
 }
 
 /// Diagnostics to standard error, as every command prints them.
 func printDiagnostics(_ diagnostics: [Diagnostic]) {
-    for d in diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+    for d in diagnostics { StandardStream.error.write("lockscan: \(d)\n") }
 }

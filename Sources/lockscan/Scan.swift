@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import LockscanKit
 import Symbolizer
 
@@ -121,16 +122,16 @@ struct Scan: ParsableCommand {
                 let mods = KernelFinder.moduleFiles(in: modules, release: nil).values.sorted()
                 let kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: mods)
                 let refusal = KernelCheck.notAKernel(kernel, force: force)
-                if let refusal { FileHandle.standardError.write(Data("lockscan: \(refusal.message)\n".utf8)) }
+                if let refusal { StandardStream.error.write("lockscan: \(refusal.message)\n") }
                 if refusal?.refused == true {
                     symbolizerFailed = true
                 } else {
                     symbolizer = KernelFrameSymbolizer(kernel: kernel)
                     symbolKernel = kernel
-                    if let n = KernelCheck.noDebugInfo(kernel) { FileHandle.standardError.write(Data("lockscan: \(n)\n".utf8)) }
+                    if let n = KernelCheck.noDebugInfo(kernel) { StandardStream.error.write("lockscan: \(n)\n") }
                 }
             } catch let e as DWARFError {
-                FileHandle.standardError.write(Data("lockscan: \(vmlinux): \(e.message)\n".utf8))
+                StandardStream.error.write("lockscan: \(vmlinux): \(e.message)\n")
                 symbolizerFailed = true
             }
         }
@@ -147,7 +148,7 @@ struct Scan: ParsableCommand {
                 if releaseAllowed[release] == nil {
                     let problems = KernelCheck.mismatches(logRelease: release, logBuildID: nil, kernel: kernel, force: force)
                     for p in problems {
-                        FileHandle.standardError.write(Data("lockscan: \(event.source.file): \(p.message)\n".utf8))
+                        StandardStream.error.write("lockscan: \(event.source.file): \(p.message)\n")
                         if p.refused { outputDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line, message: p.message)) }
                     }
                     releaseAllowed[release] = !problems.contains { $0.refused }
@@ -177,7 +178,7 @@ struct Scan: ParsableCommand {
         var worst: Severity?
         var inputs = files
         if let list = filesFrom {
-            guard let data = list == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: list) else {
+            guard let data = list == "-" ? StandardInput.readAll() : FileManager.default.contents(atPath: list).map(Array.init) else {
                 throw ValidationError("--files-from \(list): cannot be read")
             }
             // One path per line, as `find` prints them; CR of CRLF lists and empty lines dropped.
@@ -197,7 +198,7 @@ struct Scan: ParsableCommand {
             case nil: specs.append(InputSpec(argument: file))
             case let .success(bundle):
                 bundles.append(bundle)
-                FileHandle.standardError.write(Data("lockscan: \(bundle.summary)\n".utf8))
+                StandardStream.error.write("lockscan: \(bundle.summary)\n")
                 specs += bundle.members.map(\.spec)
             case let .failure(problem):
                 printDiagnostics([problem])
@@ -280,7 +281,7 @@ struct Scan: ParsableCommand {
         if let path = metrics.metricsFile {
             metricsProblem = MetricsFile.write(MetricsFile.Run(command: "scan", events: streaming ? tally : .init(allEvents), inputBytes: summaries.reduce(0) { $0 + $1.bytes },
                                                                inputs: summaries.count, diagnostics: report.allDiagnostics.count), to: path)
-            if let metricsProblem { FileHandle.standardError.write(Data("lockscan: \(metricsProblem)\n".utf8)) }
+            if let metricsProblem { StandardStream.error.write("lockscan: \(metricsProblem)\n") }
         }
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }

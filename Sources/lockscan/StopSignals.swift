@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The write end of the pipe SIGINT and SIGTERM are reported through; -1
 /// until `StopSignals.install`. Read by the handler only, which may touch

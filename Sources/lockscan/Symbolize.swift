@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import LockscanKit
 import Symbolizer
 
@@ -199,7 +200,7 @@ struct Symbolize: ParsableCommand {
         guard let first = line.firstIndex(where: { !blank($0) }), let last = line.lastIndex(where: { !blank($0) }) else { return "" }
         let kept = line[first...last]
         if kept.first! < 0x80 && kept.last! < 0x80 { return String(decoding: kept, as: UTF8.self) }
-        return String(decoding: kept, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: kept, as: UTF8.self).trimmingWhitespace()
     }
 
     /// Addresses answered together from a file: 262,144 is ~80 MB of tokens
@@ -209,23 +210,32 @@ struct Symbolize: ParsableCommand {
 }
 
 func warn(_ s: String) {
-    FileHandle.standardError.write(Data("lockscan: \(s)\n".utf8))
+    StandardStream.error.write("lockscan: \(s)\n")
 }
 
-/// Writes straight to file descriptor 1, unbuffered: each write is on its
-/// way when the call returns, which a follower of `dmesg -w` needs.
+/// Standard output, unbuffered (see `StandardStream`).
 enum StandardOutputWriter {
-    static func write(_ bytes: UnsafeRawBufferPointer) {
-        var off = 0
-        while off < bytes.count {
-            let n = Foundation.write(1, bytes.baseAddress! + off, bytes.count - off)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            off += n
-        }
+    static func write(_ bytes: [UInt8]) {
+        StandardStream.output.write(bytes)
     }
 
-    static func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { write($0) }
+    static func write(_ bytes: UnsafeRawBufferPointer) {
+        StandardStream.output.write(bytes)
+    }
+}
+
+/// Standard input to its end (a list of paths, not a log: logs are read
+/// as streams by `LineReader`).
+enum StandardInput {
+    static func readAll() -> [UInt8]? {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import LockscanKit
 import Timeline
 
@@ -70,11 +71,11 @@ struct TimelineCommand: ParsableCommand {
         }
         for z in tz {
             guard let eq = z.lastIndex(of: "="), WallClock.zone(String(z[z.index(after: eq)...])) != nil else {
-                throw ValidationError("--tz '\(z)': expected FILE=ZONE with a zone like +08:00, UTC or Asia/Shanghai")
+                throw ValidationError("--tz '\(z)': expected FILE=ZONE with a zone like +08:00, UTC or Asia/Shanghai" + WallClock.namedZonesProblem)
             }
         }
         if let displayTZ, DisplayZone(displayTZ) == nil {
-            throw ValidationError("--display-tz '\(displayTZ)': expected a zone like +08:00, UTC or Asia/Shanghai")
+            throw ValidationError("--display-tz '\(displayTZ)': expected a zone like +08:00, UTC or Asia/Shanghai" + WallClock.namedZonesProblem)
         }
     }
 
@@ -129,7 +130,7 @@ struct TimelineCommand: ParsableCommand {
             case let .failure(problem): bundleProblems.append(problem)
             case let .success(b):
                 bundles.append(b)
-                FileHandle.standardError.write(Data("lockscan: \(b.summary)\n".utf8))
+                StandardStream.error.write("lockscan: \(b.summary)\n")
                 for m in b.members {
                     let role: SourceRole
                     switch m.role {
@@ -138,7 +139,7 @@ struct TimelineCommand: ParsableCommand {
                     case .qemu: role = .qemu
                     case .domainXML:
                         // Configuration, with no time to place: `scan` reads it.
-                        FileHandle.standardError.write(Data("lockscan: \(m.spec.displayName): a domain's XML has no times; not on the timeline (scan reads it)\n".utf8))
+                        StandardStream.error.write("lockscan: \(m.spec.displayName): a domain's XML has no times; not on the timeline (scan reads it)\n")
                         continue
                     }
                     let name = m.spec.displayName
@@ -160,23 +161,23 @@ struct TimelineCommand: ParsableCommand {
         let pluginProblems = plugins.loadProblems + plugins.takeRunProblems()
         doc.diagnostics += (bundleProblems + pluginProblems).map(\.description)
         // doc.diagnostics holds the input diagnostics first, then the notes.
-        for d in doc.diagnostics { FileHandle.standardError.write(Data("lockscan: \(d)\n".utf8)) }
+        for d in doc.diagnostics { StandardStream.error.write("lockscan: \(d)\n") }
         if json {
-            FileHandle.standardOutput.write(try TimelineJSON.data(doc))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            StandardStream.output.write(try TimelineJSON.data(doc))
+            StandardStream.output.write("\n")
         } else {
-            FileHandle.standardOutput.write(Data(TimelineText.render(doc, style: TerminalStyle.standardOutput()).utf8))
+            StandardStream.output.write(TimelineText.render(doc, style: TerminalStyle.standardOutput()))
         }
         var unwritten = false
         if let html, let problem = OutputFile.write(Array(TimelineHTML.render(doc, zone: displayZone()).utf8), to: html) {
-            FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))
+            StandardStream.error.write("lockscan: \(problem)\n")
             unwritten = true
         }
         if let path = metrics.metricsFile {
             let run = MetricsFile.Run(command: "timeline", events: .init(doc.events.map(\.event)), inputBytes: nil, inputs: doc.sources.count,
                                       diagnostics: doc.diagnostics.count, unplacedSources: doc.sources.filter { !$0.placed }.count)
             if let problem = MetricsFile.write(run, to: path) {
-                FileHandle.standardError.write(Data("lockscan: \(problem)\n".utf8))
+                StandardStream.error.write("lockscan: \(problem)\n")
                 unwritten = true
             }
         }

@@ -44,7 +44,10 @@ final class PackageTests: XCTestCase {
         let toolchain = try toolchainRoot()
         let capture = CLI.packageRoot.appendingPathComponent("corpora/incidents/centos7-hard-lockup-tg_unthrottle_up.log").path
         let hidden = "mount -t tmpfs none '\(toolchain)' && test -z \"$(ls '\(toolchain)')\" && "
-            + "ldd '\(root)/usr/bin/lockscan' | grep -c 'not found'; '\(root)/usr/bin/lockscan' scan --json '\(capture)'; echo \"exit=$?\""
+            + "ldd '\(root)/usr/bin/lockscan' | grep -c 'not found'; "
+            // A named zone loads ICU's zone data at run time, from the package's folder.
+            + "'\(root)/usr/bin/lockscan' timeline --display-tz Asia/Tokyo --guest '\(capture)' 2>&1 | grep -c 'expected a zone'; "
+            + "'\(root)/usr/bin/lockscan' scan --json '\(capture)'; echo \"exit=$?\""
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         probe.arguments = ["-m", "--propagation", "private", "true"]
@@ -53,8 +56,9 @@ final class PackageTests: XCTestCase {
         try XCTSkipIf(probe.terminationStatus != 0, "no private mount namespace here (unshare -m needs CAP_SYS_ADMIN)")
         let out = try CLI.output(of: "/usr/bin/unshare", ["-m", "--propagation", "private", "sh", "-c", hidden])
         XCTAssertTrue(out.hasPrefix("0\n"), "a library is not found without the toolchain: \(out.prefix(400))")
+        XCTAssertTrue(out.hasPrefix("0\n0\n"), "a zone name is refused without the toolchain: \(out.prefix(400))")
         XCTAssertTrue(out.hasSuffix("exit=1\n"), "findings exit 1: \(out.suffix(200))")
-        let json = String(out.dropFirst(2).dropLast("exit=1\n".count))
+        let json = String(out.dropFirst(4).dropLast("exit=1\n".count))
         XCTAssertEqual(try CLI.events(json).compactMap { $0["kind"] as? String }, ["hard_lockup"])
     }
 }

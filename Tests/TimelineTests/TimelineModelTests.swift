@@ -19,7 +19,8 @@ final class TimelineModelTests: XCTestCase {
                                      segments: [ClockSegment(offset: 100, offsetEarliest: 99.5, offsetLatest: 100.5, method: "anchor", evidence: ["x"])])],
             events: [TimelineEvent(event: event, sourceID: "guest", time: EventTime(utc: 112.5, earliest: 112, latest: 113, monotonic: 12.5), cluster: 0)],
             clusters: [TimelineCluster(events: [0], earliest: 112, latest: 113, summary: "s")])
-        let o = try TimelineJSON.object(doc)
+        // The bytes `timeline --json` writes, read back by Foundation's own parser.
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(TimelineJSON.data(doc))) as? [String: Any])
         XCTAssertEqual(o["schema"] as? String, "lockscan.timeline/1")
         let item = try XCTUnwrap((o["events"] as? [[String: Any]])?.first)
         XCTAssertEqual(item["kind"] as? String, "soft_lockup")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How an input's lines are framed. Sniffed from its first bytes, or forced
 /// with `--format`.

@@ -1,19 +1,23 @@
-import Foundation
+import FoundationEssentials
 
 /// `journalctl -o json` lines. `MESSAGE` may be a string or, when not valid
 /// UTF-8, an array of byte values (journald's own convention).
 package enum JournalJSON {
     /// The record of one line, and what in its timestamps was refused.
     package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> (record: Record?, problem: String?) {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+        guard let obj = JSONValue.object(bytes) else {
             return (bytes.isEmpty ? nil : Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count,
                                                  text: String(decoding: bytes, as: UTF8.self)), nil)
         }
         var text = ""
-        if let m = obj["MESSAGE"] as? String {
+        if let m = obj["MESSAGE"]?.string {
             text = m
-        } else if let arr = obj["MESSAGE"] as? [Any] {
-            text = String(decoding: arr.compactMap { ($0 as? NSNumber).map { UInt8(truncatingIfNeeded: $0.intValue) } }, as: UTF8.self)
+        } else if let arr = obj["MESSAGE"]?.array {
+            // Byte values; anything else in the array is not a byte and is left out.
+            text = String(decoding: arr.compactMap { v -> UInt8? in
+                if case let .integer(i) = v { return UInt8(exactly: i) }
+                return nil
+            }, as: UTF8.self)
         }
         var clock = Clock()
         var problems: [String] = []
@@ -22,11 +26,11 @@ package enum JournalJSON {
         // journald writes both stamps as decimal microseconds (u64); they
         // are read as such, not as any Double ("1e300", "inf" would place
         // an event nowhere, or trap where a time becomes an integer).
-        let monoKey = obj["_SOURCE_MONOTONIC_TIMESTAMP"] is String ? "_SOURCE_MONOTONIC_TIMESTAMP" : "__MONOTONIC_TIMESTAMP"
-        if let mono = obj[monoKey] as? String {
+        let monoKey = obj["_SOURCE_MONOTONIC_TIMESTAMP"]?.string != nil ? "_SOURCE_MONOTONIC_TIMESTAMP" : "__MONOTONIC_TIMESTAMP"
+        if let mono = obj[monoKey]?.string {
             if let us = UInt64(mono) { clock.monotonic = Double(us) / 1_000_000 } else { problems.append("\(monoKey) '\(mono.prefix(40))' is not microseconds since boot") }
         }
-        if let real = obj["__REALTIME_TIMESTAMP"] as? String {
+        if let real = obj["__REALTIME_TIMESTAMP"]?.string {
             // 1970 up to the end of 9999, the years an ISO 8601 stamp can print.
             if let us = Int64(real), us >= 0, us < 253_402_300_800_000_000 {
                 clock.wall = WallClock.isoUTC(microseconds: us)
@@ -35,11 +39,11 @@ package enum JournalJSON {
             }
         }
         var level: Int?
-        if let p = (obj["PRIORITY"] as? String).flatMap(Int.init) { level = p }
+        if let p = obj["PRIORITY"]?.string.flatMap { Int($0) } { level = p }
         // A record carries the message; a multi-line MESSAGE (rare for the
         // kernel) is kept as one record's text.
         let record = Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock, level: level,
-                            host: obj["_HOSTNAME"] as? String, text: text)
+                            host: obj["_HOSTNAME"]?.string, text: text)
         return (record, problems.isEmpty ? nil : problems.joined(separator: "; ") + "; the line is read without that time")
     }
 }

@@ -1,11 +1,11 @@
-import Foundation
+import FoundationEssentials
 
 /// The reader of QMP event logs (`InputFormat.qmp`): one JSON object per
 /// line. Each becomes a record whose text is the line as written (so events
 /// quote it as evidence) and whose clock is the event's `timestamp` in UTC.
 package enum QMPEventLine {
-    package static func object(_ bytes: [UInt8]) -> [String: Any]? {
-        try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+    package static func object(_ bytes: [UInt8]) -> [String: JSONValue]? {
+        JSONValue.object(bytes)
     }
 
     /// The record for one line, or the reason it is not a QMP message.
@@ -14,7 +14,7 @@ package enum QMPEventLine {
     /// dictionary for each cost 12 µs a line. Lines whose structure checks
     /// out on bytes (one object, strings closed, brackets balanced) get
     /// their timestamp read from the bytes; anything else goes through
-    /// JSONSerialization, which says what is wrong.
+    /// the JSON decoder, which says what is wrong.
     package static func record(_ bytes: [UInt8], line: Int, offset: Int, input: Int) -> Result<Record?, QMPLineError> {
         if isBlank(bytes) { return .success(nil) }
         if let stamp = plainTimestamp(bytes), let text = String(validating: bytes, as: UTF8.self) {
@@ -31,8 +31,7 @@ package enum QMPEventLine {
                 : "not a JSON object; a QMP log holds one JSON object per line"))
         }
         var clock = Clock()
-        if let ts = obj["timestamp"] as? [String: Any],
-           let sec = (ts["seconds"] as? NSNumber)?.doubleValue, let usec = (ts["microseconds"] as? NSNumber)?.doubleValue {
+        if let ts = obj["timestamp"]?.object, let sec = ts["seconds"]?.double, let usec = ts["microseconds"]?.double {
             switch wall(seconds: sec, microseconds: usec) {
             case let .success(w): clock.wall = w
             case let .failure(e): return .failure(e)
@@ -96,7 +95,7 @@ extension QMPEventLine {
     /// For a line that is one well-formed object whose timestamp, if it has
     /// one, is two plain integers: that time (nil: none, or qemu's -1/-1),
     /// or why it is no time. nil for any other line, which only
-    /// JSONSerialization can judge.
+    /// the JSON decoder can judge.
     static func plainTimestamp(_ bytes: [UInt8]) -> Result<Int64?, QMPLineError>? {
         let sec = number(after: "\"seconds\"", in: bytes), usec = number(after: "\"microseconds\"", in: bytes)
         let plain = (sec != nil && usec != nil) || !contains(bytes, "\"timestamp\"")
@@ -152,7 +151,7 @@ extension QMPEventLine {
             digits += 1
         }
         // Only a plain integer of at most 18 digits is read here: a
-        // fraction, an exponent or more digits go to JSONSerialization.
+        // fraction, an exponent or more digits go to the JSON decoder.
         if j < b.count, (b[j] >= 0x30 && b[j] <= 0x39) || b[j] == 0x2E || b[j] == 0x65 || b[j] == 0x45 { return nil }
         return digits > 0 ? (negative ? -v : v) : nil
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,9 +48,9 @@ public struct SupportBundle {
     /// nil when `path` is not a bundle; a failure when it is one that
     /// cannot be read (a tarball tar cannot list or extract).
     public static func open(_ path: String) -> Result<SupportBundle, Diagnostic>? {
-        var isDir: ObjCBool = false
+        var isDir = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { return nil }
-        if isDir.boolValue {
+        if isDir {
             // A bundle is told by its top level; only then is it walked (a
             // folder that is not one, even `/`, costs one listing).
             guard let top = try? FileManager.default.contentsOfDirectory(atPath: path),
@@ -59,7 +59,7 @@ public struct SupportBundle {
                   let kind = kind(of: Set(files)) else { return nil }
             var bundle = SupportBundle(name: path, kind: kind)
             bundle.choose(from: files.filter { isRegularFile(path + "/" + $0) }) { rel in
-                .path((path as NSString).appendingPathComponent(rel))
+                .path(PathName.join(path, rel))
             }
             return .success(bundle)
         }
@@ -72,7 +72,7 @@ public struct SupportBundle {
         // taken relative to it.
         let root = names.lazy.compactMap { n -> String? in
             for marker in ["sos_commands/", "basic-environment.txt"] {
-                if let r = n.range(of: marker) { return String(n[..<r.lowerBound]) }
+                if let r = n.firstRange(of: marker) { return String(n[..<r.lowerBound]) }
             }
             return nil
         }.first
@@ -81,10 +81,13 @@ public struct SupportBundle {
         guard let kind = kind(of: Set(relative)) else { return nil }
         var bundle = SupportBundle(name: path, kind: kind)
         bundle.choose(from: relative) { _ in .standardInput }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-bundle-\(getpid())-\(UUID().uuidString)").path
-        do { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
-            return .failure(Diagnostic(file: path, message: "no folder to extract into (\(error.localizedDescription))"))
+        // A fresh folder of our own (mode 0700), where TMPDIR says.
+        let tmp = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array(PathName.join(tmp, "lockscan-bundle-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            return .failure(Diagnostic(file: path, message: "no folder to extract into under \(tmp) (\(String(cString: strerror(errno))))"))
         }
+        let scratch = String(cString: made)
         bundle.scratch = scratch
         let wanted = bundle.members.map { root + $0.path }
         if !wanted.isEmpty, tar(["-x", "-f", path, "-C", scratch, "--no-same-owner", "--no-same-permissions", "--"] + wanted) == nil {
@@ -170,16 +173,16 @@ public struct SupportBundle {
         add(Self.oldestFirst(matching("var/log/libvirt/libvirtd.log*")), .libvirt)
         // Each domain's log with its rotations (sos takes `*.log*`), oldest first.
         let domainLogs = Dictionary(grouping: matching("var/log/libvirt/qemu/*.log*")) { p in
-            String((p as NSString).lastPathComponent.split(separator: ".log", maxSplits: 1, omittingEmptySubsequences: false)[0])
+            String(PathName.last(p).split(separator: ".log", maxSplits: 1, omittingEmptySubsequences: false)[0])
         }
         for domain in domainLogs.keys.sorted() { add(Self.oldestFirst(domainLogs[domain]!), .qemu) }
         // The persistent definition of each domain; the live copy under
         // run/ only for a domain that has none (a transient one).
         let defined = matching("etc/libvirt/qemu/*.xml")
-        let names = Set(defined.map { ($0 as NSString).lastPathComponent })
+        let names = Set(defined.map { PathName.last($0) })
         let live = matching("run/libvirt/qemu/*.xml")
-        add(defined + live.filter { !names.contains(($0 as NSString).lastPathComponent) }, .domainXML)
-        skip(live.filter { names.contains(($0 as NSString).lastPathComponent) }, "the live copy of a domain defined in etc/libvirt/qemu")
+        add(defined + live.filter { !names.contains(PathName.last($0)) }, .domainXML)
+        skip(live.filter { names.contains(PathName.last($0)) }, "the live copy of a domain defined in etc/libvirt/qemu")
         skip(matching("var/log/journal/*/*.journal*"),
              "a binary systemd journal: lockscan reads journal exports (journalctl -o json, or the sos_commands/logs/journalctl_* text)")
     }
@@ -188,7 +191,7 @@ public struct SupportBundle {
     /// and `.4.gz` … `.1` before the live file.
     static func oldestFirst(_ paths: [String]) -> [String] {
         func rank(_ p: String) -> (Int, String) {
-            let name = (p as NSString).lastPathComponent
+            let name = PathName.last(p)
             let parts = name.split(separator: ".")
             if let n = parts.dropFirst().compactMap({ Int($0) }).first { return (-n, p) }   // .N or .N.gz: higher is older
             if name.contains("-"), name.last?.isNumber == true || name.hasSuffix(".gz") || name.hasSuffix(".xz") { return (-1_000_000, p) }
@@ -199,15 +202,6 @@ public struct SupportBundle {
 
     /// tar's standard output, or nil when it failed.
     static func tar(_ args: [String]) -> String? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tar"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
+        ChildProcess.output(["tar"] + args).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -102,6 +102,14 @@ public enum WallClock {
         return era * 146_097 + doe - 719_468
     }
 
+    /// Empty when zone names can be read; otherwise why not, to follow a
+    /// message that refused a zone.
+    public static var namedZonesProblem: String {
+        ZoneDatabase.available ? ""
+            : " (zone names need ICU's zone data, libFoundationInternationalization.so beside lockscan's Swift libraries,"
+            + " which could not be loaded: give the offset instead)"
+    }
+
     /// `+08:00`, `-0500`, `+08`, `UTC`, `Asia/Shanghai`.
     ///
     /// The offset is read as exactly two digits of hours (at most 14, the
@@ -109,8 +117,12 @@ public enum WallClock {
     /// it comes from the command line or a dump's text, and anything longer
     /// (`+0099999999999999999`) would overflow the seconds computed from it.
     public static func zone(_ s: String) -> TimeZone? {
-        if let z = TimeZone(identifier: s) { return z }
+        if s == "UTC" || s == "GMT" || s == "Z" { return TimeZone(secondsFromGMT: 0) }
         let b = Array(s.utf8)
+        if let first = b.first, first != 0x2B, first != 0x2D {
+            // A name: ICU's zone database, loaded on first use.
+            return ZoneDatabase.available ? TimeZone(identifier: s) : nil
+        }
         func twoDigits(_ i: Int) -> Int? {
             guard i + 1 < b.count, isDigit(b[i]), isDigit(b[i + 1]) else { return nil }
             return Int(b[i] - 0x30) * 10 + Int(b[i + 1] - 0x30)

@@ -4,7 +4,7 @@
 // tables, the tooltips, the axis and the page's script must all take from
 // one place.
 
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// A zone to show beside UTC: what the user typed (`Asia/Shanghai`,
@@ -37,7 +37,7 @@ public struct DisplayZone: Equatable, Sendable {
     /// `+08:00`, `-04:30`: the offset in force at `t`.
     func offsetText(at t: Double) -> String {
         let o = offset(at: t), a = abs(o)
-        return (o < 0 ? "-" : "+") + String(format: "%02d:%02d", a / 3600, a % 3600 / 60)
+        return (o < 0 ? "-" : "+") + PrintfFormat.clock(a / 3600, a % 3600 / 60)
     }
 
     /// The offsets in force from `start` to `end`: the offset at `start`,
@@ -82,7 +82,7 @@ struct PageClock {
 
     /// ISO 8601's `T` between date and time as a space, which reads as a date and a time.
     private func spaced(_ iso: String) -> String {
-        iso.replacingOccurrences(of: "T", with: " ")
+        iso.replacing("T", with: " ")
     }
 
     /// UTC, then the zone's reading of the same instant: `… UTC = … +08:00 Asia/Shanghai`.

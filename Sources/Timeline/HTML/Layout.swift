@@ -3,7 +3,7 @@
 // sub-row. Apart from SVG.swift so the geometry is settled once, before any
 // markup is written, and tests can check positions without parsing SVG.
 
-import Foundation
+import FoundationEssentials
 import LockscanKit
 
 /// The horizontal scale every lane shares: UTC seconds to SVG x.

@@ -6,7 +6,8 @@
 // `ScriptSettings`, the numbers Layout.swift and Ticks.swift use, so the two
 // layouts cannot drift apart.
 
-import Foundation
+import FoundationEssentials
+import LockscanKit
 
 /// The numbers the script needs, as JSON in the drawing's `data-settings`.
 /// Times are seconds from the axis start (`start`, epoch seconds), the
@@ -32,10 +33,10 @@ enum ScriptSettings {
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    /// A JSON string literal; the zone name is the user's, so it is escaped like any text.
+    /// A JSON string literal; the zone name is the user's, so it is escaped
+    /// like any text, and `/` as `\/` so no `</script>` can end the script.
     static func jsonString(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+        JSONValue.string(s).compactText.replacing("/", with: "\\/")
     }
 }
 

@@ -112,7 +112,7 @@ enum EventText {
         guard let t else { return "not placed: no evidence aligns this source's clock" }
         var s = clock.both(t.utc) + " " + TimeText.uncertainty(t)
         if t.latest > t.earliest { s += " (between \(clock.utc(t.earliest)) and \(clock.utc(t.latest)))" }
-        if let m = t.monotonic { s += ", printed as [\(String(format: "%.6f", m))]" }
+        if let m = t.monotonic { s += ", printed as [\(PrintfFormat.fixed(m, decimals: 6))]" }
         return s
     }
 

@@ -3,7 +3,9 @@
 // step ladder (Script.swift reads `TimeTicks.steps` from the drawing), so the
 // static page and the zoomed one count the same way.
 
-import Foundation
+import FoundationEssentials
+import LockscanKit
+import Glibc
 
 /// One labelled gridline of the time axis. `date` is set on the first tick
 /// and wherever the UTC day changes, drawn under the time so that labels stay
@@ -77,9 +79,9 @@ enum TimeTicks {
         guard let whole = Int(exactly: seconds), let fraction = Int(exactly: units - seconds * scale) else { return ("(out of range)", "") }
         let f = UTCFields(epochSeconds: whole)
         if step >= day { return (f.date, f.date) }
-        if step >= 60 { return (String(format: "%02d:%02d", f.hour, f.minute), f.date) }
-        var label = String(format: "%02d:%02d:%02d", f.hour, f.minute, f.second)
-        if decimals > 0 { label += "." + String(format: "%0\(decimals)d", fraction) }
+        if step >= 60 { return (PrintfFormat.clock(f.hour, f.minute), f.date) }
+        var label = PrintfFormat.clock(f.hour, f.minute, f.second)
+        if decimals > 0 { label += "." + PrintfFormat.zeroPadded(fraction, width: decimals) }
         return (label, f.date)
     }
 }

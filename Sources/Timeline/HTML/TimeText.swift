@@ -4,7 +4,9 @@
 // written by PageClock (DisplayZone.swift). Only the HTML view uses it: the
 // plain-text view (TimelineText) keeps its own shorter forms.
 
-import Foundation
+import FoundationEssentials
+import LockscanKit
+import Glibc
 
 /// Calendar fields of a UTC instant, for labels that show only some of them.
 struct UTCFields: Equatable {
@@ -22,7 +24,7 @@ struct UTCFields: Equatable {
         second = Int(tm.tm_sec)
     }
 
-    var date: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    var date: String { PrintfFormat.date(year: year, month: month, day: day) }
 }
 
 /// Durations as a reader of a postmortem wants them: the unit that keeps the
@@ -48,7 +50,7 @@ enum TimeText {
     /// At most three significant digits, no trailing zeros.
     private static func trimmed(_ v: Double) -> String {
         let decimals = v >= 100 ? 0 : v >= 10 ? 1 : 2
-        var s = String(format: "%.\(decimals)f", v)
+        var s = PrintfFormat.fixed(v, decimals: decimals)
         if s.contains(".") {
             while s.hasSuffix("0") { s.removeLast() }
             if s.hasSuffix(".") { s.removeLast() }

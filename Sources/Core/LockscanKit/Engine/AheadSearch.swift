@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +41,7 @@ final class AheadSearch: @unchecked Sendable {
     private let fd: Int32
     private let search: TriggerSearch
     private let maxLine: Int
-    private let lock = NSCondition()
+    private let lock = Condition()
     /// Starts of lines holding a trigger, ascending; `lines[head...]` are
     /// not yet passed by the engine.
     private var lines: [Int] = []
@@ -50,7 +50,7 @@ final class AheadSearch: @unchecked Sendable {
     private var searchedTo: Int
     private var stopped = false
     private var cancelled = false
-    private let done = DispatchSemaphore(value: 0)
+    private var thread: JoinableThread?
 
     /// How far the search may run ahead of the engine, in lines found: on a
     /// file where every line holds a trigger it must not hold them all.
@@ -78,12 +78,8 @@ final class AheadSearch: @unchecked Sendable {
         self.search = search
         self.maxLine = maxLineBytes
         searchedTo = s
-        let thread = Thread { [self] in
-            self.run()
-            self.done.signal()
-        }
-        thread.name = "lockscan-search-ahead"
-        thread.start()
+        guard let thread = JoinableThread({ [self] in self.run() }) else { return nil }
+        self.thread = thread
     }
 
     /// The first line starting in [from, before) that holds a trigger; waits
@@ -113,7 +109,7 @@ final class AheadSearch: @unchecked Sendable {
         cancelled = true
         lock.broadcast()
         lock.unlock()
-        done.wait()
+        thread?.join()
     }
 
     // MARK: The second core

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reports that are one incident although the kernel printed them apart.
 ///
@@ -210,7 +210,7 @@ public enum IncidentJoin {
             file = e.source.file
             line = e.source.line
             cpu = e.cpu
-            seconds = e.time.monotonic ?? e.time.wall.flatMap { WallClock.parse($0, zone: TimeZone(identifier: "UTC"))?.utc }
+            seconds = e.time.monotonic ?? e.time.wall.flatMap { WallClock.parse($0, zone: TimeZone(secondsFromGMT: 0))?.utc }
             var stuck = Set<Int>()
             if let c = e.cpu { stuck.insert(c) }
             for c in e.incident?.cpus ?? [] where c.state == .spinning || c.state == .holding {
@@ -242,7 +242,7 @@ public enum IncidentJoin {
 
     /// Why two reports are one incident, or nil.
     static func related(_ a: View, _ b: View) -> String? {
-        let gap = a.seconds.flatMap { x in b.seconds.map { y in String(format: "%.2f s apart", abs(x - y)) } }
+        let gap = a.seconds.flatMap { x in b.seconds.map { y in PrintfFormat.fixed(abs(x - y), decimals: 2) + " s apart" } }
             ?? "\(abs(a.line - b.line)) lines apart"
         let common = a.stuck.intersection(b.stuck)
         if let shared = a.cpu.flatMap({ common.contains($0) ? $0 : nil }) ?? common.min() {

@@ -25,7 +25,7 @@ extension Record {
 extension String {
     /// The integer right after `marker` in this string.
     public func integer(after marker: String) -> Int? {
-        guard let r = range(of: marker) else { return nil }
+        guard let r = firstOccurrence(of: marker) else { return nil }
         let digits = self[r.upperBound...].prefix(while: { $0.isNumber })
         return Int(digits)
     }
@@ -45,5 +45,53 @@ extension StringProtocol {
             var copy = String(self)
             return copy.withUTF8 { hb in lockscan_memmem(hb.baseAddress, hb.count, nb.baseAddress, nb.count) != nil }
         }
+    }
+
+    /// Where `needle` first occurs, found on UTF-8 bytes (memmem). The
+    /// standard library's `firstRange(of:)` compares Characters and took
+    /// three times as long as Foundation's `range(of:)` on a log line. As
+    /// with both, a match must start and end on Character boundaries (`x`
+    /// is not in `x` followed by a combining accent); that is checked on
+    /// the byte matches only.
+    public func firstOccurrence(of needle: some StringProtocol) -> Range<Index>? {
+        occurrence(of: needle, last: false)
+    }
+
+    /// Where `needle` last occurs (as `firstOccurrence`, from the end).
+    public func lastOccurrence(of needle: some StringProtocol) -> Range<Index>? {
+        occurrence(of: needle, last: true)
+    }
+
+    private func occurrence(of needle: some StringProtocol, last: Bool) -> Range<Index>? {
+        var n = String(needle)
+        let count = n.utf8.count
+        guard count > 0 else { return nil }
+        // Every byte match in turn, until one is on Character boundaries (the last such, for `last`).
+        return n.withUTF8 { nb -> Range<Index>? in
+            func search(_ hb: UnsafeBufferPointer<UInt8>) -> Range<Index>? {
+                guard let base = hb.baseAddress, hb.count >= count else { return nil }
+                var from = 0, found: Range<Index>?
+                while from <= hb.count - count,
+                      let hit = lockscan_memmem(base + from, hb.count - from, nb.baseAddress, count) {
+                    let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+                    let lower = utf8.index(utf8.startIndex, offsetBy: at)
+                    let upper = utf8.index(lower, offsetBy: count)
+                    if onCharacterBoundaries(lower, upper) {
+                        found = lower..<upper
+                        if !last { break }
+                    }
+                    from = at + 1
+                }
+                return found
+            }
+            if let hit = self.utf8.withContiguousStorageIfAvailable(search) { return hit }
+            return Array(self.utf8).withUnsafeBufferPointer(search)
+        }
+    }
+
+    private func onCharacterBoundaries(_ lower: Index, _ upper: Index) -> Bool {
+        let whole: String
+        if let s = self as? String { whole = s } else if let s = self as? Substring { whole = s.base } else { return true }
+        return lower.samePosition(in: whole) != nil && upper.samePosition(in: whole) != nil
     }
 }

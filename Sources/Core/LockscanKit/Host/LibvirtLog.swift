@@ -11,7 +11,7 @@ public struct LibvirtMessage: Sendable, Equatable {
 
     public static func parse(_ text: String) -> LibvirtMessage {
         // "name:123 : rest" — the function is one identifier word.
-        if let r = text.range(of: " : ") {
+        if let r = text.firstOccurrence(of: " : ") {
             let head = text[..<r.lowerBound]
             if let colon = head.lastIndex(of: ":"), let n = Int(head[head.index(after: colon)...]),
                head[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), colon != head.startIndex {
@@ -37,12 +37,12 @@ public enum QemuDomainLog {
         static let keys = ["libvirt version", "package", "qemu version", "kernel", "hostname"]
 
         public static func parse(_ text: String) -> StartingUp? {
-            guard let start = text.range(of: "starting up") else { return nil }
+            guard let start = text.firstOccurrence(of: "starting up") else { return nil }
             let body = String(text[start.upperBound...])
             // Values may hold commas and parentheses; each runs to the next ", KEY: ".
             var positions: [(key: String, valueStart: String.Index, keyStart: String.Index)] = []
             for key in keys {
-                if let r = body.range(of: key + ": ") { positions.append((key, r.upperBound, r.lowerBound)) }
+                if let r = body.firstOccurrence(of: key + ": ") { positions.append((key, r.upperBound, r.lowerBound)) }
             }
             positions.sort { $0.keyStart < $1.keyStart }
             var values: [String: String] = [:]
@@ -50,7 +50,7 @@ public enum QemuDomainLog {
                 var end = i + 1 < positions.count ? positions[i + 1].keyStart : body.endIndex
                 var v = body[p.valueStart..<end]
                 if v.hasSuffix(", ") { end = body.index(end, offsetBy: -2); v = body[p.valueStart..<end] }
-                values[p.key] = v.trimmingCharacters(in: .whitespaces)
+                values[p.key] = v.trimmingBlanks()
             }
             guard !values.isEmpty else { return nil }
             return StartingUp(libvirtVersion: values["libvirt version"], libvirtPackage: values["package"],
@@ -60,7 +60,7 @@ public enum QemuDomainLog {
 
     /// `shutting down, reason=crashed` → `crashed`.
     public static func shutdownReason(_ text: String) -> String? {
-        guard let r = text.range(of: "shutting down, reason=") else { return nil }
+        guard let r = text.firstOccurrence(of: "shutting down, reason=") else { return nil }
         return String(text[r.upperBound...].prefix(while: { !$0.isWhitespace }))
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A QMP event (qemu's machine protocol), from either of the two ways it is
 /// logged: the JSON object qemu sends,
@@ -24,7 +24,7 @@ public struct QMPEvent: Sendable, Equatable {
     public static func parse(_ text: String) -> QMPEvent? {
         let t = text.drop(while: { $0 == " " })
         if t.first == "{" {
-            guard let object = QMPEventLine.object(Array(t.utf8)), let name = object["event"] as? String else { return nil }
+            guard let object = QMPEventLine.object(Array(t.utf8)), let name = object["event"]?.string else { return nil }
             return QMPEvent(name: name, data: flatten(object["data"]))
         }
         // virsh: "event NAME for domain DOM: DETAILS" (DETAILS is JSON or <null>)
@@ -33,30 +33,29 @@ public struct QMPEvent: Sendable, Equatable {
         let name = rest.prefix(while: { $0 != " " })
         guard !name.isEmpty, name.allSatisfy({ $0.isUppercase || $0 == "_" || $0.isNumber }) else { return nil }
         var event = QMPEvent(name: String(name))
-        if let r = rest.range(of: " for domain ") {
+        if let r = rest.firstOccurrence(of: " for domain ") {
             let after = rest[r.upperBound...]
-            if let colon = after.range(of: ": ") {
-                event.domain = String(after[..<colon.lowerBound]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+            if let colon = after.firstOccurrence(of: ": ") {
+                event.domain = String(after[..<colon.lowerBound]).trimming { $0 == "'" }
                 let details = after[colon.upperBound...]
-                if details.first == "{", let obj = QMPEventLine.object(Array(details.utf8)) { event.data = flatten(obj) }
+                if details.first == "{", let obj = QMPEventLine.object(Array(details.utf8)) { event.data = flatten(.object(obj)) }
             }
         }
         return event
     }
 
-    static func flatten(_ value: Any?) -> [String: String] {
-        guard let dict = value as? [String: Any] else { return [:] }
+    static func flatten(_ value: JSONValue?) -> [String: String] {
+        guard let dict = value?.object else { return [:] }
         var out: [String: String] = [:]
         for (k, v) in dict {
             switch v {
-            case let s as String: out[k] = s
-            case let n as NSNumber:
-                // JSON true/false arrive as NSNumbers of type char.
-                out[k] = String(cString: n.objCType) == "c" ? (n.boolValue ? "true" : "false") : n.stringValue
-            default:
-                if let d = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]) {
-                    out[k] = String(decoding: d, as: UTF8.self)
-                }
+            case let .string(s): out[k] = s
+            case let .bool(b): out[k] = b ? "true" : "false"
+            case let .integer(i): out[k] = String(i)
+            case let .unsigned(u): out[k] = String(u)
+            case let .number(d): out[k] = JSONValue.number(d).compactText
+            case .null: continue   // nothing to show
+            case .array, .object: out[k] = v.compactText
             }
         }
         return out

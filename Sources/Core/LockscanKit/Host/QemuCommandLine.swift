@@ -115,13 +115,13 @@ public struct QemuCommandLine: Sendable, Equatable {
         public func hasEnlightenment(_ name: String) -> Bool {
             if flag("hv-passthrough")?.enabled == true { return true }
             guard let f = flag(name), f.enabled else { return false }
-            if f.name == "hv-spinlocks", let v = f.value, UInt64(v.lowercased().replacingOccurrences(of: "0x", with: ""), radix: 16) == 0xffffffff {
+            if f.name == "hv-spinlocks", let v = f.value, UInt64(v.lowercased().replacing("0x", with: ""), radix: 16) == 0xffffffff {
                 return false
             }
             return true
         }
 
-        static func fold(_ name: String) -> String { name.replacingOccurrences(of: "_", with: "-") }
+        static func fold(_ name: String) -> String { name.replacing("_", with: "-") }
 
         static func parse(_ text: String) -> CPU {
             var items = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

@@ -7,7 +7,7 @@ public enum WindowsDebugSession {
     /// `Debug session time: …` → ISO 8601 with the printed offset
     /// (`2017-03-15T13:11:54.777+08:00`); nil when the line is not one.
     public static func sessionTime(_ text: String) -> String? {
-        guard let r = text.range(of: "Debug session time: ") else { return nil }
+        guard let r = text.firstOccurrence(of: "Debug session time: ") else { return nil }
         var s = ByteScanner(Array(text[r.upperBound...].utf8))
         s.skipSpaces()
         // ctime order with the year after the time: "Wed Mar 15 13:11:54.777 2017"
@@ -35,7 +35,7 @@ public enum WindowsDebugSession {
     /// from the dump's text and are checked before any arithmetic (hours
     /// below 24, minutes and seconds below 60, at most 100,000 days).
     public static func parseUptime(_ text: String) -> Result<Double, UptimeError>? {
-        guard let r = text.range(of: "System Uptime: ") else { return nil }
+        guard let r = text.firstOccurrence(of: "System Uptime: ") else { return nil }
         let parts = text[r.upperBound...].split(separator: " ")
         guard parts.count >= 3, parts[1].hasPrefix("day") else { return nil }
         let hms = parts[2].split(separator: ":")

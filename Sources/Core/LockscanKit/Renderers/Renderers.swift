@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The JSON document `scan --json` prints. Field names are the schema
 /// (docs/json-schema.md); bump `schema` on an incompatible change.
@@ -196,7 +196,7 @@ public enum MarkdownRenderer {
         out += "\n"
         let problems = report.allDiagnostics
         if !problems.isEmpty {
-            out += "## Input problems\n\n" + problems.map { "- `\($0.description.replacingOccurrences(of: "`", with: "'"))`\n" }.joined() + "\n"
+            out += "## Input problems\n\n" + problems.map { "- `\($0.description.replacing("`", with: "'"))`\n" }.joined() + "\n"
         }
         if let incidents = report.incidents {
             out += "## Incidents\n\n"
@@ -245,5 +245,5 @@ public enum MarkdownRenderer {
 }
 
 func formatSeconds(_ v: Double) -> String {
-    String(format: "%.6f", v)
+    PrintfFormat.fixed(v, decimals: 6)
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes an `Encodable` value as the same bytes `JSONEncoder` writes with
 /// `.sortedKeys, .withoutEscapingSlashes` (and `.prettyPrinted` when asked),

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Colour for text meant for a person: on when standard output is a
 /// terminal and `NO_COLOR` is unset or empty (no-color.org), off otherwise

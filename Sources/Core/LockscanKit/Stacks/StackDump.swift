@@ -528,11 +528,11 @@ struct SchedShowTaskLine {
 
     init?(_ text: String) {
         let t = text.drop { $0 == " " }
-        guard t.hasPrefix("task:"), let state = t.range(of: " state:") else { return nil }
-        let comm = t[t.index(t.startIndex, offsetBy: 5)..<state.lowerBound].trimmingCharacters(in: .whitespaces)
+        guard t.hasPrefix("task:"), let state = t.firstOccurrence(of: " state:") else { return nil }
+        let comm = t[t.index(t.startIndex, offsetBy: 5)..<state.lowerBound].trimmingBlanks()
         guard !comm.isEmpty else { return nil }
         self.comm = comm
-        if let r = t.range(of: " pid:") {
+        if let r = t.firstOccurrence(of: " pid:") {
             pid = Int(t[r.upperBound...].drop { $0 == " " }.prefix { $0.isASCII && $0.isNumber }.prefix(9))
         }
     }

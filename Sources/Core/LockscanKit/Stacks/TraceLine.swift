@@ -407,7 +407,7 @@ public enum TraceLineParser {
     /// `CPU: 3 UID: 0 PID: 1 Comm: swapper/0 Not tainted 6.12.0 #1` (newer kernels add UID).
     static func parseTaskHeader(_ bytes: [UInt8], from: Int) -> TaskHeader? {
         let text = String(decoding: bytes[from...], as: UTF8.self)
-        guard let commRange = text.range(of: " Comm: ") else { return nil }
+        guard let commRange = text.firstOccurrence(of: " Comm: ") else { return nil }
         var h = TaskHeader()
         (h.cpu, h.pid) = cpuAndPID(text[..<commRange.lowerBound])
         let tail = text[commRange.upperBound...]
@@ -417,7 +417,7 @@ public enum TraceLineParser {
         var commEnd = tail.endIndex
         var after: Substring = ""
         for m in taintMarkers {
-            if let r = tail.range(of: m) {
+            if let r = tail.firstOccurrence(of: m) {
                 commEnd = r.lowerBound
                 after = tail[r.lowerBound...]
                 break
@@ -425,7 +425,7 @@ public enum TraceLineParser {
         }
         var comm = tail[..<commEnd]
         // 6.x kernels with a crash kernel loaded print "Comm: swapper/33 Kdump: loaded Tainted: …".
-        if let k = comm.range(of: " Kdump: ") { comm = comm[..<k.lowerBound] }
+        if let k = comm.firstOccurrence(of: " Kdump: ") { comm = comm[..<k.lowerBound] }
         h.comm = String(comm)
         if after.hasPrefix(" Tainted: ") {
             let body = after.dropFirst(" Tainted: ".count)
@@ -467,7 +467,7 @@ public enum TraceLineParser {
     /// ≤3.x kernels: `Pid: 0, comm: swapper Not tainted 2.6.32-431.el6.x86_64 #1 Dell Inc. PowerEdge R620`
     /// (no CPU on the line; `Tainted: G  W  ---------------- ` variants as in newer headers).
     static func parseOldTaskHeader(_ text: String) -> TaskHeader? {
-        guard text.hasPrefix("Pid: "), let commRange = text.range(of: ", comm: ") else { return nil }
+        guard text.hasPrefix("Pid: "), let commRange = text.firstOccurrence(of: ", comm: ") else { return nil }
         var h = TaskHeader()
         h.pid = Int(text[text.index(text.startIndex, offsetBy: 5)..<commRange.lowerBound])
         // Reuse the CPU-line parser for comm/taint/release by giving it that shape.
@@ -482,7 +482,7 @@ public enum TraceLineParser {
     /// `PID: 0      TASK: ffff882f7fc0c000  CPU: 50  COMMAND: "swapper/50"`
     static func parseCrashTask(_ s: inout ByteScanner) -> TaskHeader? {
         let text = s.rest
-        guard text.contains(" TASK: "), let cmdRange = text.range(of: "COMMAND: \"") else { return nil }
+        guard text.contains(" TASK: "), let cmdRange = text.firstOccurrence(of: "COMMAND: \"") else { return nil }
         var h = TaskHeader()
         (h.cpu, h.pid) = cpuAndPID(text[..<cmdRange.lowerBound])
         let after = text[cmdRange.upperBound...]
