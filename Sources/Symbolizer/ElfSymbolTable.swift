@@ -165,10 +165,10 @@ final class ElfSymbolTable {
                 }
                 let strings = Int(shdr.sh_link)
                 let symbols = UnsafeMutablePointer(data)
-                return (count, { limit, body in
+                return (count, { filter, body in
                     for i in 0..<Int32(count) {
                         var sym = GElf_Sym()
-                        guard gelf_getsym(symbols, i, &sym) != nil, sym.st_value &+ bias <= limit,
+                        guard gelf_getsym(symbols, i, &sym) != nil, filter.admits(address: sym.st_value &+ bias, size: sym.st_size),
                               let name = elf_strptr(elf, strings, Int(sym.st_name)) else { continue }
                         if let entry = indexable(sym, name: name, address: sym.st_value &+ bias) { body(entry) }
                     }
@@ -193,12 +193,12 @@ final class ElfSymbolTable {
         let namesSize = strData.pointee.d_size
         guard names[namesSize - 1] == 0 else { return nil }
         let table = UnsafePointer(symbols.assumingMemoryBound(to: GElf_Sym.self))
-        return { limit, body in
+        return { filter, body in
             for i in 0..<count {
                 let sym = table[i]
-                // The address first: a lookup's scan then reads no name of
-                // a symbol above it (half the string table, unread).
-                guard sym.st_value &+ bias <= limit, Int(sym.st_name) < namesSize else { continue }
+                // Address and size first: a lookup's scan then reads the
+                // names of a few symbols, not of the whole table.
+                guard filter.admits(address: sym.st_value &+ bias, size: sym.st_size), Int(sym.st_name) < namesSize else { continue }
                 if let entry = indexable(sym, name: names + Int(sym.st_name), address: sym.st_value &+ bias) { body(entry) }
             }
         }

@@ -43,9 +43,35 @@ final class SymbolIndex {
         /// covers what follows it up to `SymbolIndex.unsizedReach`: farther
         /// away an address is in no symbol, `??`, not the nearest name.
         func covers(_ address: UInt64) -> Bool {
-            guard address >= self.address else { return false }
-            let distance = address - self.address
+            Self.covers(start: self.address, size: size, address)
+        }
+
+        static func covers(start: UInt64, size: UInt64, _ address: UInt64) -> Bool {
+            guard address >= start else { return false }
+            let distance = address - start
             return size == 0 ? distance < SymbolIndex.unsizedReach : distance < size
+        }
+    }
+
+    /// Which symbols a walk must hand over. A walk over the ELF table in
+    /// place tests this on the entry's address and size before it reads
+    /// anything else (the name is in another section): a one-address
+    /// lookup then reads a few names instead of 120,000.
+    enum Filter {
+        case all
+        /// The symbols that cover the address (`Symbol.covers`).
+        case covering(UInt64)
+        /// Sized symbols starting in the range.
+        case sizedStarting(ClosedRange<UInt64>)
+
+        /// `size` as the table gives it (it is clamped as `Symbol` clamps it).
+        @inline(__always)
+        func admits(address: UInt64, size: UInt64) -> Bool {
+            switch self {
+            case .all: true
+            case let .covering(a): Symbol.covers(start: address, size: UInt64(UInt32(clamping: size)), a)
+            case let .sizedStarting(r): size > 0 && r.contains(address)
+            }
         }
     }
 
@@ -58,7 +84,7 @@ final class SymbolIndex {
         if let built { return built }
         var list: [Symbol] = []
         list.reserveCapacity(expectedCount)
-        forEachInTable(.max) { list.append($0) }
+        forEachInTable(.all) { list.append($0) }
         list.reverse()
         built = list
         return list
@@ -69,13 +95,13 @@ final class SymbolIndex {
     /// Every symbol in table order, without a copy.
     private let forEachInTable: TableWalk
 
-    /// A walk over a symbol table in place: every symbol at or below the
-    /// address given (others may be skipped without being decoded).
-    typealias TableWalk = (UInt64, (Symbol) -> Void) -> Void
+    /// A walk over a symbol table in place: every symbol the filter admits.
+    typealias TableWalk = (Filter, (Symbol) -> Void) -> Void
 
-    /// Every symbol; those above `limit` may be left out.
-    private func forEachSymbol(upTo limit: UInt64 = .max, _ body: (Symbol) -> Void) {
-        if let built { built.forEach(body) } else { forEachInTable(limit, body) }
+    /// Every symbol the filter admits.
+    private func forEachSymbol(_ filter: Filter = .all, _ body: (Symbol) -> Void) {
+        guard let built else { return forEachInTable(filter, body) }
+        for s in built where filter.admits(address: s.address, size: s.size) { body(s) }
     }
     private var addressQuestions = 0
     private var nameQuestions = 0
@@ -109,27 +135,29 @@ final class SymbolIndex {
         return addressQuestions <= Self.scansBeforeIndex ? scanContaining(address) : sortedContaining(address)
     }
 
-    /// One pass: the best symbol covering the address, and the nearest
-    /// sized symbol starting at or below it, which hides a farther best
-    /// (as in the sorted lookup). The first questions read the ELF table in
-    /// place: a one-address run does not pay for copying it.
+    /// The best symbol covering the address, unless a sized symbol starts
+    /// between it and the address, which hides it (as in the sorted
+    /// lookup): two passes that each hand over a few symbols. The first
+    /// questions read the ELF table in place: a one-address run does not
+    /// pay for copying it.
     func scanContaining(_ address: UInt64) -> Symbol? {
         var best: Symbol?
-        var nearestSized: UInt64?
         // Among equal symbols the later table entry wins: it comes first in
         // the copy (reversed) and last when reading the table in place.
         let laterWinsTies = built == nil
-        forEachSymbol(upTo: address) { s in
-            guard s.address <= address else { return }
-            if s.size > 0, s.address > nearestSized ?? 0 { nearestSized = s.address }
+        forEachSymbol(.covering(address)) { s in
             guard s.covers(address) else { return }
             guard let b = best else { best = s; return }
             if s.address > b.address || (s.address == b.address && (s.rank < b.rank || (laterWinsTies && s.rank == b.rank))) {
                 best = s
             }
         }
-        if let b = best, let n = nearestSized, n > b.address { return nil }
-        return best
+        guard let b = best, b.address < address else { return best }
+        var hidden = false
+        forEachSymbol(.sizedStarting((b.address + 1)...address)) { s in
+            if s.size > 0, s.address > b.address, s.address <= address { hidden = true }
+        }
+        return hidden ? nil : b
     }
 
     func sortedContaining(_ address: UInt64) -> Symbol? {

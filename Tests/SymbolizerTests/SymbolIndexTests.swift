@@ -83,10 +83,10 @@ final class SymbolIndexTests: XCTestCase {
             symbols.append(.init(address: address, size: 32, cName: Self.name("s\(i % 300)"), rank: UInt8(i % 3)))
         }
         var passes = 0
-        let inPlace = SymbolIndex(count: symbols.count) { limit, body in
+        let inPlace = SymbolIndex(count: symbols.count) { filter, body in
             passes += 1
-            // As the ELF table does: symbols above the limit go unread.
-            for s in symbols where s.address <= limit { body(s) }
+            // As the ELF table does: symbols the filter turns away go unread.
+            for s in symbols where filter.admits(address: s.address, size: s.size) { body(s) }
         }
         let copy = SymbolIndex(Array(symbols.reversed()))
         for name in ["s0", "nope"] {
@@ -111,7 +111,9 @@ final class SymbolIndexTests: XCTestCase {
             let size: UInt64 = i % 10 == 0 ? 0 : 32
             symbols.append(.init(address: address, size: size, cName: Self.name("t\(i)"), rank: UInt8((i / 2) % 3) + (size == 0 ? 3 : 0)))
         }
-        let inPlace = SymbolIndex(count: symbols.count) { limit, body in for s in symbols where s.address <= limit { body(s) } }
+        let inPlace = SymbolIndex(count: symbols.count) { filter, body in
+            for s in symbols where filter.admits(address: s.address, size: s.size) { body(s) }
+        }
         let copy = SymbolIndex(Array(symbols.reversed()))
         for probe in stride(from: UInt64(0xff0), to: 0x1000 + 201 * 32, by: 5) {
             XCTAssertEqual(inPlace.scanContaining(probe)?.name, copy.sortedContaining(probe)?.name, "0x\(String(probe, radix: 16))")
