@@ -17,10 +17,18 @@ struct LineProgramReader {
 
     /// `offset`: the unit's DW_AT_stmt_list. `compDir`: its DW_AT_comp_dir
     /// (directory 0 before DWARF 5). `addressSize`: the unit header's.
-    static func read(_ sections: Sections, offset: UInt64, compDir: UnsafeRawBufferPointer?, addressSize: Int) -> LineTable? {
+    ///
+    /// With `probe`, the table keeps only the rows that decide the answer
+    /// for that one address (the last row at or below it in libdw's order,
+    /// and the table's last row, which libdw makes a sequence end): a unit
+    /// asked once is decoded without storing and ordering its ~10,000 rows.
+    /// Such a table answers `row(at: probe)` as the whole table would, and
+    /// nothing else; its file list is whole.
+    static func read(_ sections: Sections, offset: UInt64, compDir: UnsafeRawBufferPointer?, addressSize: Int,
+                     probe: UInt64? = nil) -> LineTable? {
         guard let start = Int(exactly: offset), start < sections.line.count else { return nil }
         var reader = LineProgramReader(sections: sections, cursor: ByteCursor(sections.line, from: start))
-        return reader.decode(compDir: compDir, addressSize: addressSize)
+        return reader.decode(compDir: compDir, addressSize: addressSize, probe: probe)
     }
 
     private init(sections: Sections, cursor: ByteCursor) {
@@ -28,7 +36,7 @@ struct LineProgramReader {
         self.cursor = cursor
     }
 
-    private mutating func decode(compDir: UnsafeRawBufferPointer?, addressSize: Int) -> LineTable? {
+    private mutating func decode(compDir: UnsafeRawBufferPointer?, addressSize: Int, probe: UInt64?) -> LineTable? {
         guard addressSize == 4 || addressSize == 8 else { return nil }
         guard var unitLength = cursor.u32().map(UInt64.init) else { return nil }
         var offsetSize = 4
@@ -71,7 +79,8 @@ struct LineProgramReader {
 
         // Kernel units' programs average ~2.5 bytes a row.
         var machine = Machine(minimumInstructionLength: UInt32(minimumInstructionLength),
-                              maximumOperations: UInt32(maximumOperations), capacity: cursor.remaining / 2)
+                              maximumOperations: UInt32(maximumOperations), capacity: probe == nil ? cursor.remaining / 2 : 0,
+                              probe: probe)
         while cursor.remaining > 0 {
             guard let opcode = cursor.u8() else { return nil }
             if opcode >= opcodeBase {
@@ -142,7 +151,7 @@ struct LineProgramReader {
                 for _ in 0..<count where cursor.uleb32() == nil { return nil }
             }
         }
-        return LineTable(rows: machine.rows, files: files.names)
+        return LineTable(rows: machine.probe == nil ? machine.rows : machine.deciding, files: files.names)
     }
 
     typealias Row = LineTable.Row
@@ -164,19 +173,39 @@ struct LineProgramReader {
         var rows: [Row] = []
         let minimumInstructionLength: UInt32
         let maximumOperations: UInt32
+        /// With a probe address, rows are not kept: only the last at or
+        /// below it and the last of all, in libdw's order.
+        let probe: UInt64?
+        private var emitted = 0
+        private var atOrBelow: Row?
+        private var last: Row?
 
-        init(minimumInstructionLength: UInt32, maximumOperations: UInt32, capacity: Int) {
+        init(minimumInstructionLength: UInt32, maximumOperations: UInt32, capacity: Int, probe: UInt64?) {
             self.minimumInstructionLength = minimumInstructionLength
             self.maximumOperations = maximumOperations
+            self.probe = probe
             rows.reserveCapacity(capacity)
+        }
+
+        /// The rows a probe's answer depends on, in order.
+        var deciding: [Row] {
+            guard let last else { return [] }
+            guard let atOrBelow, atOrBelow.sequence != last.sequence else { return [last] }
+            return [atOrBelow, last]
         }
 
         /// Appends a row; false when libdw's row fields could not hold it.
         mutating func emit(end: Bool) -> Bool {
             guard let line = Int32(exactly: state.line), let column = UInt16(exactly: state.column),
-                  state.discriminator < 1 << 24, state.isa < 256, let sequence = UInt32(exactly: rows.count) else { return false }
-            rows.append(Row(address: state.address, sequence: sequence, file: state.file, line: line, column: column,
-                            endSequence: end))
+                  state.discriminator < 1 << 24, state.isa < 256, let sequence = UInt32(exactly: emitted) else { return false }
+            let row = Row(address: state.address, sequence: sequence, file: state.file, line: line, column: column, endSequence: end)
+            emitted += 1
+            if let probe {
+                if last.map({ LineTable.precedes($0, row) }) ?? true { last = row }
+                if row.address <= probe, atOrBelow.map({ LineTable.precedes($0, row) }) ?? true { atOrBelow = row }
+            } else {
+                rows.append(row)
+            }
             if !end { state.discriminator = 0 }
             return true
         }

@@ -69,12 +69,16 @@ final class LineTable {
         if !self.rows.isEmpty { self.rows[self.rows.count - 1].endSequence = true }
     }
 
+    /// libdw's order of rows: by address, a sequence's end before a row at
+    /// the same address, then program order.
+    static func precedes(_ a: Row, _ b: Row) -> Bool {
+        if a.address != b.address { return a.address < b.address }
+        if a.endSequence != b.endSequence { return a.endSequence }
+        return a.sequence < b.sequence
+    }
+
     private func orderRows() {
-        func before(_ a: Row, _ b: Row) -> Bool {
-            if a.address != b.address { return a.address < b.address }
-            if a.endSequence != b.endSequence { return a.endSequence }
-            return a.sequence < b.sequence
-        }
+        let before = Self.precedes
         func ordered(_ rows: [Row]) -> Bool {
             rows.withUnsafeBufferPointer { r in
                 for i in r.indices.dropFirst() where before(r[i], r[i - 1]) { return false }

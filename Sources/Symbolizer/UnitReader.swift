@@ -27,15 +27,24 @@ final class UnitReader {
     /// source root, each worked out once: a batch asks a unit ~5 times.
     final class Unit {
         let index: CUIndex
-        let lines: LineTable?
+        /// Read on the unit's second question (see `probesBeforeTables`).
+        var lines: LineTable?
+        var linesRead = false
         let root: String?
 
-        init(index: CUIndex, lines: LineTable?, root: String?) {
+        init(index: CUIndex, root: String?) {
             self.index = index
-            self.lines = lines
             self.root = root
         }
     }
+
+    /// The first questions a reader is asked decode the unit's line program
+    /// for their one address only (`LineProgramReader.read(probe:)`): a
+    /// one-address run does not store and order a whole unit's rows. Later
+    /// ones read the table whole and keep it, so a batch decodes a unit at
+    /// most twice.
+    static let probesBeforeTables = 8
+    private var questions = 0
 
     init?(elf: OpaquePointer, alt: OpaquePointer?, bias: UInt64, ranges: CompileUnitRanges, lineSections: LineProgramReader.Sections?) {
         guard let d = dwarf_begin_elf(elf, DWARF_C_READ, nil) else { return nil }
@@ -69,12 +78,24 @@ final class UnitReader {
         if let cached = units[offset] {
             unit = cached
         } else {
-            unit = Unit(index: CUIndex(cu: cu), lines: lineTable(&cu, addressSize: Int(addressSize)),
-                        root: DwarfLines.sourceRoot(&cu))
+            unit = Unit(index: CUIndex(cu: cu), root: DwarfLines.sourceRoot(&cu))
             units[offset] = unit
-            if unit.lines == nil { libdwLineTables += 1 }
         }
-        guard let lines = unit.lines else { return libdwLines(&cu, unit: unit, pc: pc) }
+        questions += 1
+        var answering = unit.lines
+        if !unit.linesRead {
+            if questions <= Self.probesBeforeTables {
+                // One answer; a table the reader refuses is refused whole, and libdw reads it.
+                answering = lineTable(&cu, addressSize: Int(addressSize), probe: pc)
+                unit.linesRead = answering == nil
+            } else {
+                unit.lines = lineTable(&cu, addressSize: Int(addressSize))
+                unit.linesRead = true
+                answering = unit.lines
+            }
+            if unit.linesRead && unit.lines == nil { libdwLineTables += 1 }
+        }
+        guard let lines = answering else { return libdwLines(&cu, unit: unit, pc: pc) }
         var position = DwarfLines.SourcePosition()
         if let row = lines.row(at: pc), let file = lines.fileName(Int(row.file)) {
             position = DwarfLines.SourcePosition(file: file, line: Int(row.line), column: row.column > 0 ? Int(row.column) : nil)
@@ -85,7 +106,7 @@ final class UnitReader {
 
     /// The unit's line table read by this module (see LineTable); nil when
     /// it cannot be, and libdw reads it.
-    private func lineTable(_ cu: inout Dwarf_Die, addressSize: Int) -> LineTable? {
+    private func lineTable(_ cu: inout Dwarf_Die, addressSize: Int, probe: UInt64? = nil) -> LineTable? {
         var attr = Dwarf_Attribute()
         var offset: Dwarf_Word = 0
         guard let sections = lineSections, dwarf_attr(&cu, UInt32(DW_AT_stmt_list), &attr) != nil,
@@ -95,7 +116,7 @@ final class UnitReader {
         if dwarf_attr(&cu, UInt32(DW_AT_comp_dir), &attr) != nil, let s = dwarf_formstring(&attr) {
             compDir = UnsafeRawBufferPointer(start: s, count: strlen(s))
         }
-        return LineProgramReader.read(sections, offset: offset, compDir: compDir, addressSize: addressSize)
+        return LineProgramReader.read(sections, offset: offset, compDir: compDir, addressSize: addressSize, probe: probe)
     }
 
     /// libdw's line table, for a unit this module's reader refused.

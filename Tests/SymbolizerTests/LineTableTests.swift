@@ -45,9 +45,25 @@ final class LineTableTests: XCTestCase {
         return UnsafeRawBufferPointer(rebasing: b[0..<bytes.count])
     }
 
-    func read(_ bytes: [UInt8], compDir: String?) -> LineTable? {
+    func read(_ bytes: [UInt8], compDir: String?, probe: UInt64? = nil) -> LineTable? {
         LineProgramReader.read(.init(line: lasting(bytes), lineStrings: nil, strings: nil), offset: 0,
-                               compDir: compDir.map { lasting(Array($0.utf8)) }, addressSize: 8)
+                               compDir: compDir.map { lasting(Array($0.utf8)) }, addressSize: 8, probe: probe)
+    }
+
+    /// A unit asked once is decoded for that address alone: the two rows it
+    /// keeps give the whole table's answer at every address, around
+    /// sequence ends, a sequence starting where another ends and the last row.
+    func testAProbeAnswersAsTheWholeTable() throws {
+        let whole = try XCTUnwrap(read(Self.program(), compDir: "/build"))
+        for pc in UInt64(0xff0)...0x2030 {
+            let probed = try XCTUnwrap(read(Self.program(), compDir: "/build", probe: pc))
+            let (a, b) = (probed.row(at: pc), whole.row(at: pc))
+            XCTAssertEqual(a.map { [$0.address, UInt64($0.file), UInt64($0.line), UInt64($0.column)] },
+                           b.map { [$0.address, UInt64($0.file), UInt64($0.line), UInt64($0.column)] }, "0x\(String(pc, radix: 16))")
+            XCTAssertLessThanOrEqual(probed.rows.count, 2)
+            XCTAssertEqual(probed.fileName(3), whole.fileName(3))
+        }
+        XCTAssertNil(read(Self.program(column: [0x80, 0x80, 0x08]), compDir: "/b", probe: 0x1000), "refused as the whole table is")
     }
 
     func testRowsAndFilesAsLibdwGivesThem() throws {
