@@ -31,7 +31,7 @@ public func fuzzTimeline(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let (doc, _) = TimelineBuilder(inputs: inputs).build(analyzers: BuiltinAnalyzers.all)
     _ = TimelineText.render(doc)
     do {
-        FuzzJSON.requireValid(try TimelineJSON.data(doc), "timeline --json")
+        FuzzJSON.requireValid(Data(try TimelineJSON.data(doc)), "timeline --json")
     } catch {
         fatalError("fuzz finding: timeline --json could not be written: \(error)")
     }
