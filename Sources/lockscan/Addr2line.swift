@@ -60,7 +60,7 @@ struct Addr2line: ParsableCommand {
             return out
         }
         if !given.isEmpty {
-            StandardOutputWriter.write(Array(answer(given).utf8))
+            StandardStream.output.write(answer(given))
             return
         }
         // Standard input is answered line by line as it arrives, as
@@ -70,7 +70,7 @@ struct Addr2line: ParsableCommand {
             guard chunk.kind == .lines else { return }
             let tokens = chunk.bytes.split(whereSeparator: { $0 == 0x0A || $0 == 0x20 || $0 == 0x09 || $0 == 0x0D })
                 .map { String(decoding: $0, as: UTF8.self) }
-            StandardOutputWriter.write(Array(answer(tokens).utf8))
+            StandardStream.output.write(answer(tokens))
         }
         for d in reader.diagnostics { warn(d.description) }
         if !reader.diagnostics.isEmpty { throw ExitCode(2) }

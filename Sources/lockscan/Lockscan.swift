@@ -22,7 +22,7 @@ struct Lockscan: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success || code.rawValue == 1 || code.rawValue == 2 { exit(withError: error) }
-            StandardStream.error.write((fullMessage(for: error) + "\n"))
+            StandardStream.error.write(fullMessage(for: error) + "\n")
             Glibc.exit(2)
         }
     }

@@ -45,5 +45,5 @@ struct PluginWorkerCommand: ParsableCommand {
 
 /// Diagnostics to standard error, as every command prints them.
 func printDiagnostics(_ diagnostics: [Diagnostic]) {
-    for d in diagnostics { StandardStream.error.write("lockscan: \(d)\n") }
+    for d in diagnostics { warn("\(d)") }
 }

@@ -122,16 +122,16 @@ struct Scan: ParsableCommand {
                 let mods = KernelFinder.moduleFiles(in: modules, release: nil).values.sorted()
                 let kernel = try KernelDebugInfo(vmlinux: vmlinux, modules: mods)
                 let refusal = KernelCheck.notAKernel(kernel, force: force)
-                if let refusal { StandardStream.error.write("lockscan: \(refusal.message)\n") }
+                if let refusal { warn("\(refusal.message)") }
                 if refusal?.refused == true {
                     symbolizerFailed = true
                 } else {
                     symbolizer = KernelFrameSymbolizer(kernel: kernel)
                     symbolKernel = kernel
-                    if let n = KernelCheck.noDebugInfo(kernel) { StandardStream.error.write("lockscan: \(n)\n") }
+                    if let n = KernelCheck.noDebugInfo(kernel) { warn("\(n)") }
                 }
             } catch let e as DWARFError {
-                StandardStream.error.write("lockscan: \(vmlinux): \(e.message)\n")
+                warn("\(vmlinux): \(e.message)")
                 symbolizerFailed = true
             }
         }
@@ -148,7 +148,7 @@ struct Scan: ParsableCommand {
                 if releaseAllowed[release] == nil {
                     let problems = KernelCheck.mismatches(logRelease: release, logBuildID: nil, kernel: kernel, force: force)
                     for p in problems {
-                        StandardStream.error.write("lockscan: \(event.source.file): \(p.message)\n")
+                        warn("\(event.source.file): \(p.message)")
                         if p.refused { outputDiagnostics.append(Diagnostic(file: event.source.file, line: event.source.line, message: p.message)) }
                     }
                     releaseAllowed[release] = !problems.contains { $0.refused }
@@ -178,7 +178,7 @@ struct Scan: ParsableCommand {
         var worst: Severity?
         var inputs = files
         if let list = filesFrom {
-            guard let data = list == "-" ? StandardInput.readAll() : FileManager.default.contents(atPath: list).map(Array.init) else {
+            guard let data = list == "-" ? FileDescriptor.readToEnd(0) : FileManager.default.contents(atPath: list).map(Array.init) else {
                 throw ValidationError("--files-from \(list): cannot be read")
             }
             // One path per line, as `find` prints them; CR of CRLF lists and empty lines dropped.
@@ -198,7 +198,7 @@ struct Scan: ParsableCommand {
             case nil: specs.append(InputSpec(argument: file))
             case let .success(bundle):
                 bundles.append(bundle)
-                StandardStream.error.write("lockscan: \(bundle.summary)\n")
+                warn("\(bundle.summary)")
                 specs += bundle.members.map(\.spec)
             case let .failure(problem):
                 printDiagnostics([problem])
@@ -281,7 +281,7 @@ struct Scan: ParsableCommand {
         if let path = metrics.metricsFile {
             metricsProblem = MetricsFile.write(MetricsFile.Run(command: "scan", events: streaming ? tally : .init(allEvents), inputBytes: summaries.reduce(0) { $0 + $1.bytes },
                                                                inputs: summaries.count, diagnostics: report.allDiagnostics.count), to: path)
-            if let metricsProblem { StandardStream.error.write("lockscan: \(metricsProblem)\n") }
+            if let metricsProblem { warn("\(metricsProblem)") }
         }
         if json { out.write(JSONRendering.document(report)) }
         if markdown { out.write(MarkdownRenderer.render(report)) }
@@ -315,7 +315,7 @@ final class StandardOutput {
 
     func flush() {
         guard !buffer.isEmpty else { return }
-        StandardOutputWriter.write(buffer)
+        StandardStream.output.write(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -87,7 +87,7 @@ struct Symbolize: ParsableCommand {
                     input: reader.name,
                     chooseKernel: { release in chooseKernel(for: reader.name, label: label, release: release, loaded: loaded) },
                     modules: KernelFinder.moduleSearch(in: modules, release: nil),
-                    force: force, warn: warn, write: StandardOutputWriter.write)
+                    force: force, warn: warn, write: { StandardStream.output.write($0) })
                 stream.color = TerminalStyle.standardOutput().color
                 reader.read(stream.consume)
                 stream.finish()
@@ -170,7 +170,7 @@ struct Symbolize: ParsableCommand {
                         guard let s else { return AddressOutput.unresolved(token, style: style) }
                         return AddressOutput.render(s, style: style, module: module, functions: true, inlines: true)
                     })
-                StandardOutputWriter.write(Array(results.joined().utf8))
+                StandardStream.output.write(results.joined())
             } catch {
                 failure = error
             }
@@ -209,33 +209,7 @@ struct Symbolize: ParsableCommand {
     static let batchSize = 1 << 18
 }
 
+/// A message to standard error, named as lockscan's.
 func warn(_ s: String) {
     StandardStream.error.write("lockscan: \(s)\n")
-}
-
-/// Standard output, unbuffered (see `StandardStream`).
-enum StandardOutputWriter {
-    static func write(_ bytes: [UInt8]) {
-        StandardStream.output.write(bytes)
-    }
-
-    static func write(_ bytes: UnsafeRawBufferPointer) {
-        StandardStream.output.write(bytes)
-    }
-}
-
-/// Standard input to its end (a list of paths, not a log: logs are read
-/// as streams by `LineReader`).
-enum StandardInput {
-    static func readAll() -> [UInt8]? {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
-    }
 }

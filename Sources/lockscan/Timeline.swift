@@ -130,7 +130,7 @@ struct TimelineCommand: ParsableCommand {
             case let .failure(problem): bundleProblems.append(problem)
             case let .success(b):
                 bundles.append(b)
-                StandardStream.error.write("lockscan: \(b.summary)\n")
+                warn("\(b.summary)")
                 for m in b.members {
                     let role: SourceRole
                     switch m.role {
@@ -139,7 +139,7 @@ struct TimelineCommand: ParsableCommand {
                     case .qemu: role = .qemu
                     case .domainXML:
                         // Configuration, with no time to place: `scan` reads it.
-                        StandardStream.error.write("lockscan: \(m.spec.displayName): a domain's XML has no times; not on the timeline (scan reads it)\n")
+                        warn("\(m.spec.displayName): a domain's XML has no times; not on the timeline (scan reads it)")
                         continue
                     }
                     let name = m.spec.displayName
@@ -161,7 +161,7 @@ struct TimelineCommand: ParsableCommand {
         let pluginProblems = plugins.loadProblems + plugins.takeRunProblems()
         doc.diagnostics += (bundleProblems + pluginProblems).map(\.description)
         // doc.diagnostics holds the input diagnostics first, then the notes.
-        for d in doc.diagnostics { StandardStream.error.write("lockscan: \(d)\n") }
+        for d in doc.diagnostics { warn("\(d)") }
         if json {
             StandardStream.output.write(try TimelineJSON.data(doc))
             StandardStream.output.write("\n")
@@ -170,14 +170,14 @@ struct TimelineCommand: ParsableCommand {
         }
         var unwritten = false
         if let html, let problem = OutputFile.write(Array(TimelineHTML.render(doc, zone: displayZone()).utf8), to: html) {
-            StandardStream.error.write("lockscan: \(problem)\n")
+            warn("\(problem)")
             unwritten = true
         }
         if let path = metrics.metricsFile {
             let run = MetricsFile.Run(command: "timeline", events: .init(doc.events.map(\.event)), inputBytes: nil, inputs: doc.sources.count,
                                       diagnostics: doc.diagnostics.count, unplacedSources: doc.sources.filter { !$0.placed }.count)
             if let problem = MetricsFile.write(run, to: path) {
-                StandardStream.error.write("lockscan: \(problem)\n")
+                warn("\(problem)")
                 unwritten = true
             }
         }

@@ -23,18 +23,11 @@ public enum ChildProcess {
         let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
         close(fds[1])
         guard spawned == 0 else { close(fds[0]); return nil }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-        }
+        let out = FileDescriptor.readToEnd(fds[0])
         close(fds[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         // Exited (low 7 bits 0) with status 0.
-        return (status & 0x7f) == 0 && (status >> 8) & 0xff == 0 ? out : nil
+        return (status & 0x7f) == 0 && (status >> 8) & 0xff == 0 ? out : nil   // out: nil when the pipe failed
     }
 }

@@ -1,9 +1,9 @@
 import FoundationEssentials
 
 /// A JSON document of no fixed shape: journal export lines and QMP events,
-/// whose keys differ from line to line. (Written back as JSON by
-/// LockscanKit's renderers: `compactText`, `prettyText`.) Read with FoundationEssentials'
-/// `JSONDecoder` (the full Foundation's `JSONSerialization` is not loaded).
+/// whose keys differ from line to line. Read with FoundationEssentials'
+/// `JSONDecoder` (the full Foundation's `JSONSerialization` is not loaded);
+/// written back by LockscanKit's renderers (`compactText`, `prettyText`).
 /// Integers stay integers when they fit 64 bits, so `"seconds": 1700000000`
 /// is not rewritten as a Double where it is quoted back; a longer integer is
 /// read as the nearest Double (QMP and journald write none). Of a key given
