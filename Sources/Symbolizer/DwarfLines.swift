@@ -30,9 +30,15 @@ final class DwarfLines {
         var address: UInt64
     }
 
-    func add(module mod: OpaquePointer, named name: String, isKernel: Bool) {
+    /// The vmlinux's path, for a window onto its units (see UnitWindow).
+    private var kernelPath: String?
+
+    func add(module mod: OpaquePointer, named name: String, isKernel: Bool, path: String? = nil) {
         modules[name] = mod
-        if isKernel { kernelModule = mod }
+        if isKernel {
+            kernelModule = mod
+            kernelPath = path
+        }
     }
 
     /// True when `module` carries DWARF (else only function names are
@@ -101,7 +107,8 @@ final class DwarfLines {
         var bias: Dwarf_Addr = 0
         guard let ranges = kernelUnitRanges, let mod = kernelModule, let shared = dwfl_module_getdwarf(mod, &bias),
               let elf = dwarf_getelf(shared) else { return nil }
-        return UnitReader(elf: elf, alt: dwarf_getalt(shared), bias: bias, ranges: ranges, lineSections: kernelLineSections)
+        return UnitReader(elf: elf, path: kernelPath, alt: dwarf_getalt(shared), bias: bias, ranges: ranges,
+                          lineSections: kernelLineSections)
     }
 
     /// The vmlinux's line program sections, found once (the unit reader is
@@ -122,6 +129,7 @@ final class DwarfLines {
 
     /// Units since the last `forgetUnits` whose line table libdw read.
     var libdwLineTables: Int { unitReader?.libdwLineTables ?? 0 }
+    var windowedUnits: Int { unitReader?.windowedUnits ?? 0 }
 
     /// The unit-table path for a vmlinux address; nil sends it to libdwfl.
     func kernelFramesByUnitRanges(_ address: UInt64) -> [SourceFrame]? {

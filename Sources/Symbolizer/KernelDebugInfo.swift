@@ -57,7 +57,7 @@ public final class KernelDebugInfo {
             throw DWARFError(function: err.function, message: "\(err.message), so not a Linux kernel image (not even --force can use it)")
         }
         kernelModule = mod
-        register(mod, named: "vmlinux", isKernel: true)
+        register(mod, named: "vmlinux", isKernel: true, path: vmlinux)
         for p in modulePaths {
             try addModule(path: p, reportEnd: false)
         }
@@ -115,10 +115,10 @@ public final class KernelDebugInfo {
         if reportEnd { dwfl_report_end(dwfl, nil, nil) }
     }
 
-    private func register(_ mod: OpaquePointer, named name: String, isKernel: Bool) {
+    private func register(_ mod: OpaquePointer, named name: String, isKernel: Bool, path: String? = nil) {
         modules[name] = mod
         symbols.add(module: mod, named: name, isKernel: isKernel)
-        lines.add(module: mod, named: name, isKernel: isKernel)
+        lines.add(module: mod, named: name, isKernel: isKernel, path: path)
     }
 
     public var moduleNames: [String] { modules.keys.sorted() }
@@ -208,6 +208,9 @@ public final class KernelDebugInfo {
     /// Units since the last `forgetUnits` whose line table libdw read
     /// (LineProgramReader refused it).
     var libdwLineTables: Int { lines.libdwLineTables }
+
+    /// Units since the last `forgetUnits` read through a UnitWindow.
+    var windowedUnits: Int { lines.windowedUnits }
 
     // MARK: - symbolization
 

@@ -416,6 +416,16 @@ struct ByteCursor {
         return nil
     }
 
+    /// Steps over a LEB128 of any length.
+    mutating func skipLEB() -> Bool {
+        while position < end {
+            let b = bytes[position]
+            position += 1
+            if b & 0x80 == 0 { return true }
+        }
+        return false
+    }
+
     /// An unsigned LEB128 that fits 64 bits.
     mutating func uleb() -> UInt64? { leb()?.bits }
 

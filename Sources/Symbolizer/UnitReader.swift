@@ -17,11 +17,13 @@ final class UnitReader {
     private let bias: UInt64
     private let ranges: CompileUnitRanges
     private let lineSections: LineProgramReader.Sections?
-    /// What is kept of each unit read, by CU DIE offset.
+    /// What is kept of each unit read, by the unit's offset in `.debug_info`.
     private var units: [UInt64: Unit] = [:]
     /// Units whose line table this module's reader refused (libdw read
     /// them): the tests' check that the fast path is the one taken.
     private(set) var libdwLineTables = 0
+    /// Units read through the window: the tests' check that it is used.
+    private(set) var windowedUnits = 0
 
     /// A unit's function index, line table (nil: libdw's is asked) and
     /// source root, each worked out once: a batch asks a unit ~5 times.
@@ -46,16 +48,62 @@ final class UnitReader {
     static let probesBeforeTables = 8
     private var questions = 0
 
-    init?(elf: OpaquePointer, alt: OpaquePointer?, bias: UInt64, ranges: CompileUnitRanges, lineSections: LineProgramReader.Sections?) {
+    /// The file, the Elf libdwfl opened it as, and its `.debug_abbrev`: what
+    /// a window is made from (see `UnitWindow`); nil path, no window.
+    private let path: String?
+    private let elf: OpaquePointer
+    private let alt: OpaquePointer?
+    private let abbreviations: UnsafeRawBufferPointer?
+    /// Opened at the first unit asked, and asked for every unit from there
+    /// on whose table allows it: a one-address run reads one unit header,
+    /// not the ~1,000 before it.
+    private var window: UnitWindow?
+    private var windowTried = false
+    /// `UnitWindow.isSelfContained`, by abbreviation table offset.
+    private var selfContained: [UInt64: Bool] = [:]
+
+    init?(elf: OpaquePointer, path: String?, alt: OpaquePointer?, bias: UInt64, ranges: CompileUnitRanges,
+          lineSections: LineProgramReader.Sections?) {
         guard let d = dwarf_begin_elf(elf, DWARF_C_READ, nil) else { return nil }
         if let alt { dwarf_setalt(d, alt) }
         dwarf = d
+        self.elf = elf
+        self.path = path
+        self.alt = alt
+        abbreviations = CompileUnitRanges.section(named: ".debug_abbrev", in: elf)
         self.bias = bias
         self.ranges = ranges
         self.lineSections = lineSections
     }
 
-    deinit { dwarf_end(dwarf) }
+    deinit {
+        window = nil
+        dwarf_end(dwarf)
+    }
+
+    /// The handle to read a unit through, and the unit's offset in it.
+    private func handle(for unitOffset: UInt64) -> (dwarf: OpaquePointer, offset: UInt64) {
+        if !windowTried {
+            windowTried = true
+            if let path, abbreviations != nil, unitOffset > 0 {
+                window = UnitWindow(path: path, original: elf, base: unitOffset, alt: alt)
+            }
+        }
+        guard let window, let abbreviations, unitOffset >= window.base else { return (dwarf, unitOffset) }
+        let inWindow = unitOffset - window.base
+        var next: Dwarf_Off = 0
+        var abbrevOffset: Dwarf_Off = 0
+        guard dwarf_next_unit(window.dwarf, inWindow, &next, nil, nil, &abbrevOffset, nil, nil, nil, nil) == 0
+        else { return (dwarf, unitOffset) }
+        let safe: Bool
+        if let known = selfContained[abbrevOffset] {
+            safe = known
+        } else {
+            safe = UnitWindow.isSelfContained(abbreviations: abbreviations, at: abbrevOffset)
+            selfContained[abbrevOffset] = safe
+        }
+        return safe ? (window.dwarf, inWindow) : (dwarf, unitOffset)
+    }
 
     /// libdwfl's answer for an address inside a unit's ranges; nil sends
     /// the address to libdwfl (an address between ranges, or a unit offset
@@ -63,23 +111,24 @@ final class UnitReader {
     func frames(at address: UInt64) -> [SourceFrame]? {
         let pc = address &- bias
         guard let unitOffset = ranges.unit(containing: pc) else { return nil }
+        let (dwarf, offset) = handle(for: unitOffset)
         var next: Dwarf_Off = 0
         var headerSize = 0
         var version: Dwarf_Half = 0
         var addressSize: UInt8 = 0
-        guard dwarf_next_unit(dwarf, unitOffset, &next, &headerSize, &version, nil, &addressSize, nil, nil, nil) == 0,
+        guard dwarf_next_unit(dwarf, offset, &next, &headerSize, &version, nil, &addressSize, nil, nil, nil) == 0,
               (2...5).contains(version) else { return nil }
         var cu = Dwarf_Die()
-        guard dwarf_offdie(dwarf, unitOffset + UInt64(headerSize), &cu) != nil else { return nil }
+        guard dwarf_offdie(dwarf, offset + UInt64(headerSize), &cu) != nil else { return nil }
         let tag = dwarf_tag(&cu)
         guard tag == Int32(DW_TAG_compile_unit) || tag == Int32(DW_TAG_partial_unit) else { return nil }
-        let offset = dwarf_dieoffset(&cu)
         let unit: Unit
-        if let cached = units[offset] {
+        if let cached = units[unitOffset] {
             unit = cached
         } else {
             unit = Unit(index: CUIndex(cu: cu), root: DwarfLines.sourceRoot(&cu))
-            units[offset] = unit
+            units[unitOffset] = unit
+            if dwarf != self.dwarf { windowedUnits += 1 }
         }
         questions += 1
         var answering = unit.lines

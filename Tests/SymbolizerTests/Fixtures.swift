@@ -57,6 +57,49 @@ enum Fixtures {
         return out
     }
 
+    /// Three compile units, each with an inline chain, calling across
+    /// units: what a window past the first unit is tested on.
+    static let units = [
+        "unit_a.c": """
+            static inline __attribute__((always_inline)) int square(int x) { return x * x + __builtin_popcount(x); }
+            __attribute__((noinline)) int first(int x) { int s = 0; for (int i = 0; i < x; i++) s += square(i); return s; }
+            """,
+        "unit_b.c": """
+            int first(int);
+            static inline __attribute__((always_inline)) int twice(int x) { return first(x ^ 3) * 2; }
+            __attribute__((noinline)) int second(int x) { return twice(x) + twice(x + 1); }
+            """,
+        "unit_c.c": """
+            int second(int);
+            static inline __attribute__((always_inline)) int thrice(int x) { return second(x) * 3; }
+            __attribute__((noinline)) int third(int x) { return thrice(x) - 1; }
+            int main(int argc, char **argv) { (void)argv; return third(argc); }
+            """,
+    ]
+
+    /// Builds `name` from `units` with extra flags (`-flto` …). With
+    /// `firstWithoutFlags` the first unit is compiled on its own without
+    /// them, so that with `-flto` the unit holding the optimised code is
+    /// not the section's first.
+    static func buildUnits(_ name: String, flags: [String], firstWithoutFlags: Bool = false) throws -> String {
+        var sources: [String] = []
+        for (file, text) in units.sorted(by: { $0.key < $1.key }) {
+            let src = dir.appendingPathComponent(file)
+            if !FileManager.default.fileExists(atPath: src.path) { try Data(text.utf8).write(to: src) }
+            sources.append(src.path)
+        }
+        if firstWithoutFlags {
+            let object = dir.appendingPathComponent("\(name)-first.o").path
+            let r = try run(compiler(), ["-g", "-O2", "-c", "-o", object, sources[0]])
+            XCTAssertEqual(r.status, 0, r.out)
+            sources[0] = object
+        }
+        let out = dir.appendingPathComponent(name).path
+        let r = try run(compiler(), ["-g", "-O2", "-no-pie"] + flags + ["-o", out] + sources)
+        XCTAssertEqual(r.status, 0, r.out)
+        return out
+    }
+
     static func executable() throws -> String { try build("fixture-exec", flags: ["-no-pie"]) }
     static func pie() throws -> String { try build("fixture-pie", flags: ["-pie", "-fPIE"]) }
     /// An `ld -r`-style relocatable object, the shape of a kernel module.

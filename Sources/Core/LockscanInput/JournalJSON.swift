@@ -38,8 +38,7 @@ package enum JournalJSON {
                 problems.append("__REALTIME_TIMESTAMP '\(real.prefix(40))' is not microseconds between 1970 and 9999")
             }
         }
-        var level: Int?
-        if let p = obj["PRIORITY"]?.string.flatMap { Int($0) } { level = p }
+        let level = obj["PRIORITY"]?.string.flatMap { Int($0) }
         // A record carries the message; a multi-line MESSAGE (rare for the
         // kernel) is kept as one record's text.
         let record = Record(inputIndex: input, line: line, byteOffset: offset, byteCount: bytes.count, clock: clock, level: level,
