@@ -67,6 +67,10 @@ def shown(ctx, cmd):
     return text
 
 
+# The neighbour of the comparisons run "with a neighbour": one core kept busy.
+NEIGHBOUR = [sys.executable, "-c", "while True: pass"]
+NEIGHBOUR_DESC = "a process keeping one core busy (python3 -c 'while True: pass') for the whole comparison"
+
 # Every comparison's baseline checks the wall ratio (what a user waits for)
 # and the CPU ratio: under a neighbour's load the wall ratio's spread grows
 # far more than the CPU ratio's (a storm's 4.1-18.7 against 10.5-12.8 in
@@ -102,11 +106,28 @@ class Context:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
-    def compare(self, cid, what, input_desc, inputs, a, b, goals, checked):
-        """Runs one comparison: once each (no timing) or in alternating pairs."""
+    def compare(self, cid, what, input_desc, inputs, a, b, goals, checked, neighbour=False):
+        """Runs one comparison: once each (no timing) or in alternating pairs.
+
+        With `neighbour`, a process that keeps one core busy runs for the
+        whole comparison: the machine a user shares with a build or a VM.
+        """
         entry = {"id": cid, "what": what, "peer": b.name, "input": inputs, "input_desc": input_desc,
                  "lockscan_cmd": shown(self, a), "peer_cmd": shown(self, b), "goals": goals,
                  "checked": checked}
+        if neighbour:
+            entry["neighbour"] = NEIGHBOUR_DESC
+        busy = subprocess.Popen(NEIGHBOUR) if neighbour and not self.args.no_timing else None
+        try:
+            self.run_comparison(cid, entry, a, b)
+        finally:
+            if busy is not None:
+                busy.kill()
+                busy.wait()
+        self.comparisons.append(entry)
+        return entry
+
+    def run_comparison(self, cid, entry, a, b):
         if self.args.no_timing:
             pairs.run_once(a)
             pairs.run_once(b)
@@ -118,8 +139,6 @@ class Context:
             t = entry["timing"]
             log("%s: lockscan/%s wall %.3f (min %.3f, max %.3f)" % (
                 cid, b.name, t["wall_ratio"]["median"], t["wall_ratio"]["min"], t["wall_ratio"]["max"]))
-        self.comparisons.append(entry)
-        return entry
 
     def skip(self, cid, why):
         log("%s: skipped: %s" % (cid, why))
@@ -319,6 +338,10 @@ def symbolize_suite(ctx):
                     goals=[{"metric": "wall_ratio", "at_most": 0.5}, {"metric": "cpu_ratio", "at_most": 0.5},
                            {"metric": "rss_ratio", "at_most": 1.0}],
                     checked=["wall_ratio", "cpu_ratio", "rss_ratio"])
+    busy = ctx.compare("symbolize.addresses.neighbour", "symbolize --addresses vs llvm-symbolizer --inlining, with a neighbour",
+                "the same %d addresses, one core kept busy by another process" % n,
+                {"addresses": n, "vmlinux": vm_desc, "neighbour": 1}, a, b,
+                goals=[{"metric": "wall_ratio", "at_most": 0.5}], checked=["wall_ratio", "cpu_ratio"], neighbour=True)
     ours, theirs = llvm_blocks(a.stdout), llvm_blocks(b.stdout)
     unknown = sum(1 for x in theirs if x and x[0].startswith("??"))
     if unknown * 10 > n:
@@ -327,6 +350,8 @@ def symbolize_suite(ctx):
     e["sanity"] = "both answered all %d addresses; %d answers (function chain and file:line with inlines) agree" % (n, agree)
     if agree < n:
         e["sanity"] += "; %d differ (see %s and %s)" % (n - agree, a.stdout, b.stdout)
+    busy["sanity"] = ("both answered all %d addresses in every run; the answers compared under symbolize.addresses "
+                      "are this comparison's last run's" % n)
 
     def one_answer(name):
         def check(out):
