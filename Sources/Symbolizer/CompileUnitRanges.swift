@@ -13,7 +13,9 @@ import Glibc
 /// address/length pairs) is read into a sorted array, and libdw is asked
 /// for the one unit by offset (`dwarf_offdie`): it then reads headers only
 /// up to that unit. A lockup's frames (scheduler, locking, RCU, timers)
-/// sit in the first sixth of the section, so ~350 headers instead of 2,200.
+/// sit in the first sixth of the section, so ~350 headers instead of 2,200;
+/// UnitWindow spares even those for the first unit asked and the ones
+/// after it.
 ///
 /// Everything else (the unit's DIEs, its line table) is still libdw's. Any
 /// table this reader does not fully understand gives nil, and the caller

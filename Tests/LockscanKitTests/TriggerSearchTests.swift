@@ -59,3 +59,58 @@ final class TriggerSearchTests: XCTestCase {
         }
     }
 }
+
+/// Each SIMD level of the pair scan (SSSE3 16 bytes a step, AVX2 32) must
+/// answer as the scalar loop does, at every position around its vector
+/// boundaries: a pair the prefilter skips is a trigger a scan never sees.
+final class PairScanLevelTests: XCTestCase {
+    /// Pair bits and nibble tables for `pairs`, built by TriggerSearch.
+    static func tables(_ needles: [[UInt8]]) -> (bits: [UInt8], teddy: [UInt8]) {
+        TriggerSearch(needles).prefilterTables
+    }
+
+    func testEveryLevelFindsWhatTheScalarLoopFinds() {
+        let needles = ["LOCKUP", "Call Trace", "rq_lock", "stall", "Comm:"].map { Array($0.utf8) }
+        let (bits, teddy) = Self.tables(needles)
+        let best = Int(TriggerSearch.simdLevel)
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz [].:0123456789LOCKUPCallTrq_".utf8)
+        for round in 0..<3000 {
+            let count = round < 200 ? round : Int.random(in: 0...300, using: &rng)
+            var hay = (0..<count).map { _ in alphabet.randomElement(using: &rng)! }
+            if count > 10, round % 2 == 0 {
+                let needle = needles.randomElement(using: &rng)!
+                let at = Int.random(in: 0...(count - min(count, needle.count)), using: &rng)
+                for (k, b) in needle.enumerated() where at + k < count { hay[at + k] = b }
+            }
+            let scalar = TriggerSearch.pairScan(hay, bits: bits, teddy: teddy, level: 0)
+            for level in 1...max(1, best) {
+                XCTAssertEqual(TriggerSearch.pairScan(hay, bits: bits, teddy: teddy, level: Int32(level)), scalar,
+                               "level \(level), \(count) bytes: \(String(decoding: hay, as: UTF8.self))")
+            }
+        }
+    }
+
+    /// One pair at every position of a 200-byte run of bytes in no pair.
+    func testOnePairAtEveryPosition() {
+        let (bits, teddy) = Self.tables([Array("kq".utf8)])
+        for at in 0..<199 {
+            var hay = [UInt8](repeating: UInt8(ascii: "a"), count: 200)
+            hay[at] = UInt8(ascii: "k")
+            hay[at + 1] = UInt8(ascii: "q")
+            for level in 0...max(1, Int(TriggerSearch.simdLevel)) {
+                XCTAssertEqual(TriggerSearch.pairScan(hay, bits: bits, teddy: teddy, level: Int32(level)), at, "level \(level)")
+            }
+        }
+    }
+
+    /// The CPUs these tests run on (x86-64 servers since 2013) have AVX2:
+    /// if the level found drops, the fast loop is no longer what runs.
+    func testThisMachineRunsTheWidestLoop() throws {
+        #if arch(x86_64)
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        try XCTSkipUnless(flags.contains(" avx2"), "this CPU has no AVX2")
+        XCTAssertEqual(TriggerSearch.simdLevel, 2)
+        #endif
+    }
+}

@@ -2,7 +2,7 @@
 #include <string.h>
 #include "byte_search.h"
 #if defined(__x86_64__)
-#include <tmmintrin.h>
+#include <immintrin.h>
 #endif
 
 const void *lockscan_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
@@ -116,14 +116,67 @@ static size_t pair_scan_ssse3(const unsigned char *h, size_t n, const unsigned c
     size_t rest = lockscan_pair_scan(h + i, n - i, pairs);
     return rest >= n - i ? n : i + rest;
 }
+
+/* The same prefilter 32 bytes at a time. vpshufb looks up within each
+   128-bit lane, so the 16-byte nibble tables are repeated in both lanes and
+   every byte finds its entry as in the SSSE3 loop; positions come out in
+   order from the 32-bit mask. The last < 33 bytes go to the SSSE3 loop. */
+__attribute__((target("avx2")))
+static size_t pair_scan_avx2(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *t) {
+    const __m256i t1lo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 0)));
+    const __m256i t1hi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 16)));
+    const __m256i t2lo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 32)));
+    const __m256i t2hi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t + 48)));
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i zero = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 33 <= n; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(h + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(h + i + 1));
+        __m256i ma = _mm256_and_si256(_mm256_shuffle_epi8(t1lo, _mm256_and_si256(a, low)),
+                                      _mm256_shuffle_epi8(t1hi, _mm256_and_si256(_mm256_srli_epi16(a, 4), low)));
+        __m256i mb = _mm256_and_si256(_mm256_shuffle_epi8(t2lo, _mm256_and_si256(b, low)),
+                                      _mm256_shuffle_epi8(t2hi, _mm256_and_si256(_mm256_srli_epi16(b, 4), low)));
+        unsigned mask = ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(ma, mb), zero));
+        while (mask) {
+            unsigned j = (unsigned)__builtin_ctz(mask);
+            unsigned k = ((unsigned)h[i + j] << 8) | h[i + j + 1];
+            if (pairs[k >> 3] >> (k & 7) & 1) return i + j;
+            mask &= mask - 1;
+        }
+    }
+    size_t rest = pair_scan_ssse3(h + i, n - i, pairs, t);
+    return rest >= n - i ? n : i + rest;
+}
 #endif
 
-size_t lockscan_pair_scan_fast(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *tables) {
+/* What the CPU can run: 2 AVX2, 1 SSSE3, 0 neither (or not x86-64). */
+static int pair_scan_level(void) {
 #if defined(__x86_64__)
-    static int ssse3 = -1;
-    if (ssse3 < 0) ssse3 = __builtin_cpu_supports("ssse3") ? 1 : 0;
-    if (ssse3 && tables) return pair_scan_ssse3(h, n, pairs, tables);
+    static int level = -1;
+    if (level < 0) level = __builtin_cpu_supports("avx2") ? 2 : __builtin_cpu_supports("ssse3") ? 1 : 0;
+    return level;
+#else
+    return 0;
+#endif
+}
+
+size_t lockscan_pair_scan_at(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *tables,
+                             int level) {
+    if (level > pair_scan_level()) level = pair_scan_level();
+    if (n < 2) return n;
+#if defined(__x86_64__)
+    if (tables && level >= 2) return pair_scan_avx2(h, n, pairs, tables);
+    if (tables && level == 1) return pair_scan_ssse3(h, n, pairs, tables);
 #endif
     (void)tables;
     return lockscan_pair_scan(h, n, pairs);
+}
+
+size_t lockscan_pair_scan_fast(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *tables) {
+    return lockscan_pair_scan_at(h, n, pairs, tables, 2);
+}
+
+int lockscan_pair_scan_best_level(void) {
+    return pair_scan_level();
 }

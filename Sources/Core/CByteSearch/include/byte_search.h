@@ -18,6 +18,15 @@ size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char 
 /// low/high nibble, second byte low/high nibble) built from the same pairs.
 size_t lockscan_pair_scan_fast(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *tables);
 
+/// lockscan_pair_scan_fast with its SIMD level capped at `level` (0 scalar,
+/// 1 SSSE3, 2 AVX2; never above what the CPU runs): the tests compare each
+/// level with the scalar loop.
+size_t lockscan_pair_scan_at(const unsigned char *h, size_t n, const unsigned char *pairs, const unsigned char *tables,
+                             int level);
+
+/// The level lockscan_pair_scan_fast uses on this CPU.
+int lockscan_pair_scan_best_level(void);
+
 /// How many bytes in h[0..n) equal c (a loop the compiler vectorizes).
 size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c);
 
