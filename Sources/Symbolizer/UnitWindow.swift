@@ -55,12 +55,13 @@ final class UnitWindow {
             munmap(mapped, length)
             return nil
         }
-        let unitAt = header.sectionOffset + base
-        guard base + 11 < header.sectionSize, unitAt <= UInt64(length - 11),
-              Self.isCompileUnitHeader(mapped + Int(unitAt)) else {
+        // `base` comes from the file's `.debug_aranges`: checked before any sum.
+        guard base < header.sectionSize, header.sectionSize - base > 11,
+              Self.isCompileUnitHeader(mapped + Int(header.sectionOffset + base)) else {
             munmap(mapped, length)
             return nil
         }
+        let unitAt = header.sectionOffset + base
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let entry = Int(header.entryOffset)
         let first = entry / page * page

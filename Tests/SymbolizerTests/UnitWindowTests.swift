@@ -108,6 +108,8 @@ final class UnitWindowTests: XCTestCase {
         XCTAssertNil(UnitWindow(path: other, original: elf, base: second, alt: nil), "another file")
         XCTAssertNil(UnitWindow(path: path, original: elf, base: 0, alt: nil), "the first unit needs no window")
         XCTAssertNil(UnitWindow(path: path, original: elf, base: UInt64(Int32.max), alt: nil), "past the section")
+        XCTAssertNil(UnitWindow(path: path, original: elf, base: UInt64.max - 3, alt: nil), "an offset no sum can hold")
+        XCTAssertNil(UnitWindow(path: "/nonexistent/vmlinux", original: elf, base: second, alt: nil), "no file")
     }
 
     static func addresses(_ info: KernelDebugInfo) throws -> [UInt64] {
