@@ -199,8 +199,7 @@ public struct TriggerSearch: Sendable {
                     for (t, off) in list {
                         let needle = triggers[t]
                         let start = p - off
-                        if start >= from, start + needle.count <= to,
-                           needle.withUnsafeBufferPointer({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0 {
+                        if start >= from, start + needle.count <= to, Self.occurs(needle, at: base + start) {
                             best = min(best ?? start, start)
                         }
                     }
@@ -214,6 +213,17 @@ public struct TriggerSearch: Sendable {
             }
             return nil
         } }
+    }
+
+    /// Whether `needle` (at least two bytes) is at `at`. Most candidates
+    /// hold the indexed pair and nothing more: comparing the last and first
+    /// bytes first turns those away without a call to memcmp.
+    @inline(__always)
+    static func occurs(_ needle: [UInt8], at: UnsafePointer<UInt8>) -> Bool {
+        needle.withUnsafeBufferPointer { n in
+            let count = n.count
+            return at[count - 1] == n[count - 1] && at[0] == n[0] && memcmp(at, n.baseAddress!, count) == 0
+        }
     }
 
     /// Calls `body` with the index of every trigger that occurs in [from, to),
@@ -234,8 +244,7 @@ public struct TriggerSearch: Sendable {
                 for (t, off) in candidates[Int(base[p]) << 8 | Int(base[p + 1])] {
                     let needle = triggers[t]
                     let start = p - off
-                    if start >= from, start + needle.count <= to,
-                       needle.withUnsafeBufferPointer({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0 {
+                    if start >= from, start + needle.count <= to, Self.occurs(needle, at: base + start) {
                         body(t)
                     }
                 }
