@@ -61,6 +61,9 @@ final class UnitReader {
     private var windowTried = false
     /// `UnitWindow.isSelfContained`, by abbreviation table offset.
     private var selfContained: [UInt64: Bool] = [:]
+    /// Whether a unit (by its offset in `.debug_info`) is read through the
+    /// window: decided on its first question, not on every one.
+    private var throughWindow: [UInt64: Bool] = [:]
 
     init?(elf: OpaquePointer, path: String?, alt: OpaquePointer?, bias: UInt64, ranges: CompileUnitRanges,
           lineSections: LineProgramReader.Sections?) {
@@ -91,17 +94,19 @@ final class UnitReader {
         }
         guard let window, let abbreviations, unitOffset >= window.base else { return (dwarf, unitOffset) }
         let inWindow = unitOffset - window.base
+        if let known = throughWindow[unitOffset] { return known ? (window.dwarf, inWindow) : (dwarf, unitOffset) }
         var next: Dwarf_Off = 0
         var abbrevOffset: Dwarf_Off = 0
-        guard dwarf_next_unit(window.dwarf, inWindow, &next, nil, nil, &abbrevOffset, nil, nil, nil, nil) == 0
-        else { return (dwarf, unitOffset) }
-        let safe: Bool
-        if let known = selfContained[abbrevOffset] {
-            safe = known
-        } else {
-            safe = UnitWindow.isSelfContained(abbreviations: abbreviations, at: abbrevOffset)
-            selfContained[abbrevOffset] = safe
+        var safe = false
+        if dwarf_next_unit(window.dwarf, inWindow, &next, nil, nil, &abbrevOffset, nil, nil, nil, nil) == 0 {
+            if let known = selfContained[abbrevOffset] {
+                safe = known
+            } else {
+                safe = UnitWindow.isSelfContained(abbreviations: abbreviations, at: abbrevOffset)
+                selfContained[abbrevOffset] = safe
+            }
         }
+        throughWindow[unitOffset] = safe
         return safe ? (window.dwarf, inWindow) : (dwarf, unitOffset)
     }
 
