@@ -109,19 +109,10 @@ struct CompileUnitRanges {
     static func section(named wanted: String, in elf: OpaquePointer) -> UnsafeRawBufferPointer? {
         var ehdr = GElf_Ehdr()
         guard gelf_getehdr(elf, &ehdr) != nil, ehdr.e_ident.5 == UInt8(ELFDATA2LSB) else { return nil }
-        var names = 0
-        guard elf_getshdrstrndx(elf, &names) == 0 else { return nil }
-        var scn = elf_nextscn(elf, nil)
-        while let s = scn {
-            var shdr = GElf_Shdr()
-            if gelf_getshdr(s, &shdr) != nil, let name = elf_strptr(elf, names, Int(shdr.sh_name)), strcmp(name, wanted) == 0 {
-                guard shdr.sh_type == UInt32(SHT_PROGBITS), shdr.sh_flags & UInt64(SHF_COMPRESSED) == 0,
-                      let data = elf_getdata(s, nil), data.pointee.d_type == ELF_T_BYTE, let buf = data.pointee.d_buf
-                else { return nil }
-                return UnsafeRawBufferPointer(start: buf, count: data.pointee.d_size)
-            }
-            scn = elf_nextscn(elf, s)
-        }
-        return nil
+        guard let (s, shdr) = ElfSections.named(wanted, in: elf), shdr.sh_type == UInt32(SHT_PROGBITS),
+              shdr.sh_flags & UInt64(SHF_COMPRESSED) == 0,
+              let data = elf_getdata(s, nil), data.pointee.d_type == ELF_T_BYTE, let buf = data.pointee.d_buf
+        else { return nil }
+        return UnsafeRawBufferPointer(start: buf, count: data.pointee.d_size)
     }
 }

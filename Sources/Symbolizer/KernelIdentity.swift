@@ -98,15 +98,7 @@ final class KernelIdentity {
     }
 
     private func section(in elf: OpaquePointer, where matches: (UnsafePointer<CChar>) -> Bool) -> OpaquePointer? {
-        var names = 0
-        guard elf_getshdrstrndx(elf, &names) == 0 else { return nil }
-        var scn = elf_nextscn(elf, nil)
-        while let s = scn {
-            var shdr = GElf_Shdr()
-            if gelf_getshdr(s, &shdr) != nil, let name = elf_strptr(elf, names, Int(shdr.sh_name)), matches(name) { return s }
-            scn = elf_nextscn(elf, s)
-        }
-        return nil
+        ElfSections.first(in: elf, where: matches)?.section
     }
 
     /// Bytes at a link-time address, from the section that holds it. The

@@ -112,23 +112,15 @@ final class UnitWindow {
         var ehdr = GElf_Ehdr()
         guard gelf_getehdr(elf, &ehdr) != nil, ehdr.e_ident.4 == UInt8(ELFCLASS64), ehdr.e_ident.5 == UInt8(ELFDATA2LSB),
               Int(ehdr.e_shentsize) == MemoryLayout<Elf64_Shdr>.size else { return nil }
-        var count = 0, names = 0
-        guard elf_getshdrnum(elf, &count) == 0, elf_getshdrstrndx(elf, &names) == 0 else { return nil }
+        var count = 0
+        guard elf_getshdrnum(elf, &count) == 0 else { return nil }
         let (tableEnd, overflow) = ehdr.e_shoff.addingReportingOverflow(UInt64(count) * UInt64(ehdr.e_shentsize))
-        guard !overflow, tableEnd <= UInt64(size) else { return nil }
-        var scn = elf_nextscn(elf, nil)
-        while let s = scn {
-            var shdr = GElf_Shdr()
-            if gelf_getshdr(s, &shdr) != nil, let name = elf_strptr(elf, names, Int(shdr.sh_name)), strcmp(name, ".debug_info") == 0 {
-                guard shdr.sh_type == UInt32(SHT_PROGBITS), shdr.sh_flags & UInt64(SHF_COMPRESSED) == 0,
-                      shdr.sh_offset <= UInt64(size), shdr.sh_size <= UInt64(size) - shdr.sh_offset else { return nil }
-                return DebugInfoHeader(sectionOffset: shdr.sh_offset, sectionSize: shdr.sh_size,
-                                       entryOffset: ehdr.e_shoff + UInt64(elf_ndxscn(s)) * UInt64(ehdr.e_shentsize),
-                                       tableStart: ehdr.e_shoff, tableEnd: tableEnd)
-            }
-            scn = elf_nextscn(elf, s)
-        }
-        return nil
+        guard !overflow, tableEnd <= UInt64(size), let (s, shdr) = ElfSections.named(".debug_info", in: elf),
+              shdr.sh_type == UInt32(SHT_PROGBITS), shdr.sh_flags & UInt64(SHF_COMPRESSED) == 0,
+              shdr.sh_offset <= UInt64(size), shdr.sh_size <= UInt64(size) - shdr.sh_offset else { return nil }
+        return DebugInfoHeader(sectionOffset: shdr.sh_offset, sectionSize: shdr.sh_size,
+                               entryOffset: ehdr.e_shoff + UInt64(elf_ndxscn(s)) * UInt64(ehdr.e_shentsize),
+                               tableStart: ehdr.e_shoff, tableEnd: tableEnd)
     }
 
     /// The ELF header and the section header table, compared byte for byte.
