@@ -1,4 +1,4 @@
-import LockscanKit
+@testable import LockscanKit
 import XCTest
 
 final class TraceLineTests: XCTestCase {
@@ -121,5 +121,42 @@ final class TraceLineTests: XCTestCase {
         }
         XCTAssertEqual(r["EFLAGS"], "00000002")
         XCTAssertEqual(TraceLineParser.parse("Note: this is prose"), .other)
+    }
+
+    /// The taint clause is read on bytes when it is ASCII; that reading must
+    /// be the character loop's on every clause, not only on the headers in
+    /// the corpora: random clauses built from what real headers print
+    /// (letters in runs, RHEL dashes, releases, build numbers), plus
+    /// pieces that end the letters early.
+    func testTaintClauseReadOnBytesAsOnCharacters() {
+        let pieces = ["G", "W", "OE", "L", "P", "D", "OEL", "ABCDEFGHIJKLMNOPQRSTUVWXY", "------------", "-", "--x",
+                      "5.15.0-91-generic", "#101-Ubuntu", "3.10.0-514.16.1.el7.x86_64", "g", "W1", "Ubuntu", "\t", ""]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        for _ in 0..<3000 {
+            var body = String(repeating: " ", count: next(3))
+            for _ in 0..<next(8) {
+                body += pieces[next(pieces.count)] + String(repeating: " ", count: 1 + next(8))
+            }
+            let clause = Substring(body)
+            guard let bytes = TraceLineParser.taintAndRelease(ascii: clause) else { return XCTFail("ASCII clause not read on bytes: \(body)") }
+            let characters = TraceLineParser.taintAndRelease(characters: clause)
+            XCTAssertEqual(bytes.taint, characters.taint, body)
+            XCTAssertEqual(bytes.release, characters.release, body)
+        }
+        XCTAssertNil(TraceLineParser.taintAndRelease(ascii: "G W 6.1.0-ünicode"), "non-ASCII goes to the character loop")
+        guard case let .taskHeader(h) = TraceLineParser.parse("CPU: 21 PID: 173 Comm: ksoftirqd/21 Tainted: G        W  OEL    5.15.0-91-generic #101-Ubuntu") else {
+            return XCTFail("banner")
+        }
+        XCTAssertEqual(h.taint, "GWOEL")
+        XCTAssertEqual(h.release, "5.15.0-91-generic")
+        guard case let .taskHeader(u) = TraceLineParser.parse("CPU: 2 PID: 9 Comm: kworker/2:1 Tainted: G W 6.1.0-ünicode #1") else {
+            return XCTFail("banner")
+        }
+        XCTAssertEqual(u.taint, "GW")
+        XCTAssertEqual(u.release, "6.1.0-ünicode")
     }
 }

@@ -5,6 +5,12 @@ public enum FunctionName {
     /// `foo.isra.0` → `foo`, `bar.constprop.3` → `bar`, `baz.cold` → `baz`:
     /// compiler clones are one function to a reader and to a bug tracker.
     public static func base(_ name: String) -> String {
+        // Most names hold no dot at all: said from their bytes in place,
+        // before any `String` comparison (this is asked of every frame of
+        // every dump, several times).
+        if name.utf8.withContiguousStorageIfAvailable({ !$0.contains(UInt8(ascii: ".")) }) == true {
+            return name
+        }
         // ppc64 ELFv1 prints code entry points with a leading dot (".do_raw_spin_lock").
         if name.hasPrefix("."), name.count > 1 { return base(String(name.dropFirst())) }
         // A byte search: symbol names are ASCII, and Character search cost
@@ -32,6 +38,20 @@ extension String {
 }
 
 extension StringProtocol {
+    /// Whether the text, after leading spaces, starts with `prefix`,
+    /// compared on UTF-8 in place: for checks asked of every line a
+    /// collector is offered, where `Substring.hasPrefix` compared
+    /// characters one by one.
+    public func startsAfterSpaces(with prefix: [UInt8]) -> Bool {
+        let check = { (b: UnsafeBufferPointer<UInt8>) -> Bool in
+            var i = 0
+            while i < b.count, b[i] == 0x20 { i += 1 }
+            return b.count - i >= prefix.count && UnsafeBufferPointer(rebasing: b[i..<(i + prefix.count)]).elementsEqual(prefix)
+        }
+        if let r = utf8.withContiguousStorageIfAvailable(check) { return r }
+        return Array(utf8).withUnsafeBufferPointer(check)
+    }
+
     /// Byte substring search (memmem). Used on every line an analyzer sees
     /// while collecting a report, where Foundation's `contains`/`range(of:)`
     /// cost more than all of the byte scanning before them.

@@ -283,7 +283,7 @@ public struct StackDumpCollector: Sendable {
             let trimmed = record.text.drop(while: { $0 == " " })
             // dump_cpu_task() names the CPU before the task's own header,
             // which has none: without this the dump would carry the printing CPU.
-            if !sawFrames, trimmed.hasPrefix("Task dump for CPU "),
+            if !sawFrames, record.text.startsAfterSpaces(with: Self.taskDumpWords),
                let cpu = Int(trimmed.dropFirst("Task dump for CPU ".count).prefix { $0.isASCII && $0.isNumber }.prefix(6)) {
                 building.cpu = cpu
                 record1(record)
@@ -318,10 +318,20 @@ public struct StackDumpCollector: Sendable {
         return .accepted
     }
 
+    static let taskDumpWords = Array("Task dump for CPU ".utf8)
+
+    /// Asked of every line offered, on its bytes in place (walking
+    /// `String.UTF8View` indices cost more than the rest of the check).
     private static func endsInAddress(_ text: String) -> Bool {
-        var end = text.utf8.endIndex
-        while end > text.utf8.startIndex, text.utf8[text.utf8.index(before: end)] == UInt8(ascii: " ") { end = text.utf8.index(before: end) }
-        return text.utf8[..<end].suffix(2).elementsEqual(">]".utf8)
+        text.utf8.withContiguousStorageIfAvailable { b in
+            var end = b.count
+            while end > 0, b[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            return end >= 2 && b[end - 2] == UInt8(ascii: ">") && b[end - 1] == UInt8(ascii: "]")
+        } ?? {
+            var end = text.utf8.endIndex
+            while end > text.utf8.startIndex, text.utf8[text.utf8.index(before: end)] == UInt8(ascii: " ") { end = text.utf8.index(before: end) }
+            return text.utf8[..<end].suffix(2).elementsEqual(">]".utf8)
+        }()
     }
 
     private mutating func record1(_ record: Record) {

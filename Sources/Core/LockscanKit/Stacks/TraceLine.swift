@@ -77,11 +77,14 @@ public enum TraceLineParser {
         s = ByteScanner(bytes)
         s.skipSpaces()
         let rest = s
-        if s.skip("RIP: ") {
+        // Each keyword below is asked only when the line starts with its
+        // first byte: most lines a collector is offered are prose, and ten
+        // failed compares per line were a tenth of the parse.
+        if first == UInt8(ascii: "R"), s.skip("RIP: ") {
             return parseRIP(&s)
         }
         // powerpc "NIP [c000000000185e90] .do_raw_spin_lock+0x90/0x1d0", arm64 "pc : queued_spin_lock_slowpath+0x1c0/0x3f0"
-        if s.skip("NIP [") || s.skip("pc : ") {
+        if (first == UInt8(ascii: "N") && s.skip("NIP [")) || (first == UInt8(ascii: "p") && s.skip("pc : ")) {
             // powerpc's NIP has `[address] ` first; arm64's pc does not, and
             // its function may start with a hex letter (`arch_local_irq_restore`).
             var a = s
@@ -90,23 +93,24 @@ public enum TraceLineParser {
             if parseSymbolOffset(&s, into: &f) != nil { return .instructionPointer(f) }
             return .dumpDecoration
         }
-        if s.skip("Call Trace:") || s.skip("Call trace:") || s.skip("Backtrace:") { return .callTraceHeader }
-        if s.skip("NMI backtrace for cpu ") {
+        if first == UInt8(ascii: "C"), s.skip("Call Trace:") || s.skip("Call trace:") { return .callTraceHeader }
+        if first == UInt8(ascii: "B"), s.skip("Backtrace:") { return .callTraceHeader }
+        if first == UInt8(ascii: "N"), s.skip("NMI backtrace for cpu ") {
             if let d = s.digits() { return .nmiBacktrace(cpu: d.value) }
             return .other
         }
-        if s.hasPrefix("CPU: "), let h = parseTaskHeader(bytes, from: s.pos) { return .taskHeader(h) }
-        if s.hasPrefix("PID: "), let h = parseCrashTask(&s) { return .crashTask(h) }
-        if s.hasPrefix("Pid: "), let h = parseOldTaskHeader(s.rest) { return .taskHeader(h) }
-        if s.skip("#"), let f = parseCrashFrame(&s) {
+        if first == UInt8(ascii: "C"), s.hasPrefix("CPU: "), let h = parseTaskHeader(bytes, from: s.pos) { return .taskHeader(h) }
+        if first == UInt8(ascii: "P"), s.hasPrefix("PID: "), let h = parseCrashTask(&s) { return .crashTask(h) }
+        if first == UInt8(ascii: "P"), s.hasPrefix("Pid: "), let h = parseOldTaskHeader(s.rest) { return .taskHeader(h) }
+        if first == UInt8(ascii: "#"), s.skip("#"), let f = parseCrashFrame(&s) {
             s.skipSpaces()
             if s.skip("[exception RIP: "), case let .crashExceptionRIP(ip) = parseExceptionRIP(&s) {
                 return .crashFrameThenExceptionRIP(f, ip)
             }
             return .crashFrame(f)
         }
-        if s.skip("[exception RIP: ") { return parseExceptionRIP(&s) }
-        if s.skip("--- <") {
+        if first == UInt8(ascii: "["), s.skip("[exception RIP: ") { return parseExceptionRIP(&s) }
+        if first == UInt8(ascii: "-"), s.skip("--- <") {
             let name = s.word(until: { $0 == UInt8(ascii: ">") }) ?? ""
             if name.hasPrefix("NMI") { return .crashStackSwitch(.nmi) }
             if name.hasPrefix("IRQ") { return .crashStackSwitch(.irq) }
@@ -115,8 +119,8 @@ public enum TraceLineParser {
         }
         if isPstorePartHeader(rest) { return .dumpDecoration }
         if let regs = parseRegisters(rest) { return .registers(regs) }
-        if rest.hasPrefix("Exception stack(") || isHexDumpLine(rest) { return .dumpDecoration }
-        for d in decorationBytes where rest.hasPrefix(d) { return .dumpDecoration }
+        if (first == UInt8(ascii: "E") && rest.hasPrefix("Exception stack(")) || isHexDumpLine(rest) { return .dumpDecoration }
+        for d in decorationsByFirstByte[Int(first)] where rest.hasPrefix(d) { return .dumpDecoration }
         return .other
     }
 
@@ -140,6 +144,13 @@ public enum TraceLineParser {
     /// is compared with each (26 string compares per line were a fifth of
     /// the parse).
     static let decorationBytes = decorations.map { Array($0.utf8) }
+    /// The same, by first byte: a line is compared only with those that
+    /// can match it.
+    static let decorationsByFirstByte: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 256)
+        for d in decorationBytes { table[Int(d[0])].append(d) }
+        return table
+    }()
 
     /// ` kernel/sched/core.c:6490` and ` [inline]` after a frame, as
     /// symbolized reports (syzbot, decode_stacktrace.sh) print them.
@@ -157,6 +168,11 @@ public enum TraceLineParser {
 
     /// `context_switch kernel/sched/core.c:5178 [inline]`: an inlined call, no offset.
     static func parseInlineFrame(_ s: inout ByteScanner) -> Frame? {
+        // Only a line that ends in `[inline]` can be one: asked first, so
+        // that prose makes no strings here.
+        var end = s.bytes.count
+        while end > s.pos, s.bytes[end - 1] == 0x20 || s.bytes[end - 1] == 0x09 { end -= 1 }
+        guard end - s.pos >= inlineMark.count, s.bytes[(end - inlineMark.count)..<end].elementsEqual(inlineMark) else { return nil }
         var reliable = true
         if s.skip("? ") { reliable = false }
         let start = s.pos
@@ -167,6 +183,8 @@ public enum TraceLineParser {
         guard f.inlined, s.atEnd else { return nil }
         return f
     }
+
+    static let inlineMark = Array("[inline]".utf8)
 
     /// Older decode_stacktrace.sh output, offsets replaced by the source:
     /// `remove_migration_pte (mm/migrate.c:137)`, `do_raw_spin_lock (include/linux/nmi.h:35 kernel/…`.
@@ -309,7 +327,7 @@ public enum TraceLineParser {
     static func parseSymbolOffset(_ s: inout ByteScanner, into frame: inout Frame) -> String? {
         let start = s.pos
         while let b = s.peek, isSymbolByte(b) { s.pos += 1 }
-        guard s.pos > start else { return nil }
+        guard s.pos > start, s.hasPrefix("+0x") else { return nil }
         let name = s.text(from: start, to: s.pos)
         guard s.skip("+0x"), let off = s.hexDigits(), s.skip("/0x"), let size = s.hexDigits() else { return nil }
         frame.function = name
@@ -359,14 +377,17 @@ public enum TraceLineParser {
     /// `7cc0: 96737d48 00002218 …`: ARM's memory dump under "Exception stack(…)".
     static func isHexDumpLine(_ s: ByteScanner) -> Bool {
         var t = s
-        guard let a = t.hexDigits(), a.count >= 3, t.skip(": ") else { return false }
+        let start = t.pos
+        while let b = t.peek, isHex(b) { t.pos += 1 }
+        guard t.pos - start >= 3, t.skip(": ") else { return false }
         t.skipSpaces()
-        return t.hexDigits() != nil
+        return t.peek.map(isHex) ?? false
     }
 
     /// `NAME: value` pairs of a register dump. Accepts only lines made entirely
     /// of such pairs with register-like names, so prose never matches.
     static func parseRegisters(_ s: ByteScanner) -> [String: String]? {
+        guard isRegisterLine(s) else { return nil }
         var t = s
         var regs: [String: String] = [:]
         while !t.atEnd {
@@ -389,6 +410,28 @@ public enum TraceLineParser {
         }
         guard regs.count >= 1, regs.keys.contains(where: isRegisterName) else { return nil }
         return regs
+    }
+
+    /// The shape `parseRegisters` accepts, checked without making a string
+    /// or a dictionary: nearly every line it is asked about is prose, which
+    /// fails at its first word.
+    static func isRegisterLine(_ s: ByteScanner) -> Bool {
+        var t = s
+        while !t.atEnd {
+            t.skipSpaces()
+            if t.atEnd { break }
+            let nameStart = t.pos
+            while let b = t.peek, (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || isDigit(b) || b == UInt8(ascii: "_") { t.pos += 1 }
+            let nameLength = t.pos - nameStart
+            t.skipSpaces()
+            guard nameLength > 0, nameLength <= 8, t.skip(UInt8(ascii: ":")) else { return false }
+            t.skipSpaces()
+            let valStart = t.pos
+            while let b = t.peek, isHex(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "x") { t.pos += 1 }
+            guard t.pos > valStart else { return false }
+            if let b = t.peek, b != 0x20, b != 0x09 { return false }
+        }
+        return true
     }
 
     /// x86 names, ARM32 `r0`…`r10`/`fp`/`ip`, arm64 `x0`…`x30`, and friends.
@@ -429,28 +472,61 @@ public enum TraceLineParser {
         h.comm = String(comm)
         if after.hasPrefix(" Tainted: ") {
             let body = after.dropFirst(" Tainted: ".count)
-            // Taint letters are single characters separated by spaces; a
-            // `------------` RHEL marker or the release ends them.
-            var letters = ""
-            var rest = Substring(body)
-            while let c = rest.first {
-                if c == " " { rest = rest.dropFirst(); continue }
-                let tokEnd = rest.firstIndex(of: " ") ?? rest.endIndex
-                let tok = rest[..<tokEnd]
-                if tok.count <= 20, tok.allSatisfy({ $0.isASCII && $0.isUppercase }) {
-                    // Taint flags print positionally ("G        W  OE"): letters in runs.
-                    letters += tok
-                    rest = rest[tokEnd...]
-                } else if tok.allSatisfy({ $0 == "-" }) {
-                    rest = rest[tokEnd...]
-                } else { break }
-            }
-            h.taint = letters.isEmpty ? nil : letters
-            h.release = rest.split(separator: " ").first.map(String.init)
+            (h.taint, h.release) = taintAndRelease(ascii: body) ?? taintAndRelease(characters: body)
         } else if after.hasPrefix(" Not tainted") {
             h.release = after.dropFirst(" Not tainted".count).split(separator: " ").first.map(String.init)
         }
         return h
+    }
+
+    /// The taint letters and the release after ` Tainted: `. Taint letters
+    /// are single characters separated by spaces; a `------------` RHEL
+    /// marker or the release ends them.
+    package static func taintAndRelease(characters body: Substring) -> (taint: String?, release: String?) {
+        var letters = ""
+        var rest = body
+        while let c = rest.first {
+            if c == " " { rest = rest.dropFirst(); continue }
+            let tokEnd = rest.firstIndex(of: " ") ?? rest.endIndex
+            let tok = rest[..<tokEnd]
+            if tok.count <= 20, tok.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+                // Taint flags print positionally ("G        W  OE"): letters in runs.
+                letters += tok
+                rest = rest[tokEnd...]
+            } else if tok.allSatisfy({ $0 == "-" }) {
+                rest = rest[tokEnd...]
+            } else { break }
+        }
+        return (letters.isEmpty ? nil : letters, rest.split(separator: " ").first.map(String.init))
+    }
+
+    /// The same read on bytes: for ASCII
+    /// (every kernel's header) a byte is a character, and walking
+    /// `Character`s made this header the costliest line of a report. Nil
+    /// for text that is not ASCII, which the character loop reads.
+    package static func taintAndRelease(ascii body: Substring) -> (taint: String?, release: String?)? {
+        let b = Array(body.utf8)
+        guard b.allSatisfy({ $0 < 0x80 && $0 != 0x0D && $0 != 0x0A }) else { return nil }
+        var i = 0
+        var letters: [UInt8] = []
+        while i < b.count {
+            if b[i] == 0x20 { i += 1; continue }
+            var j = i
+            while j < b.count, b[j] != 0x20 { j += 1 }
+            let token = b[i..<j]
+            // Taint flags print positionally ("G        W  OE"): letters in runs.
+            if token.count <= 20, token.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) {
+                letters += token
+            } else if !token.allSatisfy({ $0 == UInt8(ascii: "-") }) {
+                break
+            }
+            i = j
+        }
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        var end = i
+        while end < b.count, b[end] != 0x20 { end += 1 }
+        return (letters.isEmpty ? nil : String(decoding: letters, as: UTF8.self),
+                end > i ? String(decoding: b[i..<end], as: UTF8.self) : nil)
     }
 
     /// The numbers after `CPU:` and `PID:` in a space-separated header.
