@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A mail body read raw in its quoted-printable transfer encoding (RFC 2045
 /// §6.7), as saved from a mail client's "view source", a list archive's raw
 /// message or a bug tracker that stored the mail as it came: `=` at a line
@@ -20,17 +24,20 @@ public enum QuotedPrintable {
 
     /// Whether the first bytes of an input are a quoted-printable body.
     public static func detect(_ head: UnsafeRawBufferPointer) -> Bool {
+        guard let base = head.baseAddress else { return false }
         var escapes = 0
         var encoderOnly = 0
         var equals = 0
         var lineStart = 0
-        var i = 0
-        while i < head.count {
-            let b = head[i]
-            if b == 0x0A {
-                if lowercasedStarts(head, lineStart, with: header) { return true }
-                lineStart = i + 1
-            } else if b == UInt8(ascii: "=") {
+        // Line by line and `=` by `=` with memchr: this runs once per input
+        // over its whole first chunk, and a loop over every byte cost 5 ms
+        // of a 60 ms scan.
+        while true {
+            var lineEnd = head.count
+            if let nl = memchr(base + lineStart, 0x0A, head.count - lineStart) { lineEnd = UnsafeRawPointer(nl) - base }
+            var from = lineStart
+            while from < lineEnd, let eq = memchr(base + from, 0x3D, lineEnd - from) {
+                let i = UnsafeRawPointer(eq) - base
                 equals += 1
                 let next = i + 1 < head.count ? head[i + 1] : 0x0A
                 if next == 0x0A || next == 0x0D {
@@ -45,10 +52,12 @@ public enum QuotedPrintable {
                     if next >= UInt8(ascii: "C"), i + 5 < head.count, head[i + 3] == UInt8(ascii: "="),
                        (UInt8(ascii: "8")...UInt8(ascii: "B")).contains(head[i + 4]), isUpperHex(head[i + 5]) { encoderOnly += 1 }
                 }
+                from = i + 1
             }
-            i += 1
+            if lowercasedStarts(head, lineStart, with: header) { return true }
+            if lineEnd >= head.count { break }
+            lineStart = lineEnd + 1
         }
-        if lowercasedStarts(head, lineStart, with: header) { return true }
         return encoderOnly >= minimumEscapes && escapes * 10 >= equals * 9
     }
 
