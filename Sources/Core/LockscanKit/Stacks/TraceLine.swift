@@ -71,7 +71,8 @@ public enum TraceLineParser {
         s.skipSpaces()
         guard let first = s.peek else { return .other }
 
-        if first == UInt8(ascii: "<") || first == UInt8(ascii: "[") || first == UInt8(ascii: "?") || isSymbolByte(first) {
+        if first == UInt8(ascii: "<") || first == UInt8(ascii: "[") || first == UInt8(ascii: "?") || isSymbolByte(first),
+           first == UInt8(ascii: "<") || mayHoldFrame(bytes, from: s.pos) {
             if let parsed = parseFrameLine(&s) { return parsed }
         }
         s = ByteScanner(bytes)
@@ -122,6 +123,28 @@ public enum TraceLineParser {
         if (first == UInt8(ascii: "E") && rest.hasPrefix("Exception stack(")) || isHexDumpLine(rest) { return .dumpDecoration }
         for d in decorationsByFirstByte[Int(first)] where rest.hasPrefix(d) { return .dumpDecoration }
         return .other
+    }
+
+    /// What every frame form `parseFrameLine` reads holds, apart from a
+    /// line of section markers (which starts with `<`): `0x` (an offset or
+    /// an address), `[<` (an old kernel's or ARM's address), `] [`
+    /// (powerpc's stack and address columns), ` (` (a decoded frame's
+    /// source) or a closing `[inline]`. One pass over the bytes turns away
+    /// the prose a collector is offered before any frame parser builds a
+    /// frame to throw away.
+    static func mayHoldFrame(_ b: [UInt8], from: Int) -> Bool {
+        b.withUnsafeBufferPointer { b in
+            var i = from
+            while i + 1 < b.count {
+                let x = b[i], y = b[i + 1]
+                if (x == UInt8(ascii: "0") && y == UInt8(ascii: "x")) || (x == UInt8(ascii: "[") && y == UInt8(ascii: "<"))
+                    || (x == 0x20 && y == UInt8(ascii: "(")) || (x == UInt8(ascii: "]") && y == 0x20) { return true }
+                i += 1
+            }
+            var end = b.count
+            while end > from, b[end - 1] == 0x20 || b[end - 1] == 0x09 { end -= 1 }
+            return end - from >= inlineMark.count && b[(end - inlineMark.count)..<end].elementsEqual(inlineMark)
+        }
     }
 
     /// pstore/ramoops splits a dmesg dump into parts, each headed
