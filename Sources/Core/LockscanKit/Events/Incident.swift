@@ -145,8 +145,12 @@ public struct Incident: Codable, Sendable, Equatable {
                     stack: d.frames)
         let interrupted = d.interruptedFrames
         let names = interrupted.prefix(16).compactMap { $0.function.map(FunctionName.base) }
-        if names.contains(where: LockFrames.lockdep.contains) { return c }
-        if let spin = names.firstIndex(where: LockFrames.spin.contains), spin < 4 {
+        // Each name looked up once for every list it is on (the checks
+        // below asked up to 70 sets, a hash of the name each time, for every
+        // report of a storm, three times).
+        let roles = names.map(LockFrames.roles(of:))
+        if roles.contains(where: { $0.contains(.lockdep) }) { return c }
+        if let spin = roles.firstIndex(where: { $0.contains(.spin) }), spin < 4 {
             c.state = .spinning
             let afterSpin = names[(spin + 1)...].drop(while: LockFrames.spin.contains)
             c.lock = afterSpin.first
@@ -169,19 +173,20 @@ public struct Incident: Codable, Sendable, Equatable {
             }
             return c
         }
-        if let holder = names.prefix(8).first(where: LockFrames.longHolders.contains) {
+        if let i = roles.prefix(8).firstIndex(where: { $0.contains(.longHolder) }) {
+            let holder = names[i]
             c.state = .holding
             c.lock = holder
             c.lockClass = LockFrames.runqueueHolders.contains(holder) ? "runqueue" : nil
             return c
         }
-        if let holder = LockFrames.runqueueHolder(names.prefix(8)) {
+        if let holder = LockFrames.runqueueHolder(names.prefix(8), roles: roles.prefix(8)) {
             c.state = .holding
             c.lock = holder
             c.lockClass = "runqueue"
             return c
         }
-        if let top = names.first, LockFrames.idle.contains(top) || names.prefix(3).contains(where: LockFrames.idle.contains) {
+        if !names.isEmpty, roles.prefix(3).contains(where: { $0.contains(.idle) }) {
             c.state = .idle
         }
         return c
@@ -260,18 +265,49 @@ public enum LockFrames {
     /// kernels inline `context_switch`), not a CPU running the scheduler;
     /// inside `__schedule` the frame it called (`pick_task_dl`, …) is named.
     public static func runqueueHolder<C: Collection>(_ names: C) -> String? where C.Element == String {
+        runqueueHolder(names, roles: names.map(roles(of:)))
+    }
+
+    /// The same, with each name's `roles(of:)` already looked up.
+    static func runqueueHolder<C: Collection, R: Collection>(_ names: C, roles: R) -> String?
+    where C.Element == String, R.Element == Roles {
         var previous: String?
-        for name in names {
-            if switchedAway.contains(name) { return nil }
+        for (name, role) in zip(names, roles) {
+            if role.contains(.switchedAway) { return nil }
             if name == "__schedule" {
                 guard let inner = previous else { return nil }
                 return inner
             }
-            if runqueueHeldBy.contains(name) { return name }
+            if role.contains(.runqueueHeldBy) { return name }
             previous = name
         }
         return nil
     }
+
+    /// The lists above a name is on, as one value.
+    public struct Roles: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let lockdep = Roles(rawValue: 1 << 0)
+        public static let spin = Roles(rawValue: 1 << 1)
+        public static let longHolder = Roles(rawValue: 1 << 2)
+        public static let switchedAway = Roles(rawValue: 1 << 3)
+        public static let runqueueHeldBy = Roles(rawValue: 1 << 4)
+        public static let idle = Roles(rawValue: 1 << 5)
+    }
+
+    /// Every name on one of the lists, with the lists it is on: built from
+    /// the lists, so they stay the one place the names are written.
+    static let rolesByName: [String: Roles] = {
+        var table: [String: Roles] = [:]
+        for (list, role) in [(lockdep, Roles.lockdep), (spin, .spin), (longHolders, .longHolder), (switchedAway, .switchedAway),
+                             (runqueueHeldBy, .runqueueHeldBy), (idle, .idle)] {
+            for name in list { table[name, default: []].insert(role) }
+        }
+        return table
+    }()
+
+    public static func roles(of name: String) -> Roles { rolesByName[name] ?? [] }
 
     /// Lockdep's own frames: such a stack is a lockdep report, not a spin.
     public static let lockdep: Set<String> = ["lock_acquire", "__lock_acquire", "print_circular_bug", "check_noncircular",

@@ -40,13 +40,17 @@ public enum FrameAttribution {
         /// By first byte: the entries that may match a name starting with it.
         private var exact = [[[UInt8]]](repeating: [], count: 256)
         private var prefixes = [[[UInt8]]](repeating: [], count: 256)
-        private var parts: [String] = []
+        /// The `contains` entries as one multi-literal search: a name is
+        /// searched once, not once per entry (the plumbing list has a
+        /// dozen, and every frame of every report is asked).
+        private var partsSearch: TriggerSearch?
         /// An empty prefix or part: every name matches.
         private var matchesEmpty = false
         /// An empty exact name: the empty name matches.
         private var matchesEmptyName = false
 
         public init(_ matches: [Match]) {
+            var parts: [[UInt8]] = []
             for m in matches {
                 switch m {
                 case let .exact(s):
@@ -56,9 +60,10 @@ public enum FrameAttribution {
                     guard let first = s.utf8.first else { matchesEmpty = true; continue }
                     prefixes[Int(first)].append(Array(s.utf8))
                 case let .contains(s):
-                    if s.isEmpty { matchesEmpty = true } else { parts.append(s) }
+                    if s.isEmpty { matchesEmpty = true } else { parts.append(Array(s.utf8)) }
                 }
             }
+            partsSearch = parts.isEmpty ? nil : TriggerSearch(parts)
         }
 
         /// True exactly when one of the list's entries `matches(name)`. The
@@ -77,7 +82,7 @@ public enum FrameAttribution {
                     return p.count == b.count || b[p.count] < 0x80 || name.hasPrefix(String(decoding: p, as: UTF8.self))
                 }
             }
-            return byEntry || parts.contains { name.includes($0) }
+            return byEntry || (partsSearch?.matches(name) ?? false)
         }
     }
 
