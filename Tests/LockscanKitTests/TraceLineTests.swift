@@ -159,4 +159,36 @@ final class TraceLineTests: XCTestCase {
         XCTAssertEqual(u.taint, "GW")
         XCTAssertEqual(u.release, "6.1.0-ünicode")
     }
+
+    /// A line is handed to the frame parsers only when it holds one of the
+    /// marks every frame form has (`mayHoldFrame`); each form is listed
+    /// here, so a mark missing from that check fails its form. Prose with
+    /// none of the marks stays prose.
+    func testEveryFrameFormPassesTheFramePrecheck() {
+        let frames: [(String, String?)] = [
+            ("  tg_unthrottle_up+0x18/0x90 [kvm]", "tg_unthrottle_up"),
+            (" ? 0xffffffffc0a1b2c3", nil),
+            ("[<ffffffff810c9658>] 0xffffffff810c9658", nil),
+            ("[<ffffffff810c9658>]", nil),
+            (" [<8011218c>] (unwind_backtrace) from [<8010e300>] (show_stack+0x18/0x1c)", "unwind_backtrace"),
+            ("[c00020397b4d3660] [c0080000107e972c] __tg3_readphy+0xc4/0x1d0 [tg3] (unreliable)", "__tg3_readphy"),
+            (" context_switch kernel/sched/core.c:5178 [inline]", "context_switch"),
+            (" ? context_switch kernel/sched/core.c:5178 [inline]  ", "context_switch"),
+            ("remove_migration_pte (mm/migrate.c:137)", "remove_migration_pte"),
+            (" __schedule+0x2e2/0x890 kernel/sched/core.c:6490", "__schedule"),
+        ]
+        for (text, function) in frames {
+            switch TraceLineParser.parse(text) {
+            case let .frames(_, f): XCTAssertEqual(f?.function, function, text)
+            case let .armFrame(f, _): XCTAssertEqual(f.function, function, text)
+            default: XCTFail("not read as a frame: \(text)")
+            }
+        }
+        guard case let .frames(markers, nil) = TraceLineParser.parse(" <IRQ>") else { return XCTFail("marker line") }
+        XCTAssertEqual(markers, [.irqBegin])
+        for prose in ["usb 1-1: new high-speed USB device number 2 using xhci_hcd", "EXT4-fs (sda1): mounted filesystem",
+                      "igb 0000:3b:00.0 eno1: NIC Link is Up 1000 Mbps Full Duplex", "systemd[1]: Started Journal Service."] {
+            XCTAssertEqual(TraceLineParser.parse(prose), .other, prose)
+        }
+    }
 }

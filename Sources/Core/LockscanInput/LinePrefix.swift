@@ -459,12 +459,17 @@ public struct LinePrefix: Sendable, Equatable {
     /// `host kernel: `, `host kernel[123]: `, `host libvirtd[99]: ` (syslog and
     /// journal). Returns the host.
     static func parseHostAndIdent(_ s: inout ByteScanner, requireKernel: Bool = false) -> String? {
+        // Positions first, the host's string only once the form is whole:
+        // this is asked of every kernel-stamped line a record is made of,
+        // and nearly none has a host.
         var t = s
-        guard let host = t.word(until: { $0 == 0x20 || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: ":") }),
-              t.skip(0x20) else { return nil }
+        let hostStart = t.pos
+        while let b = t.peek, b != 0x20, b != UInt8(ascii: "["), b != UInt8(ascii: ":") { t.pos += 1 }
+        let hostEnd = t.pos
+        guard hostEnd > hostStart, t.skip(0x20) else { return nil }
         let identStart = t.pos
         while let b = t.peek, b != 0x20, b != UInt8(ascii: ":"), b != UInt8(ascii: "[") { t.pos += 1 }
-        let ident = t.text(from: identStart, to: t.pos)
+        let ident = t.bytes[identStart..<t.pos]
         guard !ident.isEmpty else { return nil }
         var hasPid = false
         if t.skip(UInt8(ascii: "[")) {
@@ -476,10 +481,10 @@ public struct LinePrefix: Sendable, Equatable {
         // taken. After an ISO stamp the line may be `dmesg --time-format iso`,
         // whose messages look the same ("NMI watchdog: …"): there only
         // `kernel` or a pid-tagged ident counts.
-        if requireKernel && ident != "kernel" && !hasPid { return nil }
+        if requireKernel && !ident.elementsEqual("kernel".utf8) && !hasPid { return nil }
         t.skip(0x20)
         s = t
-        return host
+        return t.text(from: hostStart, to: hostEnd)
     }
 }
 
