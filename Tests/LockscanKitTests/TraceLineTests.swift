@@ -184,10 +184,15 @@ final class TraceLineTests: XCTestCase {
             default: XCTFail("not read as a frame: \(text)")
             }
         }
+        // ARM's memory dump under `Exception stack(…)`, padded or not, is part of the dump.
+        XCTAssertEqual(TraceLineParser.parse("3f00: 20b35644 7effffff 00040000 00000055 00000000 1f4cabd4 20000100 20000118"), .dumpDecoration)
+        XCTAssertEqual(TraceLineParser.parse("bfa0:                                     00000000 00000000 00000000 00000000"), .dumpDecoration)
+        XCTAssertEqual(TraceLineParser.parse("bfe0: 00000000 00000013"), .dumpDecoration)
         guard case let .frames(markers, nil) = TraceLineParser.parse(" <IRQ>") else { return XCTFail("marker line") }
         XCTAssertEqual(markers, [.irqBegin])
         for prose in ["usb 1-1: new high-speed USB device number 2 using xhci_hcd", "EXT4-fs (sda1): mounted filesystem",
-                      "igb 0000:3b:00.0 eno1: NIC Link is Up 1000 Mbps Full Duplex", "systemd[1]: Started Journal Service."] {
+                      "igb 0000:3b:00.0 eno1: NIC Link is Up 1000 Mbps Full Duplex", "e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex",
+                      "e1000e 0000:00:19.0: eth0: 10/100 speed: disabling TSO", "systemd[1]: Started Journal Service."] {
             XCTAssertEqual(TraceLineParser.parse(prose), .other, prose)
         }
     }

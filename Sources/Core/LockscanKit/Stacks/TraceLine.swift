@@ -398,13 +398,18 @@ public enum TraceLineParser {
     }
 
     /// `7cc0: 96737d48 00002218 …`: ARM's memory dump under "Exception stack(…)".
+    /// The first word is a whole 32-bit word (eight hex digits): prose that
+    /// opens with a hex-looking name (`e1000e: eth0 NIC Link is Up`) is not
+    /// a dump line.
     static func isHexDumpLine(_ s: ByteScanner) -> Bool {
         var t = s
         let start = t.pos
         while let b = t.peek, isHex(b) { t.pos += 1 }
         guard t.pos - start >= 3, t.skip(": ") else { return false }
         t.skipSpaces()
-        return t.peek.map(isHex) ?? false
+        let word = t.pos
+        while let b = t.peek, isHex(b) { t.pos += 1 }
+        return t.pos - word >= 8 && (t.atEnd || t.peek == 0x20 || t.peek == 0x09)
     }
 
     /// `NAME: value` pairs of a register dump. Accepts only lines made entirely
