@@ -323,15 +323,12 @@ public struct StackDumpCollector: Sendable {
     /// Asked of every line offered, on its bytes in place (walking
     /// `String.UTF8View` indices cost more than the rest of the check).
     private static func endsInAddress(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { b in
+        let check = { (b: UnsafeBufferPointer<UInt8>) -> Bool in
             var end = b.count
             while end > 0, b[end - 1] == UInt8(ascii: " ") { end -= 1 }
             return end >= 2 && b[end - 2] == UInt8(ascii: ">") && b[end - 1] == UInt8(ascii: "]")
-        } ?? {
-            var end = text.utf8.endIndex
-            while end > text.utf8.startIndex, text.utf8[text.utf8.index(before: end)] == UInt8(ascii: " ") { end = text.utf8.index(before: end) }
-            return text.utf8[..<end].suffix(2).elementsEqual(">]".utf8)
-        }()
+        }
+        return text.utf8.withContiguousStorageIfAvailable(check) ?? Array(text.utf8).withUnsafeBufferPointer(check)
     }
 
     private mutating func record1(_ record: Record) {

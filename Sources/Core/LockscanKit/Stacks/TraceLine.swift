@@ -141,10 +141,15 @@ public enum TraceLineParser {
                     || (x == 0x20 && y == UInt8(ascii: "(")) || (x == UInt8(ascii: "]") && y == 0x20) { return true }
                 i += 1
             }
-            var end = b.count
-            while end > from, b[end - 1] == 0x20 || b[end - 1] == 0x09 { end -= 1 }
-            return end - from >= inlineMark.count && b[(end - inlineMark.count)..<end].elementsEqual(inlineMark)
-        }
+            return false
+        } || endsInInlineMark(b, from: from)
+    }
+
+    /// Whether `b[from...]`, trailing blanks aside, ends in `[inline]`.
+    static func endsInInlineMark(_ b: [UInt8], from: Int) -> Bool {
+        var end = b.count
+        while end > from, b[end - 1] == 0x20 || b[end - 1] == 0x09 { end -= 1 }
+        return end - from >= inlineMark.count && b[(end - inlineMark.count)..<end].elementsEqual(inlineMark)
     }
 
     /// pstore/ramoops splits a dmesg dump into parts, each headed
@@ -193,9 +198,7 @@ public enum TraceLineParser {
     static func parseInlineFrame(_ s: inout ByteScanner) -> Frame? {
         // Only a line that ends in `[inline]` can be one: asked first, so
         // that prose makes no strings here.
-        var end = s.bytes.count
-        while end > s.pos, s.bytes[end - 1] == 0x20 || s.bytes[end - 1] == 0x09 { end -= 1 }
-        guard end - s.pos >= inlineMark.count, s.bytes[(end - inlineMark.count)..<end].elementsEqual(inlineMark) else { return nil }
+        guard endsInInlineMark(s.bytes, from: s.pos) else { return nil }
         var reliable = true
         if s.skip("? ") { reliable = false }
         let start = s.pos
@@ -415,51 +418,39 @@ public enum TraceLineParser {
     /// `NAME: value` pairs of a register dump. Accepts only lines made entirely
     /// of such pairs with register-like names, so prose never matches.
     static func parseRegisters(_ s: ByteScanner) -> [String: String]? {
-        guard isRegisterLine(s) else { return nil }
-        var t = s
+        guard let pairs = registerPairs(s) else { return nil }
         var regs: [String: String] = [:]
+        for (name, value) in pairs { regs[s.text(from: name.lowerBound, to: name.upperBound)] = s.text(from: value.lowerBound, to: value.upperBound) }
+        guard regs.count >= 1, regs.keys.contains(where: isRegisterName) else { return nil }
+        return regs
+    }
+
+    /// Where each name and value of a register line lies, or nil when the
+    /// line is not made of such pairs. Positions only: nearly every line
+    /// asked is prose, which fails at its first word before any string or
+    /// dictionary is made.
+    static func registerPairs(_ s: ByteScanner) -> [(name: Range<Int>, value: Range<Int>)]? {
+        var t = s
+        var pairs: [(name: Range<Int>, value: Range<Int>)] = []
         while !t.atEnd {
             t.skipSpaces()
             if t.atEnd { break }
             let nameStart = t.pos
             while let b = t.peek, (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || isDigit(b) || b == UInt8(ascii: "_") { t.pos += 1 }
-            let name = t.text(from: nameStart, to: t.pos)
+            let name = nameStart..<t.pos
             t.skipSpaces() // arm64 pads: "pc : …", "sp : …"
             guard !name.isEmpty, name.count <= 8, t.skip(UInt8(ascii: ":")) else { return nil }
             t.skipSpaces()
             let valStart = t.pos
             while let b = t.peek, isHex(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "x") { t.pos += 1 }
             guard t.pos > valStart else { return nil }
-            regs[name] = t.text(from: valStart, to: t.pos)
+            pairs.append((name, valStart..<t.pos))
             if let b = t.peek, b != 0x20, b != 0x09 {
                 // `EFLAGS: 00000046` then ` ORIG_RAX: …` is fine; other text is not a dump.
                 return nil
             }
         }
-        guard regs.count >= 1, regs.keys.contains(where: isRegisterName) else { return nil }
-        return regs
-    }
-
-    /// The shape `parseRegisters` accepts, checked without making a string
-    /// or a dictionary: nearly every line it is asked about is prose, which
-    /// fails at its first word.
-    static func isRegisterLine(_ s: ByteScanner) -> Bool {
-        var t = s
-        while !t.atEnd {
-            t.skipSpaces()
-            if t.atEnd { break }
-            let nameStart = t.pos
-            while let b = t.peek, (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || isDigit(b) || b == UInt8(ascii: "_") { t.pos += 1 }
-            let nameLength = t.pos - nameStart
-            t.skipSpaces()
-            guard nameLength > 0, nameLength <= 8, t.skip(UInt8(ascii: ":")) else { return false }
-            t.skipSpaces()
-            let valStart = t.pos
-            while let b = t.peek, isHex(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "x") { t.pos += 1 }
-            guard t.pos > valStart else { return false }
-            if let b = t.peek, b != 0x20, b != 0x09 { return false }
-        }
-        return true
+        return pairs
     }
 
     /// x86 names, ARM32 `r0`…`r10`/`fp`/`ip`, arm64 `x0`…`x30`, and friends.
