@@ -32,4 +32,17 @@ final class PairFrequenciesTests: XCTestCase {
                     + "the corpora give \(hex(ranked, rank)); run scripts/gen-pair-frequencies")
         }
     }
+
+    /// The search ranks pairs from a table it reads out of the same text
+    /// by hand: every listed pair has its rank there, commonest highest,
+    /// and no other pair has one.
+    func testRankTableHoldsEveryListedPair() {
+        let committed = PairFrequencies.commonest.split(whereSeparator: \.isWhitespace).map { Int($0, radix: 16)! }
+        let rank = TriggerSearch.commonness
+        XCTAssertEqual(rank.count, 65536)
+        for (i, pair) in committed.enumerated() {
+            XCTAssertEqual(Int(rank[pair]), committed.count - i, "pair \(String(pair, radix: 16)) at \(i)")
+        }
+        XCTAssertEqual(rank.filter { $0 != 0 }.count, committed.count)
+    }
 }

@@ -61,7 +61,8 @@ public enum HardWrap {
         let quoted = quotePrefix(last).length
         let widthUnquoted = quoted == 0 ? width : columns(last[quoted..<max(trimmedCount, quoted)])
         let wordWidth = columns(firstWord)
-        guard [width, widthUnquoted].contains(where: { $0 <= maxWidth && $0 + 1 + wordWidth > minWidth }) else { return nil }
+        let fits = { (w: Int) in w <= maxWidth && w + 1 + wordWidth > minWidth }
+        guard fits(width) || fits(widthUnquoted) else { return nil }
         guard stamped(), !LinePrefix.hasAnyPrefix(Array(tail)) else { return nil }
         let charWrap = width == maxWidth || widthUnquoted == maxWidth
         return Tail(text: tail, space: !(trimmedCount < last.count || charWrap), certain: false)
@@ -93,15 +94,16 @@ public enum HardWrap {
     static func isFramePrefix(_ t: ArraySlice<UInt8>) -> Bool {
         guard let plus = t.firstIndex(of: UInt8(ascii: "+")), plus > t.startIndex,
               t[t.startIndex..<plus].allSatisfy(isSymbolByte) else { return false }
-        // What may follow `+` in a frame being typed out: 0x hex [/ 0x hex]
-        let pattern = Array("0x".utf8)
+        // What may follow `+` in a frame being typed out: 0x hex [/ 0x hex].
+        // Asked of nearly every line of a report: compared in place, with
+        // no array made per call.
         var i = plus + 1
         var k = 0
         var slashSeen = false
         while i < t.endIndex {
             let b = t[i]
             if k < 2 {
-                guard b == pattern[k] else { return false }
+                guard b == (k == 0 ? UInt8(ascii: "0") : UInt8(ascii: "x")) else { return false }
                 k += 1
             } else if isHex(b) {
                 // hex digits
@@ -118,10 +120,19 @@ public enum HardWrap {
 
     /// `sym+0x1a/0x30`, possibly with what follows a frame (` [module]`).
     static func isFrame(_ t: ArraySlice<UInt8>) -> Bool {
-        var s = ByteScanner(Array(t))
-        guard s.word(until: { !isSymbolByte($0) }) != nil, s.skip("+0x"), s.hexDigits() != nil,
-              s.skip("/0x"), s.hexDigits() != nil else { return false }
-        return s.atEnd
+        var i = t.startIndex
+        while i < t.endIndex, isSymbolByte(t[i]) { i += 1 }
+        guard i > t.startIndex else { return false }
+        /// `literal` then at least one hex digit, from `i` on.
+        func skip(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Bool {
+            guard t.endIndex - i >= 3, t[i] == a, t[i + 1] == b, t[i + 2] == c else { return false }
+            i += 3
+            let start = i
+            while i < t.endIndex, isHex(t[i]) { i += 1 }
+            return i > start
+        }
+        return skip(UInt8(ascii: "+"), UInt8(ascii: "0"), UInt8(ascii: "x")) && skip(UInt8(ascii: "/"), UInt8(ascii: "0"), UInt8(ascii: "x"))
+            && i == t.endIndex
     }
 
     /// The `>` quote markers that start the line, and their bytes (each

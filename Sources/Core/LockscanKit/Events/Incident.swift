@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Several CPUs' stacks seen together (NMI backtraces after a lockup, an RCU
 /// stall's dumps, sysrq-l, crash `bt -a`), each CPU classified, with the
 /// waits-for relation the stacks show. This is where a deadlock is seen: one
@@ -140,15 +142,31 @@ public struct Incident: Codable, Sendable, Equatable {
         }
     }
 
+    /// What `classify` reads of a stack: the interrupted frames, the base
+    /// names of the first 16, and each name's roles, looked up once for
+    /// every list it is on (the checks asked up to 70 sets, a hash of the
+    /// name each time).
+    static func frameFacts(_ frames: [Frame]) -> (interrupted: [Frame], names: [String], roles: [LockFrames.Roles]) {
+        if let known = lastFrameFacts.withLock({ last in last.flatMap { $0.frames == frames ? $0.facts : nil } }) { return known }
+        let interrupted = StackDump.interruptedFrames(of: frames)
+        let names = interrupted.prefix(16).compactMap { $0.function.map(FunctionName.base) }
+        let facts = (interrupted, names, names.map(LockFrames.roles(of:)))
+        lastFrameFacts.withLock { $0 = (frames, facts) }
+        return facts
+    }
+
+    /// The stack classified last and its facts. One report's stack is
+    /// classified three times, one after another: for the report's own
+    /// event (`noteSpinLock`), by the rq-lock check's incident, and when
+    /// incidents are joined; the three copies share their frames' storage,
+    /// or hold equal frames, and the facts were a third of an event's cost
+    /// in a storm of one stuck CPU's reports.
+    private static let lastFrameFacts = Mutex<(frames: [Frame], facts: (interrupted: [Frame], names: [String], roles: [LockFrames.Roles]))?>(nil)
+
     public static func classify(_ d: StackDump) -> CPU {
         var c = CPU(cpu: d.cpu, pid: d.pid, comm: d.comm, state: .running, irqsDisabled: d.irqsDisabled, line: d.firstLine,
                     stack: d.frames)
-        let interrupted = d.interruptedFrames
-        let names = interrupted.prefix(16).compactMap { $0.function.map(FunctionName.base) }
-        // Each name looked up once for every list it is on (the checks
-        // below asked up to 70 sets, a hash of the name each time, for every
-        // report of a storm, three times).
-        let roles = names.map(LockFrames.roles(of:))
+        let (interrupted, names, roles) = frameFacts(d.frames)
         if roles.contains(where: { $0.contains(.lockdep) }) { return c }
         if let spin = roles.firstIndex(where: { $0.contains(.spin) }), spin < 4 {
             c.state = .spinning

@@ -44,8 +44,11 @@ public struct StackDump: Sendable, Equatable {
     /// (no function) are left out. `? func+…` frames are left out too when
     /// any reliable frame remains: the unwinder only guessed them, and old
     /// kernels print dozens of stale ones above the real caller.
-    public var interruptedFrames: [Frame] {
+    public var interruptedFrames: [Frame] { Self.interruptedFrames(of: frames) }
+
+    static func interruptedFrames(of frames: [Frame]) -> [Frame] {
         var out: [Frame] = []
+        let instructionPointer = frames.first { $0.isInstructionPointer && $0.function != nil && $0.context != .nmi }
         if let ip = instructionPointer { out.append(ip) }
         for f in frames where f.context != .nmi && !f.isInstructionPointer {
             if let name = f.function, NMIHandlerFrames.contains(FunctionName.base(name)) { continue }

@@ -419,7 +419,8 @@ public enum TraceLineParser {
     /// of such pairs with register-like names, so prose never matches.
     static func parseRegisters(_ s: ByteScanner) -> [String: String]? {
         guard let pairs = registerPairs(s) else { return nil }
-        var regs: [String: String] = [:]
+        // Sized once: growing from empty rehashed each line's names twice.
+        var regs = [String: String](minimumCapacity: pairs.count)
         for (name, value) in pairs { regs[s.text(from: name.lowerBound, to: name.upperBound)] = s.text(from: value.lowerBound, to: value.upperBound) }
         guard regs.count >= 1, regs.keys.contains(where: isRegisterName) else { return nil }
         return regs
