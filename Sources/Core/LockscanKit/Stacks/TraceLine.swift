@@ -4,7 +4,7 @@ import Synchronization
 /// formats (modern `func+0x18/0x90 [mod]`, ≤4.x `[<ffffffff810c9658>] func+…`,
 /// `RIP: 0010:…`, section markers) and the crash utility's `bt` formats are
 /// recognised here, so every analyzer sees the same frames whatever printed them.
-public enum TraceLine: Equatable, Sendable {
+public indirect enum TraceLine: Equatable, Sendable {
     /// `<NMI>`, `</IRQ>`, `<<EOE>>`, … possibly followed by a frame on the same line (old kernels).
     case frames(markers: [SectionMarker], frame: Frame?)
     /// ARM32: `[<8011218c>] (unwind_backtrace) from [<8010e300>] (show_stack+0x18/0x1c)`: a frame
