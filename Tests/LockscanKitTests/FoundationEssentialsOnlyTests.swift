@@ -44,6 +44,28 @@ final class FoundationEssentialsOnlyTests: XCTestCase {
         XCTAssertEqual(r.map { String(line[$0.upperBound...]) }, "22s!")
     }
 
+    /// The byte search under `includes` and `firstOccurrence` takes its own
+    /// path below 256 bytes: on lines of every length around that, over a
+    /// four-letter alphabet so that needles and their near misses occur
+    /// often (overlaps, a needle at the very end, a first and last byte
+    /// matching with a different middle), it answers as Foundation does.
+    func testByteSearchAnswersAsFoundationOnShortAndLongLines() {
+        var rng = IncidentJoinTests.Sequence(state: 0x9E37_79B9_7F4A_7C15)
+        let alphabet = Array("abc ")
+        for round in 0..<4000 {
+            let length = round % 300
+            let text = String((0..<length).map { _ in alphabet[Int(rng.next() % 4)] })
+            let needle = String((0..<(1 + Int(rng.next() % 6))).map { _ in alphabet[Int(rng.next() % 4)] })
+            XCTAssertEqual(text.includes(needle), text.contains(needle), "\(needle.debugDescription) in \(text.debugDescription)")
+            let mine = text.firstOccurrence(of: needle).map { text.utf8.distance(from: text.startIndex, to: $0.lowerBound) }
+            let theirs = text.range(of: needle).map { text.utf8.distance(from: text.startIndex, to: $0.lowerBound) }
+            XCTAssertEqual(mine, theirs, "\(needle.debugDescription) in \(text.debugDescription)")
+        }
+        XCTAssertTrue("ab".includes("ab"))
+        XCTAssertFalse("a".includes("ab"))
+        XCTAssertTrue(String(repeating: "a", count: 255).appending("b").includes("ab"))
+    }
+
     func testNumbersAsPrintfWritesThem() {
         let doubles: [Double] = [0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.0005, 123.456789, 1e20, -1e-7, 1_489_557_828.18, .nan, .infinity, -.infinity, 1e300]
         for d in doubles {
@@ -131,3 +153,4 @@ final class FoundationEssentialsOnlyTests: XCTestCase {
         XCTAssertEqual(WallClock.namedZonesProblem, "")
     }
 }
+

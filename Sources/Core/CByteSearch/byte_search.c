@@ -5,8 +5,26 @@
 #include <immintrin.h>
 #endif
 
+/* A log line is short and the words asked of it (`not syncing:
+   softlockup`, `Comm: `) are mostly absent. glibc's memmem prepares a
+   shift table for every call (~600 instructions on a 100-byte line, a
+   third of what an analyzer spends on a dump line); below 256 bytes a
+   memchr for the needle's first byte, then its last byte, then memcmp,
+   finds the same first occurrence for a fraction of that. */
 const void *lockscan_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
-    return memmem(haystack, haystack_len, needle, needle_len);
+    if (needle_len < 2 || haystack_len >= 256)
+        return memmem(haystack, haystack_len, needle, needle_len);
+    if (needle_len > haystack_len) return NULL;
+    const unsigned char *h = haystack, *n = needle;
+    const unsigned char *last_start = h + (haystack_len - needle_len);
+    const unsigned char *p = h;
+    while (p <= last_start) {
+        p = memchr(p, n[0], (size_t)(last_start - p) + 1);
+        if (!p) return NULL;
+        if (p[needle_len - 1] == n[needle_len - 1] && memcmp(p + 1, n + 1, needle_len - 2) == 0) return p;
+        p++;
+    }
+    return NULL;
 }
 
 const void *lockscan_memrchr(const void *s, int c, size_t n) {
