@@ -20,6 +20,21 @@ final class StackHintsTests: XCTestCase {
         XCTAssertTrue(StackHints.matching(stack).isEmpty, "a signature seen only on the NMI stack says nothing")
     }
 
+    /// A stack in two signatures gets both hints, in the signatures' order,
+    /// whichever frame comes first; names are compared without their
+    /// compiler suffix; only the first 16 interrupted frames count.
+    func testSeveralSignaturesInTheirOrderAndOnlyTheFirstSixteenFrames() throws {
+        let first = try XCTUnwrap(StackHints.signatures.first)
+        let last = try XCTUnwrap(StackHints.signatures.last)
+        XCTAssertNotEqual(first.id, last.id)
+        let stack = [Frame(function: last.example[0] + ".isra.0"), Frame(function: first.example[0])]
+        XCTAssertEqual(StackHints.matching(stack), [first.hint, last.hint])
+        let deep = Array(repeating: Frame(function: "ext4_writepages"), count: 16) + [Frame(function: first.example[0])]
+        XCTAssertTrue(StackHints.matching(deep).isEmpty, "the 17th frame is past what is read")
+        let afterNMI = [Frame(function: "nmi_handle", context: .nmi)] + Array(deep.prefix(15)) + [Frame(function: first.example[0])]
+        XCTAssertEqual(StackHints.matching(afterNMI), [first.hint], "NMI frames are not counted among the 16")
+    }
+
     func testIdsAreUnique() {
         XCTAssertEqual(Set(StackHints.signatures.map(\.id)).count, StackHints.signatures.count)
     }

@@ -44,7 +44,23 @@ public enum StackHints {
 
     /// Hints for the interrupted part of a stack (first 16 frames not on the NMI stack).
     public static func matching(_ stack: [Frame]) -> [Hint] {
-        let names = Set(stack.filter { $0.context != .nmi }.prefix(16).compactMap { $0.function.map(FunctionName.base) })
-        return signatures.filter { !$0.anyOf.isDisjoint(with: names) }.map(\.hint)
+        // Each name is looked up once, for every signature it is in: a set
+        // of the stack's names compared with each signature's hashed every
+        // name again per signature, for every report of a storm.
+        var hit = [Bool](repeating: false, count: signatures.count)
+        for f in stack.lazy.filter({ $0.context != .nmi }).prefix(16) {
+            guard let name = f.function else { continue }
+            for i in signaturesByName[FunctionName.base(name)] ?? [] { hit[i] = true }
+        }
+        return signatures.indices.filter { hit[$0] }.map { signatures[$0].hint }
     }
+
+    /// Function name → the signatures (by index) whose `anyOf` holds it.
+    static let signaturesByName: [String: [Int]] = {
+        var index: [String: [Int]] = [:]
+        for (i, s) in signatures.enumerated() {
+            for name in s.anyOf { index[name, default: []].append(i) }
+        }
+        return index
+    }()
 }
