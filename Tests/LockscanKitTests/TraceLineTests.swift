@@ -123,6 +123,25 @@ final class TraceLineTests: XCTestCase {
         XCTAssertEqual(TraceLineParser.parse("Note: this is prose"), .other)
     }
 
+    /// A register is found by its whole name (R1 is not R10), the last
+    /// value wins when a line repeats a name, and every pair is there.
+    func testRegisterLineLookups() {
+        guard case let .registers(r) = TraceLineParser.parse("R10: 0000000000000001 R1: 00000000000000ff R10: 0000000000000002") else {
+            return XCTFail("no regs")
+        }
+        XCTAssertEqual(r["R10"], "0000000000000002")
+        XCTAssertEqual(r["R1"], "00000000000000ff")
+        XCTAssertNil(r["R"])
+        XCTAssertNil(r["R100"])
+        XCTAssertNil(r[""])
+        XCTAssertEqual(r.all, ["R10": "0000000000000002", "R1": "00000000000000ff"])
+        guard case let .registers(crash) = TraceLineParser.parse("    RIP: ffffffff810c9658  RSP: ffff882f7fc83e28  RFLAGS: 00000046") else {
+            return XCTFail("no crash regs")
+        }
+        XCTAssertEqual(crash["RIP"], "ffffffff810c9658")
+        XCTAssertEqual(crash["RFLAGS"], "00000046")
+    }
+
     /// The taint clause is read on bytes when it is ASCII; that reading must
     /// be the character loop's on every clause, not only on the headers in
     /// the corpora: random clauses built from what real headers print

@@ -265,8 +265,8 @@ public struct StackDumpCollector: Sendable {
             }
             crashSwitchIndex = building.frames.count
         case let .registers(regs):
-            for (k, v) in regs where recordingRegisters && (k == "RDI" || k == "EFLAGS" || k == "RFLAGS" || k == "RSP") {
-                building.registers[k] = v
+            if recordingRegisters {
+                for k in Self.keptRegisters { if let v = regs[k] { building.registers[k] = v } }
             }
             // crash prints the exception RIP's address on the register line below it.
             if let rip = regs["RIP"], let i = building.frames.lastIndex(where: \.isInstructionPointer),
@@ -322,6 +322,10 @@ public struct StackDumpCollector: Sendable {
     }
 
     static let taskDumpWords = Array("Task dump for CPU ".utf8)
+
+    /// The registers a dump keeps: the first argument (a slow path's lock),
+    /// the flags (interrupts off?) and the stack pointer.
+    static let keptRegisters = ["RDI", "EFLAGS", "RFLAGS", "RSP"]
 
     /// Asked of every line offered, on its bytes in place (walking
     /// `String.UTF8View` indices cost more than the rest of the check).

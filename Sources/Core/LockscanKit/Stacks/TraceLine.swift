@@ -27,13 +27,57 @@ public indirect enum TraceLine: Equatable, Sendable {
     /// previous switch ran on that stack.
     case crashStackSwitch(FrameContext)
     /// Register dump lines: `RSP: 0018:… EFLAGS: 00000046`, `RAX: …`, crash `RIP: … RSP: … RFLAGS: …`.
-    case registers([String: String])
+    case registers(RegisterLine)
     /// `NMI backtrace for cpu 1` (lib/nmi_backtrace.c)
     case nmiBacktrace(cpu: Int)
     /// Lines that belong inside a dump but carry nothing parsed (`Code:`,
     /// `Hardware name:`, `Modules linked in:`, `bt -l` source lines, …).
     case dumpDecoration
     case other
+}
+
+/// The `NAME: value` pairs of one register line, read where they lie in
+/// the line: a dump holds six to ten such lines and the stuck context needs
+/// four registers of them, so names and values become strings only when
+/// asked for (building a dictionary of every pair cost more than the rest
+/// of the line's parse).
+public struct RegisterLine: Sendable, Equatable {
+    private let bytes: [UInt8]
+    private let pairs: [Pair]
+
+    struct Pair: Sendable {
+        var name: Range<Int>
+        var value: Range<Int>
+    }
+
+    init(bytes: [UInt8], pairs: [Pair]) {
+        self.bytes = bytes
+        self.pairs = pairs
+    }
+
+    /// The value printed for `name` (the last one, if the line repeats it).
+    public subscript(name: String) -> String? {
+        var name = name
+        return name.withUTF8 { n -> String? in
+            bytes.withUnsafeBufferPointer { b -> String? in
+                for p in pairs.reversed() where p.name.count == n.count
+                    && n.indices.allSatisfy({ b[p.name.lowerBound + $0] == n[$0] }) {
+                    return String(decoding: UnsafeBufferPointer(rebasing: b[p.value]), as: UTF8.self)
+                }
+                return nil
+            }
+        }
+    }
+
+    /// Every register on the line and its value.
+    public var all: [String: String] {
+        var out = [String: String](minimumCapacity: pairs.count)
+        for p in pairs { out[String(decoding: bytes[p.name], as: UTF8.self)] = String(decoding: bytes[p.value], as: UTF8.self) }
+        return out
+    }
+
+    /// Two lines are equal when they name the same registers with the same values.
+    public static func == (a: RegisterLine, b: RegisterLine) -> Bool { a.all == b.all }
 }
 
 public enum SectionMarker: String, Sendable, Equatable {
@@ -417,13 +461,10 @@ public enum TraceLineParser {
 
     /// `NAME: value` pairs of a register dump. Accepts only lines made entirely
     /// of such pairs with register-like names, so prose never matches.
-    static func parseRegisters(_ s: ByteScanner) -> [String: String]? {
-        guard let pairs = registerPairs(s) else { return nil }
-        // Sized once: growing from empty rehashed each line's names twice.
-        var regs = [String: String](minimumCapacity: pairs.count)
-        for (name, value) in pairs { regs[s.text(from: name.lowerBound, to: name.upperBound)] = s.text(from: value.lowerBound, to: value.upperBound) }
-        guard regs.count >= 1, regs.keys.contains(where: isRegisterName) else { return nil }
-        return regs
+    static func parseRegisters(_ s: ByteScanner) -> RegisterLine? {
+        guard let pairs = registerPairs(s), !pairs.isEmpty,
+              pairs.contains(where: { isRegisterName(s.text(from: $0.name.lowerBound, to: $0.name.upperBound)) }) else { return nil }
+        return RegisterLine(bytes: s.bytes, pairs: pairs.map { RegisterLine.Pair(name: $0.name, value: $0.value) })
     }
 
     /// Where each name and value of a register line lies, or nil when the
