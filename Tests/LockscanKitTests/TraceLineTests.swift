@@ -179,6 +179,38 @@ final class TraceLineTests: XCTestCase {
         XCTAssertEqual(u.release, "6.1.0-ünicode")
     }
 
+    /// The banner's `CPU: n PID: n` head is read on bytes when it is ASCII;
+    /// on generated heads (labels in any order, runs of blanks, signs,
+    /// numbers too large, labels without values) that reading is the
+    /// Character split's.
+    func testBannerHeadReadOnBytesAsOnCharacters() {
+        let pieces = ["CPU:", "PID:", "UID:", "cpu:", "CPU", "PID:x", "0", "21", "+5", "-1", "007", "99999999999999999999",
+                      "x", "\t", "CPU:3", ""]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        for _ in 0..<3000 {
+            var head = String(repeating: " ", count: next(3))
+            for _ in 0..<next(7) { head += pieces[next(pieces.count)] + String(repeating: " ", count: 1 + next(3)) }
+            guard let bytes = TraceLineParser.cpuAndPID(ascii: Substring(head)) else { return XCTFail("ASCII head not read on bytes: \(head)") }
+            let characters = TraceLineParser.cpuAndPID(characters: Substring(head))
+            XCTAssertEqual(bytes.cpu, characters.cpu, head)
+            XCTAssertEqual(bytes.pid, characters.pid, head)
+        }
+        XCTAssertNil(TraceLineParser.cpuAndPID(ascii: "CPU: 1 PID: 2 ü"), "non-ASCII goes to the Character split")
+        guard case let .taskHeader(h) = TraceLineParser.parse("CPU: 3 UID: 0 PID: 1 Comm: swapper/0 Not tainted 6.12.0 #1") else {
+            return XCTFail("banner")
+        }
+        XCTAssertEqual(h.cpu, 3)
+        XCTAssertEqual(h.pid, 1)
+        XCTAssertEqual(h.release, "6.12.0")
+        guard case let .taskHeader(w) = TraceLineParser.parse("CPU: 3 PID: 1 Comm: swapper/0 Tainted:") else { return XCTFail("wrapped banner") }
+        XCTAssertEqual(w.comm, "swapper/0")
+        XCTAssertNil(w.taint)
+    }
+
     /// A line is handed to the frame parsers only when it holds one of the
     /// marks every frame form has (`mayHoldFrame`); each form is listed
     /// here, so a mark missing from that check fails its form. Prose with
