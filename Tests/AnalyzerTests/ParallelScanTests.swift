@@ -131,4 +131,31 @@ final class ParallelScanTests: XCTestCase {
         }
         XCTAssertEqual(found, expected)
     }
+
+    /// The engine keeps which analyzers want a record as bits while there
+    /// are at most 64 of them, and in arrays beyond: 70 analyzers (six
+    /// that never hear a trigger, then the built-in ones, past bit 63 for
+    /// most) give every capture the events the built-in ones alone give.
+    func testMoreThanSixtyFourAnalyzersGiveTheSameEvents() throws {
+        final class Silent: Analyzer, @unchecked Sendable {
+            func consume(_ record: Record, emit: (Event) -> Void) -> Interest { .idle }
+            func finish(emit: (Event) -> Void) {}
+        }
+        let silent = (0..<(70 - BuiltinAnalyzers.all.count)).map { i in
+            AnalyzerDescriptor(id: "silent-\(i)", title: "silent", explanation: "", eventKinds: ["silent"],
+                               triggers: ["\u{1}never \(i)"], examples: [], make: { Silent() })
+        }
+        XCTAssertGreaterThan(silent.count + BuiltinAnalyzers.all.count, 64)
+        for capture in try Self.captures() {
+            var alone: [Event] = [], many: [Event] = []
+            let builtins = ScanEngine(analyzers: BuiltinAnalyzers.all)
+            _ = builtins.scan(.path(capture.path)) { alone.append($0) }
+            _ = builtins.finishRun { alone.append($0) }
+            let crowded = ScanEngine(analyzers: silent + BuiltinAnalyzers.all)
+            _ = crowded.scan(.path(capture.path)) { many.append($0) }
+            _ = crowded.finishRun { many.append($0) }
+            XCTAssertEqual(many.count, alone.count, capture.lastPathComponent)
+            XCTAssertTrue(many == alone, "\(capture.lastPathComponent): events differ with 70 analyzers")
+        }
+    }
 }

@@ -42,6 +42,23 @@ struct RecordRouting {
         self.isHeader = isHeader
     }
 
+    /// The analyzers whose triggers `text` holds, as bits (analyzer `a` is
+    /// bit `a`; only for fewer than 65 analyzers), and whether `text`
+    /// starts a report: `route` without an array to clear and read back.
+    func routeMask(_ text: String) -> (wanted: UInt64, startsReport: Bool) {
+        var text = text
+        var header = false
+        var mask: UInt64 = 0
+        text.withUTF8 { buf in
+            guard let base = buf.baseAddress, !buf.isEmpty else { return }
+            search.forEachMatch(UnsafeRawPointer(base), from: 0, to: buf.count) { i in
+                if isHeader[i] { header = true }
+                for a in wakes[i] { mask |= 1 << UInt64(a) }
+            }
+        }
+        return (mask, header)
+    }
+
     /// Sets `wanted[a]` for exactly the analyzers whose triggers `text`
     /// holds; returns whether `text` starts a report.
     func route(_ text: String, wanted: inout [Bool]) -> Bool {
