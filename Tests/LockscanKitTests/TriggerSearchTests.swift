@@ -33,6 +33,33 @@ final class TriggerSearchTests: XCTestCase {
         }
     }
 
+    /// Hundreds of triggers: their pairs collide in the search's pair table
+    /// and share lists, and every one is still found where it is.
+    func testManyTriggersWithCollidingPairsAgreeWithNaiveSearch() {
+        var draw = Draw(state: 0xD1B5_4A32_D192_ED03)
+        let alphabet = Array("abcdefgh _:".utf8)
+        var needles: [[UInt8]] = []
+        while needles.count < 400 {
+            let n = (0..<(2 + draw.below(5))).map { _ in alphabet[draw.below(alphabet.count)] }
+            if !needles.contains(n) { needles.append(n) }
+        }
+        let search = TriggerSearch(needles)
+        for _ in 0..<150 {
+            let hay = (0..<draw.below(120)).map { _ in alphabet[draw.below(alphabet.count)] }
+            let from = hay.isEmpty ? 0 : draw.below(hay.count)
+            let got = hay.withUnsafeBytes { search.firstHit($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, from: from, to: hay.count) }
+            XCTAssertEqual(got, naiveFirst(hay, needles, from: from), String(decoding: hay, as: UTF8.self))
+            var seen = Set<Int>()
+            hay.withUnsafeBytes { b in
+                guard let base = b.baseAddress else { return }
+                search.forEachMatch(base, from: 0, to: hay.count) { seen.insert($0) }
+            }
+            let present = Set(needles.indices.filter { i in hay.count >= needles[i].count
+                && (0...(hay.count - needles[i].count)).contains { hay[$0..<($0 + needles[i].count)].elementsEqual(needles[i]) } })
+            XCTAssertEqual(seen, present)
+        }
+    }
+
     /// The engine routes a record to every analyzer whose trigger it holds
     /// from one `forEachMatch` pass: a trigger missed there is a line an
     /// analyzer never sees, one reported that is not there a line it sees

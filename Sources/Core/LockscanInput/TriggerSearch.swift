@@ -32,12 +32,13 @@ import Glibc
 public struct TriggerSearch: Sendable {
     /// 65536 pair bits (the layout lockscan_pair_scan reads).
     private var bitset = [UInt8](repeating: 0, count: 8192)
-    /// pair → 1 + its index in `lists`, or 0: flat, so a candidate costs an
-    /// array index, not a hash. A table of 65,536 arrays instead cost every
-    /// search 65,536 element retains to build and releases to free, 2.5 M
-    /// instructions each; the engine makes six, so it was a third of a scan
-    /// of an empty file.
-    private var slot = [UInt32](repeating: 0, count: 65536)
+    /// pair → its list in `lists`: an open-addressed table of the indexed
+    /// pairs (a few dozen), probed from the pair's hash. A table of 65,536
+    /// arrays, one per pair, cost every search 65,536 retains to build and
+    /// releases to free (a third of a scan of an empty file: the engine and
+    /// the analyzers make two dozen searches), and a flat 65,536-entry index
+    /// 256 KiB of memory each.
+    private var slots = PairSlots(capacity: 0)
     /// Per indexed pair: (trigger index, offset of the pair in the trigger).
     private var lists: [[(Int, Int)]] = []
     public let triggers: [[UInt8]]
@@ -51,6 +52,7 @@ public struct TriggerSearch: Sendable {
     public init(_ triggers: [[UInt8]]) {
         self.triggers = triggers
         var indexed: [(UInt8, UInt8)] = []
+        slots = PairSlots(capacity: triggers.count)
         for (t, needle) in triggers.enumerated() {
             guard needle.count >= 2 else {
                 if let b = needle.first { singleBytes.append(b); singleByteTriggers.append((t, b)) }
@@ -63,13 +65,13 @@ public struct TriggerSearch: Sendable {
                 if score < bestScore { bestScore = score; best = i }
             }
             let key = UInt16(needle[best]) << 8 | UInt16(needle[best + 1])
-            if slot[Int(key)] == 0 {
+            if slots.list(for: Int(key)) == nil {
                 indexed.append((needle[best], needle[best + 1]))
+                slots.insert(Int(key), list: lists.count)
                 lists.append([])
-                slot[Int(key)] = UInt32(lists.count)
             }
             bitset[Int(key >> 3)] |= 1 << (key & 7)
-            lists[Int(slot[Int(key)]) - 1].append((t, best))
+            lists[slots.list(for: Int(key))!].append((t, best))
         }
         fillTeddy(indexed)
         for b in singleBytes {
@@ -221,10 +223,9 @@ public struct TriggerSearch: Sendable {
                 if rel >= to - pos { return nil }
                 let p = pos + rel
                 let key = Int(base[p]) << 8 | Int(base[p + 1])
-                let s = Int(slot[key])
-                if s != 0 {
+                if let s = slots.list(for: key) {
                     var best: Int?
-                    for (t, off) in lists[s - 1] {
+                    for (t, off) in lists[s] {
                         let needle = triggers[t]
                         let start = p - off
                         if start >= from, start + needle.count <= to, Self.occurs(needle, at: base + start) {
@@ -269,8 +270,8 @@ public struct TriggerSearch: Sendable {
                 let rel = lockscan_pair_scan_fast(base + pos, to - pos, bits.baseAddress!, tables.baseAddress!)
                 if rel >= to - pos { return }
                 let p = pos + rel
-                let s = Int(slot[Int(base[p]) << 8 | Int(base[p + 1])])
-                for (t, off) in s == 0 ? [] : lists[s - 1] {
+                let s = slots.list(for: Int(base[p]) << 8 | Int(base[p + 1]))
+                for (t, off) in s.map({ lists[$0] }) ?? [] {
                     let needle = triggers[t]
                     let start = p - off
                     if start >= from, start + needle.count <= to, Self.occurs(needle, at: base + start) {
@@ -280,5 +281,45 @@ public struct TriggerSearch: Sendable {
                 pos = p + 1
             }
         } }
+    }
+}
+
+/// The indexed pairs of a `TriggerSearch` and the list each one leads to:
+/// linear probing over a power-of-two table at most half full, so a pair
+/// is found in about one probe and the table stays a few hundred bytes.
+struct PairSlots: Sendable {
+    /// Per slot: the pair + 1 in the high half (0 for an empty slot), its
+    /// list in the low half: one load a probe.
+    private var slots: [UInt64]
+    private let mask: Int
+
+    init(capacity: Int) {
+        var size = 16
+        while size < 2 * capacity { size *= 2 }
+        slots = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always)
+    private func start(_ key: Int) -> Int { Int((UInt32(truncatingIfNeeded: key) &* 2_654_435_761) >> 16) & mask }
+
+    @inline(__always)
+    func list(for key: Int) -> Int? {
+        var i = start(key)
+        let wanted = UInt64(UInt32(truncatingIfNeeded: key) &+ 1)
+        while true {
+            let slot = slots[i]
+            if slot >> 32 == wanted { return Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) }
+            if slot == 0 { return nil }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// `key` must not be in the table yet, and the table must have room
+    /// (the search sizes it for every trigger, one pair each).
+    mutating func insert(_ key: Int, list: Int) {
+        var i = start(key)
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = UInt64(UInt32(truncatingIfNeeded: key) &+ 1) << 32 | UInt64(UInt32(truncatingIfNeeded: list))
     }
 }
