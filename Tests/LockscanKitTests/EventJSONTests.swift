@@ -110,5 +110,20 @@ final class EventJSONTests: XCTestCase {
         }
         XCTAssertFalse(nested.failed, "each object's keys are checked against its own")
         XCTAssertEqual(String(decoding: nested.bytes, as: UTF8.self), #"{"b":{"z":1},"c":[{"y":1},{"y":2}]}"#)
+        // A key that is a prefix of the next sorts first, not after it.
+        var prefix = CompactJSONWriter()
+        prefix.object { w in
+            w.key("a"); w.integer(1)
+            w.key("ab"); w.integer(2)
+            w.key("b\"q"); w.integer(3)
+        }
+        XCTAssertFalse(prefix.failed)
+        XCTAssertEqual(String(decoding: prefix.bytes, as: UTF8.self), #"{"a":1,"ab":2,"b\"q":3}"#, "a key needing an escape is escaped")
+        var longer = CompactJSONWriter()
+        longer.object { w in
+            w.key("ab"); w.integer(1)
+            w.key("a"); w.integer(2)
+        }
+        XCTAssertTrue(longer.failed)
     }
 }
