@@ -447,5 +447,7 @@ extension Optional where Wrapped == PendingReport {
 public enum ReportStep {
     case idle
     case accepted
-    case finished(PendingReport)
+    /// Boxed: the step is returned for every line of a report, and an
+    /// unboxed report made every `.accepted` a copy of its size.
+    indirect case finished(PendingReport)
 }

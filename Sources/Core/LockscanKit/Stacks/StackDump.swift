@@ -382,7 +382,9 @@ public struct StackDumpCollector: Sendable {
 public enum CollectorStep {
     case idle
     case accepted
-    case finished(StackDump)
+    /// Boxed: the step is returned for every line offered, and an unboxed
+    /// dump made every `.accepted` a copy of its size.
+    indirect case finished(StackDump)
 }
 
 extension Optional where Wrapped == StackDumpCollector {
