@@ -46,16 +46,8 @@ struct RecordRouting {
     /// bit `a`; only for fewer than 65 analyzers), and whether `text`
     /// starts a report: `route` without an array to clear and read back.
     func routeMask(_ text: String) -> (wanted: UInt64, startsReport: Bool) {
-        var text = text
-        var header = false
         var mask: UInt64 = 0
-        text.withUTF8 { buf in
-            guard let base = buf.baseAddress, !buf.isEmpty else { return }
-            search.forEachMatch(UnsafeRawPointer(base), from: 0, to: buf.count) { i in
-                if isHeader[i] { header = true }
-                for a in wakes[i] { mask |= 1 << UInt64(a) }
-            }
-        }
+        let header = woken(by: text) { mask |= 1 << UInt64($0) }
         return (mask, header)
     }
 
@@ -63,13 +55,19 @@ struct RecordRouting {
     /// holds; returns whether `text` starts a report.
     func route(_ text: String, wanted: inout [Bool]) -> Bool {
         for a in wanted.indices { wanted[a] = false }
+        return woken(by: text) { wanted[$0] = true }
+    }
+
+    /// Calls `wake` for each analyzer a literal in `text` wakes (once per
+    /// occurrence); returns whether one of them is a report header.
+    private func woken(by text: String, _ wake: (Int) -> Void) -> Bool {
         var text = text
         var header = false
         text.withUTF8 { buf in
             guard let base = buf.baseAddress, !buf.isEmpty else { return }
             search.forEachMatch(UnsafeRawPointer(base), from: 0, to: buf.count) { i in
                 if isHeader[i] { header = true }
-                for a in wakes[i] { wanted[a] = true }
+                for a in wakes[i] { wake(a) }
             }
         }
         return header

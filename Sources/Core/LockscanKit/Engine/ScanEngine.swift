@@ -584,11 +584,15 @@ final class InputRun {
 
     func deliver(_ record: Record) {
         var record = record
+        var wantedMask: UInt64 = 0
         if usesMasks {
-            let (wantedMask, startsReport) = routing.routeMask(record.text)
-            record.startsReport = startsReport
-            if following { lastRecordEndedStack = StackEnd.matches(record.text) }
-            if let observer, let chunk { observer.sawRecord(record, in: chunk) }
+            (wantedMask, record.startsReport) = routing.routeMask(record.text)
+        } else {
+            record.startsReport = routing.route(record.text, wanted: &wanted)
+        }
+        if following { lastRecordEndedStack = StackEnd.matches(record.text) }
+        if let observer, let chunk { observer.sawRecord(record, in: chunk) }
+        if usesMasks {
             // take(_:of:) changes only analyzer i's bits, after i was asked:
             // the ones still to come read as they would in the loop below.
             var pending = everyLine ? (analyzers.count == 64 ? ~0 : (1 << UInt64(analyzers.count)) - 1)
@@ -600,9 +604,6 @@ final class InputRun {
             }
             return
         }
-        record.startsReport = routing.route(record.text, wanted: &wanted)
-        if following { lastRecordEndedStack = StackEnd.matches(record.text) }
-        if let observer, let chunk { observer.sawRecord(record, in: chunk) }
         for i in analyzers.indices {
             if !collecting[i] && waitingFrom[i] == nil && !everyLine && !wanted[i] { continue }
             take(analyzers[i].consume(record, emit: emitEvent), of: i)
