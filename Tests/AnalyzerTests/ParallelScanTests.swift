@@ -132,10 +132,10 @@ final class ParallelScanTests: XCTestCase {
         XCTAssertEqual(found, expected)
     }
 
-    /// The engine keeps which analyzers want a record as bits while there
-    /// are at most 64 of them, and in arrays beyond: 70 analyzers (six
-    /// that never hear a trigger, then the built-in ones, past bit 63 for
-    /// most) give every capture the events the built-in ones alone give.
+    /// The engine keeps which analyzers want a record as bits, 64 to a
+    /// word: 70 analyzers (the built-in ones after 56 that never hear a
+    /// trigger, so that they straddle two words) give every capture the
+    /// events the built-in ones alone give.
     func testMoreThanSixtyFourAnalyzersGiveTheSameEvents() throws {
         final class Silent: Analyzer, @unchecked Sendable {
             func consume(_ record: Record, emit: (Event) -> Void) -> Interest { .idle }

@@ -42,34 +42,19 @@ struct RecordRouting {
         self.isHeader = isHeader
     }
 
-    /// The analyzers whose triggers `text` holds, as bits (analyzer `a` is
-    /// bit `a`; only for fewer than 65 analyzers), and whether `text`
-    /// starts a report: `route` without an array to clear and read back.
-    func routeMask(_ text: String) -> (wanted: UInt64, startsReport: Bool) {
-        var mask: UInt64 = 0
-        let header = woken(by: text) { mask |= 1 << UInt64($0) }
-        return (mask, header)
-    }
-
-    /// Sets `wanted[a]` for exactly the analyzers whose triggers `text`
-    /// holds; returns whether `text` starts a report.
-    func route(_ text: String, wanted: inout [Bool]) -> Bool {
-        for a in wanted.indices { wanted[a] = false }
-        return woken(by: text) { wanted[$0] = true }
-    }
-
-    /// Calls `wake` for each analyzer a literal in `text` wakes (once per
-    /// occurrence); returns whether one of them is a report header.
-    private func woken(by text: String, _ wake: (Int) -> Void) -> Bool {
+    /// Exactly the analyzers (of `count`) whose triggers `text` holds, and
+    /// whether `text` starts a report.
+    func route(_ text: String, analyzers count: Int) -> (wanted: AnalyzerSet, startsReport: Bool) {
+        var wanted = AnalyzerSet(count: count)
         var text = text
         var header = false
         text.withUTF8 { buf in
             guard let base = buf.baseAddress, !buf.isEmpty else { return }
             search.forEachMatch(UnsafeRawPointer(base), from: 0, to: buf.count) { i in
                 if isHeader[i] { header = true }
-                for a in wakes[i] { wake(a) }
+                for a in wakes[i] { wanted.insert(a) }
             }
         }
-        return header
+        return (wanted, header)
     }
 }

@@ -212,10 +212,8 @@ final class InputRun {
     /// Tells a lockup that the kernel had crashed before it in this input.
     var aftermath: CrashAftermath
     var analyzers: [any Analyzer] = []
-    var collecting: [Bool] = []
-    /// Per analyzer: waiting between a report's dumps until this line
-    /// (`Interest.waiting`); it gets every record made meanwhile.
-    var waitingFrom: [Int?] = []
+    /// What each analyzer asked to hear next.
+    var listeners = Listeners(count: 0)
     /// False for the shared instances of run-scoped analyzers, which must not
     /// be finished at the end of this input.
     var inputScoped: [Bool] = []
@@ -249,9 +247,9 @@ final class InputRun {
         for (i, d) in engine.descriptors.enumerated() {
             analyzers.append(d.scope == .run ? engine.runAnalyzer(i) : d.make())
             inputScoped.append(d.scope == .input)
-            collecting.append(false)
-            waitingFrom.append(nil)
         }
+        listeners = Listeners(count: analyzers.count)
+        everyAnalyzer = AnalyzerSet.all(analyzers.count)
         // The same for every input: built once per engine (a run over 50,000
         // small files must not rebuild them 50,000 times).
         let tables = engine.triggerTables
@@ -259,8 +257,6 @@ final class InputRun {
         triggerSearch = tables.search
         waitSearch = tables.waitSearch
         routing = tables.routing
-        wanted = Array(repeating: false, count: analyzers.count)
-        usesMasks = analyzers.count <= 64
     }
 
     var triggerSearch = TriggerSearch([])
@@ -268,17 +264,8 @@ final class InputRun {
     /// A constant: asking a `var` of a class copied the tables (and retained
     /// each of their arrays) on every record.
     let routing: RecordRouting
-    /// Per analyzer: the record being delivered holds one of its triggers.
-    var wanted: [Bool] = []
-
-    /// With at most 64 analyzers (every build so far), the same state as
-    /// bits: a record is handed to the analyzers whose bit is set in
-    /// `collectingMask | waitingMask | wanted`, in index order, instead of
-    /// asking three arrays per analyzer per record (each a class property
-    /// read under exclusivity checks: ~2,000 instructions a record).
-    var usesMasks = false
-    var collectingMask: UInt64 = 0
-    var waitingMask: UInt64 = 0
+    /// All of them: who gets a record when one analyzer wants every line.
+    var everyAnalyzer = AnalyzerSet(count: 0)
 
     /// At most this many diagnostics are listed per input; the rest are
     /// counted, and the count is a diagnostic of its own.
@@ -426,21 +413,13 @@ final class InputRun {
     func take(_ interest: Interest, of i: Int) {
         switch interest {
         case .idle:
-            collecting[i] = false
-            waitingFrom[i] = nil
+            listeners.set(i, collects: false, waitsUntil: nil)
         case .collecting:
-            collecting[i] = true
-            waitingFrom[i] = nil
+            listeners.set(i, collects: true, waitsUntil: nil)
         case let .waiting(line):
             // A QMP log is read line by line for its checks anyway.
             let skips = engine.options.skipsLinesWhileWaiting && format != .qmp
-            collecting[i] = !skips
-            waitingFrom[i] = skips ? line : nil
-        }
-        if usesMasks {
-            let bit: UInt64 = 1 << UInt64(i)
-            if collecting[i] { collectingMask |= bit } else { collectingMask &= ~bit }
-            if waitingFrom[i] != nil { waitingMask |= bit } else { waitingMask &= ~bit }
+            listeners.set(i, collects: !skips, waitsUntil: skips ? line : nil)
         }
     }
 
@@ -474,10 +453,8 @@ final class InputRun {
         while pos < to {
             // Asked only off the per-line path: while an analyzer collects,
             // every line is read anyway.
-            let anyCollecting = usesMasks ? collectingMask != 0 : collecting.contains(true)
-            let fast = !everyLine && !anyCollecting && !pasted.needsNextLine
-            let anyWaiting = usesMasks ? waitingMask != 0 : true
-            let waitingUntil = fast && anyWaiting ? waitingFrom.reduce(nil as Int?) { m, w in w.map { min(m ?? $0, $0) } ?? m } : nil
+            let fast = !everyLine && listeners.collecting.isEmpty && !pasted.needsNextLine
+            let waitingUntil = fast ? listeners.earliestWaitEnd : nil
             if fast, waitingUntil.map({ lineNumber + 1 < $0 }) ?? true {
                 // Fast path: jump to the next line holding any trigger (or,
                 // while a report waits between dumps, a dump's first word).
@@ -584,29 +561,19 @@ final class InputRun {
 
     func deliver(_ record: Record) {
         var record = record
-        var wantedMask: UInt64 = 0
-        if usesMasks {
-            (wantedMask, record.startsReport) = routing.routeMask(record.text)
-        } else {
-            record.startsReport = routing.route(record.text, wanted: &wanted)
-        }
+        let wanted: AnalyzerSet
+        (wanted, record.startsReport) = routing.route(record.text, analyzers: analyzers.count)
         if following { lastRecordEndedStack = StackEnd.matches(record.text) }
         if let observer, let chunk { observer.sawRecord(record, in: chunk) }
-        if usesMasks {
-            // take(_:of:) changes only analyzer i's bits, after i was asked:
-            // the ones still to come read as they would in the loop below.
-            var pending = everyLine ? (analyzers.count == 64 ? ~0 : (1 << UInt64(analyzers.count)) - 1)
-                                    : collectingMask | waitingMask | wantedMask
+        // In index order. take(_:of:) changes only analyzer i's bits, after
+        // i was asked: the ones still to come read as they were.
+        for w in 0..<wanted.wordCount {
+            var pending = everyLine ? everyAnalyzer.word(w) : listeners.hearing(wanted, word: w)
             while pending != 0 {
-                let i = pending.trailingZeroBitCount
+                let i = w << 6 | pending.trailingZeroBitCount
                 pending &= pending - 1
                 take(analyzers[i].consume(record, emit: emitEvent), of: i)
             }
-            return
-        }
-        for i in analyzers.indices {
-            if !collecting[i] && waitingFrom[i] == nil && !everyLine && !wanted[i] { continue }
-            take(analyzers[i].consume(record, emit: emitEvent), of: i)
         }
     }
 }
