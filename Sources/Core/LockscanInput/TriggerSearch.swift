@@ -65,13 +65,17 @@ public struct TriggerSearch: Sendable {
                 if score < bestScore { bestScore = score; best = i }
             }
             let key = UInt16(needle[best]) << 8 | UInt16(needle[best + 1])
-            if slots.list(for: Int(key)) == nil {
+            let list: Int
+            if let known = slots.list(for: Int(key)) {
+                list = known
+            } else {
                 indexed.append((needle[best], needle[best + 1]))
-                slots.insert(Int(key), list: lists.count)
+                list = lists.count
+                slots.insert(Int(key), list: list)
                 lists.append([])
             }
             bitset[Int(key >> 3)] |= 1 << (key & 7)
-            lists[slots.list(for: Int(key))!].append((t, best))
+            lists[list].append((t, best))
         }
         fillTeddy(indexed)
         for b in singleBytes {
@@ -270,12 +274,13 @@ public struct TriggerSearch: Sendable {
                 let rel = lockscan_pair_scan_fast(base + pos, to - pos, bits.baseAddress!, tables.baseAddress!)
                 if rel >= to - pos { return }
                 let p = pos + rel
-                let s = slots.list(for: Int(base[p]) << 8 | Int(base[p + 1]))
-                for (t, off) in s.map({ lists[$0] }) ?? [] {
-                    let needle = triggers[t]
-                    let start = p - off
-                    if start >= from, start + needle.count <= to, Self.occurs(needle, at: base + start) {
-                        body(t)
+                if let s = slots.list(for: Int(base[p]) << 8 | Int(base[p + 1])) {
+                    for (t, off) in lists[s] {
+                        let needle = triggers[t]
+                        let start = p - off
+                        if start >= from, start + needle.count <= to, Self.occurs(needle, at: base + start) {
+                            body(t)
+                        }
                     }
                 }
                 pos = p + 1

@@ -38,18 +38,24 @@ extension String {
 }
 
 extension StringProtocol {
+    /// `body` over the text's UTF-8 bytes: in place when they are
+    /// contiguous (every native String and its Substrings), else over a copy.
+    @inline(__always)
+    func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = utf8.withContiguousStorageIfAvailable(body) { return r }
+        return Array(utf8).withUnsafeBufferPointer(body)
+    }
+
     /// Whether the text, after leading spaces, starts with `prefix`,
     /// compared on UTF-8 in place: for checks asked of every line a
     /// collector is offered, where `Substring.hasPrefix` compared
     /// characters one by one.
     public func startsAfterSpaces(with prefix: [UInt8]) -> Bool {
-        let check = { (b: UnsafeBufferPointer<UInt8>) -> Bool in
+        withUTF8Bytes { b in
             var i = 0
             while i < b.count, b[i] == 0x20 { i += 1 }
             return b.count - i >= prefix.count && UnsafeBufferPointer(rebasing: b[i..<(i + prefix.count)]).elementsEqual(prefix)
         }
-        if let r = utf8.withContiguousStorageIfAvailable(check) { return r }
-        return Array(utf8).withUnsafeBufferPointer(check)
     }
 
     /// Byte substring search (memmem). Used on every line an analyzer sees
@@ -58,12 +64,7 @@ extension StringProtocol {
     public func includes(_ needle: String) -> Bool {
         var n = needle
         return n.withUTF8 { nb in
-            let hit = self.utf8.withContiguousStorageIfAvailable { hb -> Bool in
-                lockscan_memmem(hb.baseAddress, hb.count, nb.baseAddress, nb.count) != nil
-            }
-            if let hit { return hit }
-            var copy = String(self)
-            return copy.withUTF8 { hb in lockscan_memmem(hb.baseAddress, hb.count, nb.baseAddress, nb.count) != nil }
+            withUTF8Bytes { hb in lockscan_memmem(hb.baseAddress, hb.count, nb.baseAddress, nb.count) != nil }
         }
     }
 
@@ -104,8 +105,7 @@ extension StringProtocol {
                 }
                 return found
             }
-            if let hit = self.utf8.withContiguousStorageIfAvailable(search) { return hit }
-            return Array(self.utf8).withUnsafeBufferPointer(search)
+            return withUTF8Bytes(search)
         }
     }
 

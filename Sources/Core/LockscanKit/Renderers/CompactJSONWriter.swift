@@ -80,7 +80,7 @@ struct CompactJSONWriter {
     private mutating func startMember(literal key: StaticString) {
         let count = key.utf8CodeUnitCount
         let k = UnsafeBufferPointer(start: key.utf8Start, count: count)
-        guard count <= 30, !k.contains(where: { $0 < 0x20 || $0 == JSONText.quote || $0 == JSONText.backslash }) else {
+        guard !k.contains(where: { $0 < 0x20 || $0 == JSONText.quote || $0 == JSONText.backslash }) else {
             return startMember(k)
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count + 4) { piece in

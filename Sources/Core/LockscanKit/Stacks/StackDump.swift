@@ -33,7 +33,9 @@ public struct StackDump: Sendable, Equatable {
 
     /// The interrupted instruction: the first named instruction-pointer
     /// frame not printed inside the NMI section.
-    public var instructionPointer: Frame? {
+    public var instructionPointer: Frame? { Self.instructionPointer(in: frames) }
+
+    static func instructionPointer(in frames: [Frame]) -> Frame? {
         frames.first { $0.isInstructionPointer && $0.function != nil && $0.context != .nmi }
     }
 
@@ -48,8 +50,7 @@ public struct StackDump: Sendable, Equatable {
 
     static func interruptedFrames(of frames: [Frame]) -> [Frame] {
         var out: [Frame] = []
-        let instructionPointer = frames.first { $0.isInstructionPointer && $0.function != nil && $0.context != .nmi }
-        if let ip = instructionPointer { out.append(ip) }
+        if let ip = instructionPointer(in: frames) { out.append(ip) }
         for f in frames where f.context != .nmi && !f.isInstructionPointer {
             if let name = f.function, NMIHandlerFrames.contains(FunctionName.base(name)) { continue }
             if let ip = out.first, ip.function == f.function, out.count == 1 { continue }
@@ -330,12 +331,11 @@ public struct StackDumpCollector: Sendable {
     /// Asked of every line offered, on its bytes in place (walking
     /// `String.UTF8View` indices cost more than the rest of the check).
     private static func endsInAddress(_ text: String) -> Bool {
-        let check = { (b: UnsafeBufferPointer<UInt8>) -> Bool in
+        text.withUTF8Bytes { b in
             var end = b.count
             while end > 0, b[end - 1] == UInt8(ascii: " ") { end -= 1 }
             return end >= 2 && b[end - 2] == UInt8(ascii: ">") && b[end - 1] == UInt8(ascii: "]")
         }
-        return text.utf8.withContiguousStorageIfAvailable(check) ?? Array(text.utf8).withUnsafeBufferPointer(check)
     }
 
     private mutating func record1(_ record: Record) {

@@ -462,16 +462,16 @@ public enum TraceLineParser {
     static func parseRegisters(_ s: ByteScanner) -> RegisterLine? {
         guard let pairs = registerPairs(s), !pairs.isEmpty,
               pairs.contains(where: { isRegisterName(s.text(from: $0.name.lowerBound, to: $0.name.upperBound)) }) else { return nil }
-        return RegisterLine(bytes: s.bytes, pairs: pairs.map { RegisterLine.Pair(name: $0.name, value: $0.value) })
+        return RegisterLine(bytes: s.bytes, pairs: pairs)
     }
 
     /// Where each name and value of a register line lies, or nil when the
     /// line is not made of such pairs. Positions only: nearly every line
     /// asked is prose, which fails at its first word before any string or
     /// dictionary is made.
-    static func registerPairs(_ s: ByteScanner) -> [(name: Range<Int>, value: Range<Int>)]? {
+    static func registerPairs(_ s: ByteScanner) -> [RegisterLine.Pair]? {
         var t = s
-        var pairs: [(name: Range<Int>, value: Range<Int>)] = []
+        var pairs: [RegisterLine.Pair] = []
         while !t.atEnd {
             t.skipSpaces()
             if t.atEnd { break }
@@ -484,7 +484,7 @@ public enum TraceLineParser {
             let valStart = t.pos
             while let b = t.peek, isHex(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "x") { t.pos += 1 }
             guard t.pos > valStart else { return nil }
-            pairs.append((name, valStart..<t.pos))
+            pairs.append(RegisterLine.Pair(name: name, value: valStart..<t.pos))
             if let b = t.peek, b != 0x20, b != 0x09 {
                 // `EFLAGS: 00000046` then ` ORIG_RAX: …` is fine; other text is not a dump.
                 return nil
