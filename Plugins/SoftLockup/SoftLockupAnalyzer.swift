@@ -14,7 +14,7 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
         explanation: explanation,
         eventKinds: ["soft_lockup"],
         roles: ["soft_lockup": .lockup],
-        triggers: ["soft lockup", "not syncing: softlockup"],
+        triggers: ["soft lockup", "not syncing: softlockup"] + CPUStatus.words,
         reportHeaders: ["BUG: soft lockup", "soft lockup - CPU#", "not syncing: softlockup"],
         examples: examples,
         make: { SoftLockupAnalyzer() })
@@ -30,7 +30,16 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
         dispatch point (syscall, work item, timer) in the stack.
         """
 
+    /// The watchdog prints nothing but dump lines between its header and
+    /// the stuck CPU's stack (`Modules linked in:`, lockdep's stamps, the
+    /// banner, `RIP:`): prose there is another CPU's, and a stuck CPU
+    /// repeats its header for days with its dump often dropped by a busy
+    /// console, so the report waits for the dump's first line.
+    static let headerDump = ReportDumps.HeaderDump.atFirstDumpLine(within: 40)
+
     private var pending: PendingReport?
+    /// The open report's `CPUStatus` lines (6.10+), read before its dump.
+    private var status = CPUStatus()
     /// With kernel.softlockup_panic the report goes on after `Kernel panic -
     /// not syncing: softlockup: hung tasks` (the panicking CPU's stack, from
     /// inside the timer interrupt): the dumps read before the panic, and the
@@ -54,7 +63,14 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
         switch pending.step(record) {
         // Between dumps only lines holding a trigger or a dump's first word
         // matter here too: the panic line is a trigger.
-        case .accepted: return pending?.interest ?? .collecting
+        case .accepted:
+            let interest = pending?.interest ?? .collecting
+            // Status lines come before the dump: while it is read, none is asked.
+            if case .waitingForDump = interest, status.read(record, reportCPU: pending?.event.cpu) {
+                pending?.event.evidence.append(record.text)
+                if let end = pending?.event.source.endLine, end < record.lastLine { pending?.event.source.endLine = record.lastLine }
+            }
+            return interest
         case let .finished(p) where panic && panicLine == nil:
             continueAfterPanic(p, record)
             return .collecting
@@ -71,7 +87,7 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
             e.details["panic"] = "true"
             panicCallerCPU = record.callerCPU
             panicLine = record.line
-            pending = PendingReport(event: e, header: record)
+            pending = PendingReport(event: e, header: record, headerDump: Self.headerDump)
             return .collecting
         }
         if panic, let last = lastReportLine {
@@ -87,8 +103,10 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
                       source: SourceLocation(record), time: record.clock, cpu: header.cpu, pid: header.pid,
                       comm: header.comm, evidence: [record.text], explanation: Self.explanation)
         if let s = header.seconds { e.details["stuckSeconds"] = String(s) }
-        pending = PendingReport(event: e, header: record)
-        return .collecting
+        let report = PendingReport(event: e, header: record, headerDump: Self.headerDump)
+        pending = report
+        status = CPUStatus()
+        return report.interest
     }
 
     public func finish(emit: (Event) -> Void) {
@@ -112,7 +130,7 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
         e.source.endLine = record.lastLine
         dumpsBeforePanic = dumps
         panicLine = record.line
-        pending = PendingReport(event: e, header: record)
+        pending = PendingReport(event: e, header: record, headerDump: Self.headerDump)
     }
 
     private func finish(_ report: PendingReport, _ emit: (Event) -> Void) {
@@ -138,6 +156,14 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
         let culprit = dump.flatMap { FrameAttribution.stallCulprit(FrameAttribution.stuckContext($0, afterTimerInterrupt: fromPanic)) }
         e.setTitle("BUG: soft lockup", culprit: culprit)
         e.hints = StackHints.matching(e.stack)
+        if let sample = status.newestSample { e.details["utilization"] = sample }
+        if let irqs = status.mostFrequentIRQs { e.details["mostFrequentIRQs"] = irqs }
+        if status.looksLikeInterruptStorm {
+            e.details["interruptStorm"] = "true"
+            e.hints.insert(Hint("Hard interrupts took most of the stuck CPU's time (an interrupt storm): the stack shows only where the last interrupt landed. Find the storming source among the most frequent IRQs the kernel listed (compare /proc/interrupts over time), and its driver or device.",
+                                reference: "kernel/watchdog.c (CONFIG_SOFTLOCKUP_DETECTOR_INTR_STORM)"), at: 0)
+        }
+        status = CPUStatus()
         if e.hints.isEmpty {
             e.hints = [Hint("Look at what the stuck function loops on; if it waits for a lock or for other CPUs (smp_call_function), find the CPU that holds or ignores it in the other CPUs' backtraces. In a VM, compare with the host's steal time and pause events around this time.",
                             reference: "Documentation/admin-guide/lockup-watchdogs.rst")]

@@ -67,7 +67,7 @@ public enum PluginWorker {
     static func collects(_ interest: Interest) -> Bool {
         switch interest {
         case .idle: false
-        case .collecting, .waiting: true
+        case .collecting, .waiting, .waitingForDump: true
         }
     }
 }

@@ -13,6 +13,13 @@ public enum Interest: Sendable, Equatable {
     /// A CPU stuck for days repeats its report every ~28 s, and the 300
     /// lines a report waits for more dumps were most of such a log's time.
     case waiting(everyLineFrom: Int)
+    /// A report's header was read and its own dump has not begun
+    /// (`ReportDumps.HeaderDump.atFirstDumpLine`): the same as `.waiting`,
+    /// but a line holding any word a dump's first line may hold
+    /// (`ReportDumps.wordsWhileAwaitingDump`: `Modules linked in:`, `RIP: `, a
+    /// frame's `+0x`) must reach it too. Kept apart from `.waiting`
+    /// because those words cost the search between dumps a few percent.
+    case waitingForDump(everyLineFrom: Int)
 }
 
 /// A log snippet that must (or must not) produce an event, carried by the

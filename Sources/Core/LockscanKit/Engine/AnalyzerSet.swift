@@ -48,18 +48,23 @@ struct Listeners {
     /// The analyzers waiting between a report's dumps (`Interest.waiting`);
     /// they get every record made meanwhile.
     private(set) var waiting: AnalyzerSet
+    /// Of those, the ones waiting for their header's dump
+    /// (`Interest.waitingForDump`): lines are then screened with more words.
+    private(set) var waitingForDump: AnalyzerSet
     /// Per waiting analyzer, the line from which it wants every line.
     private var waitingFrom: [Int?]
 
     init(count: Int) {
         collecting = AnalyzerSet(count: count)
         waiting = AnalyzerSet(count: count)
+        waitingForDump = AnalyzerSet(count: count)
         waitingFrom = [Int?](repeating: nil, count: count)
     }
 
-    mutating func set(_ i: Int, collects: Bool, waitsUntil line: Int?) {
+    mutating func set(_ i: Int, collects: Bool, waitsUntil line: Int?, forDump: Bool = false) {
         if collects { collecting.insert(i) } else { collecting.remove(i) }
         if line != nil { waiting.insert(i) } else { waiting.remove(i) }
+        if line != nil && forDump { waitingForDump.insert(i) } else { waitingForDump.remove(i) }
         waitingFrom[i] = line
     }
 

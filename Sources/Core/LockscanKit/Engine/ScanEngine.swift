@@ -106,6 +106,9 @@ public final class ScanEngine {
         /// The search while an analyzer waits between dumps: every trigger
         /// and every word a dump opens with.
         var waitSearch: TriggerSearch
+        /// The search while one waits for its header's dump: the same and
+        /// every word a dump's first line may hold.
+        var dumpWaitSearch: TriggerSearch
     }
 
     lazy var triggerTables: TriggerTables = {
@@ -124,9 +127,10 @@ public final class ScanEngine {
         var seen = Set<[UInt8]>()
         all = all.filter { seen.insert($0).inserted }
         let waitFor = all + ReportDumps.dumpOpenings.filter { !seen.contains($0) }
+        let dumpWaitFor = all + ReportDumps.wordsWhileAwaitingDump.filter { !seen.contains($0) }
         return TriggerTables(perAnalyzer: perAnalyzer, all: all, everyLine: everyLine, search: TriggerSearch(all),
                              routing: RecordRouting(perAnalyzer: perAnalyzer, headers: reportHeaders.all),
-                             waitSearch: TriggerSearch(waitFor))
+                             waitSearch: TriggerSearch(waitFor), dumpWaitSearch: TriggerSearch(dumpWaitFor))
     }()
 
     /// Every string the fast path searches each line for (the analyzers'
@@ -256,11 +260,13 @@ final class InputRun {
         everyLine = tables.everyLine
         triggerSearch = tables.search
         waitSearch = tables.waitSearch
+        dumpWaitSearch = tables.dumpWaitSearch
         routing = tables.routing
     }
 
     var triggerSearch = TriggerSearch([])
     var waitSearch = TriggerSearch([])
+    var dumpWaitSearch = TriggerSearch([])
     /// A constant: asking a `var` of a class copied the tables (and retained
     /// each of their arrays) on every record.
     let routing: RecordRouting
@@ -420,6 +426,9 @@ final class InputRun {
             // A QMP log is read line by line for its checks anyway.
             let skips = engine.options.skipsLinesWhileWaiting && format != .qmp
             listeners.set(i, collects: !skips, waitsUntil: skips ? line : nil)
+        case let .waitingForDump(line):
+            let skips = engine.options.skipsLinesWhileWaiting && format != .qmp
+            listeners.set(i, collects: !skips, waitsUntil: skips ? line : nil, forDump: skips)
         }
     }
 
@@ -460,7 +469,8 @@ final class InputRun {
                 // while a report waits between dumps, a dump's first word).
                 // No hit: the rest of the chunk needs no counting, the next
                 // chunk says where it starts (LineChunk.firstLine).
-                let (next, searched) = waitingUntil == nil ? nextTrigger(buf, pos, to) : (waitSearch.firstHit(buf, from: pos, to: to), to)
+                let (next, searched) = waitingUntil == nil ? nextTrigger(buf, pos, to)
+                    : ((listeners.waitingForDump.isEmpty ? waitSearch : dumpWaitSearch).firstHit(buf, from: pos, to: to), to)
                 var lineStart = next ?? searched
                 while next != nil, lineStart > pos, buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
                 if let until = waitingUntil {

@@ -382,9 +382,9 @@ public struct PendingReport {
     public var event: Event
     public var dumps: ReportDumps
 
-    public init(event: Event, header: Record, window: Int = 300) {
+    public init(event: Event, header: Record, window: Int = 300, headerDump: ReportDumps.HeaderDump = .atHeader) {
         self.event = event
-        self.dumps = ReportDumps(header: header, window: window)
+        self.dumps = ReportDumps(header: header, window: window, headerDump: headerDump)
     }
 
     /// What the open report needs to see next (`ReportDumps.interest`).

@@ -404,7 +404,31 @@ extension Optional where Wrapped == StackDumpCollector {
 /// of the other CPUs. Collection goes on while dumps keep coming: it ends
 /// `window` lines after the header or the last dump line, after `maxLines`
 /// in all, or at `maxDumps`, so a truncated log cannot keep it open for ever.
+///
+/// Where the header's own dump begins is the report's to say
+/// (`HeaderDump`).
 public struct ReportDumps {
+    /// Where the dump printed right after a report's header begins.
+    public enum HeaderDump: Sendable {
+        /// At the header: the kernel prints lines of its own between the
+        /// two that are no dump lines (a hung task's `Not tainted …`,
+        /// `"echo 0 > …" disables this message.` and old kernels' task
+        /// state line), so every line up to the first frame is kept, up to
+        /// `StackDumpCollector.maxPreambleLines` of them.
+        case atHeader
+        /// At the first line within `lines` of the header that is part of
+        /// a dump (`opensHeadersDump`: the banner, `Modules linked in:`,
+        /// lockdep's stamps, `RIP:`, `Call Trace:`, a frame), for reports
+        /// whose kernel prints nothing else in between (the soft-lockup
+        /// watchdog). Prose before that line is another subsystem's
+        /// message on a busy console: passed over, not kept as evidence.
+        /// So the report waits meanwhile and the engine skips such lines
+        /// on their bytes: a header with no dump after it (a console that
+        /// dropped it, a storm of lone headers from a CPU stuck for days)
+        /// costs no more per line than the lines around it.
+        case atFirstDumpLine(within: Int)
+    }
+
     public private(set) var dumps: [StackDump] = []
     private var collector: StackDumpCollector?
     public let headerLine: Int
@@ -412,18 +436,28 @@ public struct ReportDumps {
     public let maxDumps: Int
     public let maxLines: Int
     private var lastActivity: Int
+    /// The last line on which the header's own dump may still open; nil
+    /// once it opened, or once that line, a boundary or another report
+    /// passed first.
+    private var preambleEnd: Int?
 
     /// Dumps that started past `maxDumps` (the kernel supports up to 8192
     /// CPUs) or past `maxLines` after the header, and were not read.
     public private(set) var droppedDumps = 0
 
-    public init(header: Record, window: Int = 300, maxDumps: Int = 8192, maxLines: Int = 400_000) {
+    public init(header: Record, window: Int = 300, maxDumps: Int = 8192, maxLines: Int = 400_000, headerDump: HeaderDump = .atHeader) {
         headerLine = header.line
         lastActivity = header.line
         self.window = window
         self.maxDumps = maxDumps
         self.maxLines = maxLines
-        collector = StackDumpCollector(start: header)
+        switch headerDump {
+        case .atHeader:
+            collector = StackDumpCollector(start: header)
+        case let .atFirstDumpLine(lines):
+            let (end, overflow) = header.line.addingReportingOverflow(max(0, lines))
+            preambleEnd = overflow ? Int.max : end
+        }
     }
 
     /// What the report needs to see next: every line while a dump is
@@ -434,7 +468,8 @@ public struct ReportDumps {
         guard collector == nil else { return .collecting }
         let (windowEnd, o1) = lastActivity.addingReportingOverflow(window + 1)
         let (capEnd, o2) = headerLine.addingReportingOverflow(maxLines + 1)
-        return .waiting(everyLineFrom: min(o1 ? Int.max : windowEnd, o2 ? Int.max : capEnd))
+        let from = min(o1 ? Int.max : windowEnd, o2 ? Int.max : capEnd)
+        return preambleEnd == nil ? .waiting(everyLineFrom: from) : .waitingForDump(everyLineFrom: from)
     }
 
     /// False once collection is over; the record is then not consumed.
@@ -445,6 +480,21 @@ public struct ReportDumps {
             return true
         case let .finished(dump): keep(dump)
         case .idle: break
+        }
+        if let end = preambleEnd {
+            if record.line > end || (record.startsReport && record.line != headerLine) {
+                // The header's dump never came: the line is looked at as
+                // one after a report's dumps.
+                preambleEnd = nil
+            } else if Self.opensHeadersDump(record.text) {
+                preambleEnd = nil
+                startDump(at: record)
+                return true
+            } else if DumpBoundaries.matches(record.text) {
+                preambleEnd = nil
+            } else {
+                return true
+            }
         }
         if record.line - lastActivity > window { return false }
         if record.line - headerLine > maxLines {
@@ -504,6 +554,48 @@ public struct ReportDumps {
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
+    /// Lines that may open the header's own dump: those that open any dump,
+    /// and every other line the trace parser reads as part of one (a
+    /// `Modules linked in:` or `RIP:` line, a frame, a section marker)
+    /// that holds one of `dumpFirstLineWords`. Register and hex-dump lines
+    /// follow a dump's first line and never open one, and neither does a
+    /// line without those words: so the engine can pass over every line
+    /// holding none (`wordsWhileAwaitingDump`) and the answer stays the same.
+    public static func opensHeadersDump(_ text: String) -> Bool {
+        if startsDump(text) { return true }
+        guard dumpFirstLineSearch.matches(text) else { return false }
+        switch TraceLineParser.parse(text) {
+        case .other, .registers: return false
+        default: return true
+        }
+    }
+
+    /// A dump's first words other than `dumpOpenings`, anywhere in its
+    /// first line: what the kernel prints first for a stuck CPU in every
+    /// era (print_modules(), lockdep's irq stamps, the banner's
+    /// `Hardware name:`, the NMI-sending line of an all-CPU backtrace, a
+    /// work item's `Workqueue:`), an instruction pointer (`RIP: `, and
+    /// arm64's `pc : ` and powerpc's `NIP [` through their offset), a
+    /// frame (`func+0x18/0x90`, `[<ffffffff…>]`) or a section marker when
+    /// the lines before were lost. Not `Code:`: a user-space segfault
+    /// prints one after its line, in any dmesg. Every word here is asked
+    /// of every line while a report waits, so none is a word prose uses.
+    static let dumpFirstLineWords: [String] = ["+0x", "[<", "RIP: ", "<IRQ>", "<NMI>", "<TASK>", "<SOFTIRQ>", "<EOI>", "<EOE>",
+                                            "Modules linked in:", "irq event stamp:", "hardirqs last", "softirqs last",
+                                            "Hardware name:", "Sending NMI from CPU", "Workqueue:"]
+
+    static let dumpFirstLineSearch = TriggerSearch(dumpFirstLineWords.map { Array($0.utf8) })
+
+    /// What a report waiting for its header's dump (`Interest.waitingForDump`)
+    /// must still be shown, whatever else a line holds: any word of a
+    /// dump's first line, and the boundaries after which nothing belongs to
+    /// a dump before (they end the wait). The engine adds every analyzer's
+    /// triggers.
+    public static let wordsWhileAwaitingDump: [[UInt8]] = {
+        var seen = Set<[UInt8]>()
+        return (dumpOpenings + dumpFirstLineWords.map { Array($0.utf8) } + DumpBoundaries.words).filter { seen.insert($0).inserted }
+    }()
+
     /// Lines that open a new dump.
     public static func startsDump(_ text: String) -> Bool {
         guard opensWithDumpWord(text) else { return false }
@@ -521,7 +613,7 @@ public struct ReportDumps {
     /// task-dump forms are these words. Every line in the window after a
     /// report header is asked, most are none of them, and parsing each as a
     /// trace line cost a quarter of a scan of a soft-lockup storm.
-    static let dumpOpenings: [[UInt8]] = ["Call Trace:", "Call trace:", "Backtrace:", "NMI backtrace for cpu ", "CPU: ", "PID: ",
+    public static let dumpOpenings: [[UInt8]] = ["Call Trace:", "Call trace:", "Backtrace:", "NMI backtrace for cpu ", "CPU: ", "PID: ",
                                           "Pid: ", "Task dump for CPU", "task:"].map { Array($0.utf8) }
 
     /// Whether `text` may open a dump: false only where `startsDump` is.
@@ -560,7 +652,8 @@ struct SchedShowTaskLine {
 /// analyzer's report; report headers are the analyzers' own and reach the
 /// collector as `Record.startsReport`.
 enum DumpBoundaries {
-    static let search = TriggerSearch(["Kernel panic - not syncing", "---[ end trace", "cut here ]"].map { Array($0.utf8) })
+    static let words = ["Kernel panic - not syncing", "---[ end trace", "cut here ]"].map { Array($0.utf8) }
+    static let search = TriggerSearch(words)
 
     static func matches(_ text: String) -> Bool { search.matches(text) }
 }
