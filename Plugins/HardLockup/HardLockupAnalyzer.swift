@@ -53,6 +53,8 @@ public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
     /// paste starts at the banner).
     private var orphan: StackDumpCollector?
     private var orphanStart: Record?
+    /// The orphan's NMI section held the perf callback: read it to its end.
+    private var orphanHasCallback = false
 
     public init() {}
 
@@ -73,7 +75,21 @@ public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
         let header = Header.parse(text)
         if header == nil, pending == nil {
             switch orphan.step(record) {
-            case .accepted: return .collecting
+            case .accepted:
+                // The perf detector's callback runs in the NMI, whose
+                // section a stack prints first. Past it without the
+                // callback, this is not a hard lockup's dump (every soft
+                // lockup's and stall's dump comes here): the rest is not read.
+                if !orphanHasCallback, let o = orphan, o.pastNMISection {
+                    if o.dump.frames.contains(where: Self.isCallback) {
+                        orphanHasCallback = true
+                    } else {
+                        orphan = nil
+                        orphanStart = nil
+                        return interest
+                    }
+                }
+                return .collecting
             case let .finished(dump): adoptOrphan(dump, emit)
             case .idle: break
             }
@@ -82,6 +98,7 @@ public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
                 _ = c.feed(record)
                 orphan = c
                 orphanStart = record
+                orphanHasCallback = false
                 return .collecting
             }
         } else {
@@ -165,12 +182,14 @@ public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
         }
     }
 
+    static func isCallback(_ f: Frame) -> Bool { f.function.map(FunctionName.base) == "watchdog_overflow_callback" }
+
     /// Emits a header-less dump as a hard lockup when the perf NMI
     /// detector's callback is on its stack: only the stuck CPU runs it.
     private func adoptOrphan(_ dump: StackDump, _ emit: (Event) -> Void) {
         orphan = nil
         guard let start = orphanStart,
-              dump.frames.contains(where: { $0.function.map(FunctionName.base) == "watchdog_overflow_callback" }) else { return }
+              dump.frames.contains(where: Self.isCallback) else { return }
         orphanStart = nil
         var e = Event(analyzer: Self.descriptor.id, kind: "hard_lockup", title: "hard LOCKUP", severity: .error,
                       source: SourceLocation(start), time: start.clock, cpu: dump.cpu, evidence: [],
@@ -445,6 +464,30 @@ public final class HardLockupAnalyzer: Analyzer, ReusableAfterFinish {
             """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in do_raw_spin_lock", cpu: 16, line: 1)]),
         // The same dump with its detection line lost.
         AnalyzerExample("the detection line was lost: the perf callback on the stack is enough", centos7Dump, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in tg_unthrottle_up", cpu: 50, line: 1)]),
+        AnalyzerExample("the detection line was lost, 4.x layout: the callback is found after dump_stack in the NMI section", """
+            CPU: 3 PID: 2101 Comm: stress-ng Tainted: G           OE     4.15.0-91-generic #101-Ubuntu
+            Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+            Call Trace:
+             <NMI>
+             dump_stack+0x63/0x8e
+             watchdog_overflow_callback+0xa9/0xd0
+             __perf_event_overflow+0x54/0xe0
+             perf_event_overflow+0x14/0x20
+             intel_pmu_handle_irq+0x203/0x4b0
+             perf_event_nmi_handler+0x2d/0x50
+             nmi_handle+0x69/0x110
+             default_do_nmi+0x4e/0x100
+             do_nmi+0xd9/0x140
+             end_repeat_nmi+0x1a/0x1e
+            RIP: 0010:native_queued_spin_lock_slowpath+0x1d0/0x200
+            RSP: 0018:ffffb3a4c0003e48 EFLAGS: 00000002
+             </NMI>
+             <IRQ>
+             _raw_spin_lock+0x2a/0x30
+             double_rq_lock+0x3e/0x80
+             load_balance+0x55c/0xa30
+             </IRQ>
+            """, expect: [.init(kind: "hard_lockup", title: "hard LOCKUP in double_rq_lock", cpu: 3, line: 1)]),
         AnalyzerExample("not a lockup: another report's banner and stack", """
             CPU: 3 PID: 2101 Comm: stress-ng Not tainted 6.1.0 #1
             Call Trace:

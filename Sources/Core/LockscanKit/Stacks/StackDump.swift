@@ -175,6 +175,15 @@ public struct StackDumpCollector: Sendable {
 
     public var hasFrames: Bool { sawFrames }
 
+    /// Frames have come and the section now read is an interrupt's or the
+    /// task's, as its markers (`<IRQ>`, `<TASK>`, `<<EOE>>`) said: a stack
+    /// prints the NMI's section first, so whatever ran in the NMI is behind.
+    /// False without markers (old kernels, arm64, crash): nothing is known.
+    public var pastNMISection: Bool {
+        guard sawFrames, let context else { return false }
+        return context != .nmi && context != .exception
+    }
+
     /// Offers the next record. `.ended` means the record is not part of the
     /// dump (the caller should handle it as a fresh line).
     public mutating func feed(_ record: Record, _ line: TraceLine? = nil) -> Feed {
