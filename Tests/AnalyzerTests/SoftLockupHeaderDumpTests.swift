@@ -36,13 +36,13 @@ final class SoftLockupHeaderDumpTests: XCTestCase {
     }
 
     /// The text as a timestamped dmesg in one file, scanned once per mode.
-    static func scanBothWays(_ text: String, skipping modes: [Bool] = [false, true]) throws -> [[Event]] {
+    static func scanBothWays(_ text: String, skipping modes: [Bool] = [false, true], readSize: Int = 1 << 20) throws -> [[Event]] {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lockscan-header-dump-\(UUID().uuidString).log")
         let stamped = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             .map { "[  100.\(String(format: "%06d", $0.offset + 1))] \($0.element)" }.joined(separator: "\n")
         try Data((stamped + "\n").utf8).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
-        return modes.map { WaitingBetweenDumpsTests.scan(url.path, skipping: $0).events }
+        return modes.map { WaitingBetweenDumpsTests.scan(url.path, skipping: $0, readSize: readSize).events }
     }
 
     func testProseBeforeTheDumpIsPassedOverAndTheDumpIsStillTheReports() throws {
@@ -90,10 +90,32 @@ final class SoftLockupHeaderDumpTests: XCTestCase {
             if k % 3 != 1 { lines += Self.dump }
         }
         let text = lines.joined(separator: "\n")
-        let both = try Self.scanBothWays(text)
-        let (every, skipping) = (both[0], both[1])
-        XCTAssertEqual(every.filter { $0.kind == "soft_lockup" }.count, 24)
-        XCTAssertTrue(skipping == every, zip(skipping, every).first { $0 != $1 }.map { "\($0.0.source.line): \($0.0.title) vs \($0.1.title)" } ?? "counts \(skipping.count) vs \(every.count)")
+        for readSize in [4096, 1 << 20] {
+            let both = try Self.scanBothWays(text, readSize: readSize)
+            let (every, skipping) = (both[0], both[1])
+            XCTAssertEqual(every.filter { $0.kind == "soft_lockup" }.count, 24)
+            XCTAssertTrue(skipping == every, zip(skipping, every).first { $0 != $1 }.map { "\($0.0.source.line): \($0.0.title) vs \($0.1.title)" } ?? "counts \(skipping.count) vs \(every.count)")
+        }
+    }
+
+    /// Another analyzer's finding right after a waiting report's window, or
+    /// a few lines before its end: the search that skipped the window must
+    /// not have skipped it (what it passed over is taken as searched).
+    func testAFindingAroundTheWindowsEndIsKept() throws {
+        let clocksource = "clocksource: timekeeping watchdog on CPU3: Marking clocksource 'tsc' as unstable because the skew is too large:"
+        for offset in [295, 299, 300, 301, 302, 303, 340] {
+            var lines = [Self.header]
+            for n in 0..<offset { lines.append(Self.prose[n % Self.prose.count]) }
+            lines.append(clocksource)
+            for n in 0..<30 { lines.append(Self.prose[n % Self.prose.count]) }
+            lines.append(Self.header)
+            lines.append(clocksource)
+            for readSize in [4096, 1 << 20] {
+                let both = try Self.scanBothWays(lines.joined(separator: "\n"), readSize: readSize)
+                XCTAssertEqual(both[0].filter { $0.kind == "clocksource_unstable" }.count, 2, "offset \(offset)")
+                XCTAssertTrue(both[1] == both[0], "offset \(offset), reads of \(readSize): \(both[1].map(\.kind)) vs \(both[0].map(\.kind))")
+            }
+        }
     }
 
     func testTheWatchdogsStatusLinesAreTheReportsAndNameAnInterruptStorm() throws {

@@ -141,3 +141,33 @@ final class PairScanLevelTests: XCTestCase {
         #endif
     }
 }
+
+import CByteSearch
+
+/// Where the engine's waiting fast path stops: the end of the k-th newline
+/// (`lockscan_after_nth_byte`), against a plain walk, across its block,
+/// word and byte loops.
+final class AfterNthByteTests: XCTestCase {
+    func testEndsWhereAPlainWalkEnds() {
+        var rng = IncidentJoinTests.Sequence(state: 0x2545_F491_4F6C_DD1D)
+        for round in 0..<3000 {
+            let n = round < 1000 ? round : Int(rng.next() % 4000)
+            let density = [2, 7, 40, 300][round % 4]
+            let hay = (0..<n).map { _ in rng.next() % UInt64(density) == 0 ? UInt8(0x0A) : UInt8(ascii: "x") }
+            let total = hay.filter { $0 == 0x0A }.count
+            for k in Set([0, 1, 2, total / 2, max(0, total - 1), total, total + 1, Int(rng.next() % UInt64(total + 2))]) {
+                var expectedEnd = n, expectedFound = total, seen = 0
+                if k == 0 { expectedEnd = 0; expectedFound = 0 } else {
+                    for (i, b) in hay.enumerated() where b == 0x0A {
+                        seen += 1
+                        if seen == k { expectedEnd = i + 1; expectedFound = k; break }
+                    }
+                }
+                var found = -1
+                let end = hay.withUnsafeBufferPointer { lockscan_after_nth_byte($0.baseAddress, n, 0x0A, k, &found) }
+                XCTAssertEqual(end, expectedEnd, "n \(n), k \(k), density \(density)")
+                XCTAssertEqual(found, expectedFound, "n \(n), k \(k), density \(density)")
+            }
+        }
+    }
+}

@@ -93,6 +93,35 @@ size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
     return count_byte(h, n, c, 0);
 }
 
+size_t lockscan_after_nth_byte(const unsigned char *h, size_t n, unsigned char c, size_t k, size_t *found) {
+    /* count_byte's loop a block at a time until the block that holds the
+       k-th; in it, one word's marks at a time (their popcount), until the
+       word that holds it: that one is walked byte by byte. */
+    const unsigned long long ones7 = 0x7F7F7F7F7F7F7F7FULL;
+    const unsigned long long pattern = 0x0101010101010101ULL * c;
+    size_t count = 0, i = 0;
+    if (k == 0) { *found = 0; return 0; }
+    for (; i + 256 <= n; i += 256) {
+        size_t here = count_byte(h + i, 256, c, 0);
+        if (count + here >= k) break;
+        count += here;
+    }
+    for (; i + 8 <= n; i += 8) {
+        unsigned long long w, v;
+        memcpy(&w, h + i, 8);
+        v = w ^ pattern;
+        unsigned long long t = ~(((v & ones7) + ones7) | v | ones7);
+        size_t here = (size_t)__builtin_popcountll(t);
+        if (count + here >= k) break;
+        count += here;
+    }
+    for (; i < n; i++) {
+        if (h[i] == c && ++count == k) { *found = k; return i + 1; }
+    }
+    *found = count;
+    return n;
+}
+
 size_t lockscan_count_lines_ascii(const unsigned char *h, size_t n, int *all_ascii) {
     unsigned long long high = 0;
     size_t count = count_byte(h, n, 0x0A, &high);

@@ -30,6 +30,11 @@ int lockscan_pair_scan_best_level(void);
 /// How many bytes in h[0..n) equal c (a loop the compiler vectorizes).
 size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c);
 
+/// Where the k-th c in h[0..n) ends (the offset just after it), or n when h
+/// holds fewer than k of them; *found is how many were counted up to there
+/// (k, or all of them). k = 0 gives 0.
+size_t lockscan_after_nth_byte(const unsigned char *h, size_t n, unsigned char c, size_t k, size_t *found);
+
 /// Newlines in h[0..n), counted in the same pass that tells whether every
 /// byte is ASCII (*all_ascii = 1): ASCII is always well-formed UTF-8, so the
 /// UTF-8 check is needed only when it is not.

@@ -456,35 +456,52 @@ final class InputRun {
         summary.lines = lines
     }
 
+    /// Where a waiting report's search stopped in the region being read:
+    /// no match of its words starts in the bytes before, and every trigger
+    /// is one of its words. With `cleanOfDumpWords` that search was the one
+    /// for a header's dump, which holds the between-dumps words too.
+    var cleanUntil = 0
+    var cleanOfDumpWords = false
+
     /// Lines [from, to) of the buffer; `to` is just after a newline or at EOF.
     func processRegion(_ buf: UnsafeMutableRawPointer, _ from: Int, _ to: Int) {
         var pos = from
+        cleanUntil = from
         while pos < to {
             // Asked only off the per-line path: while an analyzer collects,
             // every line is read anyway.
             let fast = !everyLine && listeners.collecting.isEmpty && !pasted.needsNextLine
             let waitingUntil = fast ? listeners.earliestWaitEnd : nil
-            if fast, waitingUntil.map({ lineNumber + 1 < $0 }) ?? true {
-                // Fast path: jump to the next line holding any trigger (or,
-                // while a report waits between dumps, a dump's first word).
+            if fast, let until = waitingUntil, lineNumber + 1 < until {
+                // A report waits (between dumps, or for its header's dump):
+                // jump to the next line holding a trigger or a word it waits
+                // for, unless the line where its window closes comes first
+                // (that one is read whatever it holds). What the search
+                // passed over is clean for the trigger search after it too.
+                let wide = !listeners.waitingForDump.isEmpty
+                let search = wide ? dumpWaitSearch : waitSearch
+                let start = cleanUntil > pos && (cleanOfDumpWords || !wide) ? cleanUntil : pos
+                let hit = search.firstHit(buf, from: start, to: to)
+                var lineStart = hit ?? to
+                while hit != nil, lineStart > pos, buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
+                if lineStart > cleanUntil { (cleanUntil, cleanOfDumpWords) = (lineStart, wide) }
+                // Newlines up to the hit's line, but no further than the
+                // window's last line.
+                let k = until - 1 - lineNumber
+                var counted = 0
+                let end = pos + lockscan_after_nth_byte(buf.assumingMemoryBound(to: UInt8.self) + pos, lineStart - pos, 0x0A, k, &counted)
+                lineNumber += counted
+                pos = counted == k ? end : lineStart
+                if counted == k || hit == nil { continue }
+            } else if fast, waitingUntil == nil {
+                // Fast path: jump to the next line holding any trigger.
                 // No hit: the rest of the chunk needs no counting, the next
                 // chunk says where it starts (LineChunk.firstLine).
-                let (next, searched) = waitingUntil == nil ? nextTrigger(buf, pos, to)
-                    : ((listeners.waitingForDump.isEmpty ? waitSearch : dumpWaitSearch).firstHit(buf, from: pos, to: to), to)
+                // Bytes a waiting report's search passed over hold no trigger.
+                let (next, searched) = nextTrigger(buf, format == .qmp ? pos : max(pos, cleanUntil), to)
                 var lineStart = next ?? searched
                 while next != nil, lineStart > pos, buf.load(fromByteOffset: lineStart - 1, as: UInt8.self) != 0x0A { lineStart -= 1 }
-                if let until = waitingUntil {
-                    // The line where the waiting report's window closes is
-                    // read whatever it holds: stop there if it comes first.
-                    let skipped = countNewlines(buf + pos, lineStart - pos)
-                    if lineNumber + skipped + 1 >= until {
-                        let k = until - 1 - lineNumber
-                        pos = Self.start(after: k, newlinesFrom: pos, in: buf, to: to)
-                        lineNumber += k
-                        continue
-                    }
-                    lineNumber += skipped
-                } else if format == .qmp {
+                if format == .qmp {
                     // A QMP log's skipped lines are still checked to be QMP
                     // messages, so a broken one is said.
                     checkQMPLines(buf, pos, lineStart)
@@ -523,16 +540,6 @@ final class InputRun {
             }
             pos = lineEnd + 1
         }
-    }
-
-    /// Where the line after the `k`-th newline from `pos` starts.
-    static func start(after k: Int, newlinesFrom pos: Int, in buf: UnsafeMutableRawPointer, to: Int) -> Int {
-        var p = pos
-        for _ in 0..<max(0, k) {
-            guard let nl = memchr(buf + p, 0x0A, to - p) else { return to }
-            p = (nl - UnsafeMutableRawPointer(buf)) + 1
-        }
-        return p
     }
 
     func countNewlines(_ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
