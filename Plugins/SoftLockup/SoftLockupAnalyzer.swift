@@ -59,7 +59,6 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
     public init() {}
 
     public func consume(_ record: Record, emit: (Event) -> Void) -> Interest {
-        let panic = Self.isPanic(record.text)
         switch pending.step(record) {
         // Between dumps only lines holding a trigger or a dump's first word
         // matter here too: the panic line is a trigger.
@@ -71,12 +70,13 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
                 if let end = pending?.event.source.endLine, end < record.lastLine { pending?.event.source.endLine = record.lastLine }
             }
             return interest
-        case let .finished(p) where panic && panicLine == nil:
+        case let .finished(p) where panicLine == nil && Self.isPanic(record.text):
             continueAfterPanic(p, record)
             return .collecting
         case let .finished(p): finish(p, emit)
         case .idle: break
         }
+        let panic = Self.isPanic(record.text)
         if panic, lastReportLine.map({ record.line - $0 > 300 }) ?? true {
             // The panic without its BUG line (lost on a busy console): the
             // stack printed from the watchdog's timer interrupt still shows
@@ -188,20 +188,46 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
             // `range(of:)`, which costs microseconds a call.
             guard text.includes("soft lockup"),
                   let r = text.firstOccurrence(of: "BUG: soft lockup") ?? text.firstOccurrence(of: "soft lockup - CPU#") else { return nil }
-            let rest = text[r.lowerBound...]
+            // The rest is read on its bytes (every mark is ASCII): walking
+            // its Characters cost ~30,000 instructions a header, a storm's
+            // costliest line after the banner.
+            let start = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
+            var text = text
+            return text.withUTF8 { all in parse(rest: UnsafeBufferPointer(rebasing: all[start...])) }
+        }
+
+        private static func parse(rest b: UnsafeBufferPointer<UInt8>) -> Header {
             var h = Header()
-            h.cpu = String(rest).integer(after: "CPU#")
-            h.seconds = String(rest).integer(after: "stuck for ")
+            h.cpu = integer(after: cpuMark, in: b)
+            h.seconds = integer(after: secondsMark, in: b)
             // "[comm:pid]" at the end; comms contain spaces and colons ("CPU 0/KVM", "kworker/1:2"),
             // so the pid is after the last colon.
-            if let open = rest.lastIndex(of: "["), let close = rest.lastIndex(of: "]"), open < close {
-                let inside = rest[rest.index(after: open)..<close]
-                if let colon = inside.lastIndex(of: ":"), let pid = Int(inside[inside.index(after: colon)...]) {
-                    h.comm = String(inside[..<colon])
-                    h.pid = pid
-                }
+            if let open = b.lastIndex(of: UInt8(ascii: "[")), let close = b.lastIndex(of: UInt8(ascii: "]")), open < close,
+               let colon = b[(open + 1)..<close].lastIndex(of: UInt8(ascii: ":")),
+               let pid = Int(String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<close]), as: UTF8.self)) {
+                h.comm = String(decoding: UnsafeBufferPointer(rebasing: b[(open + 1)..<colon]), as: UTF8.self)
+                h.pid = pid
             }
             return h
+        }
+
+        private static let cpuMark = Array("CPU#".utf8)
+        private static let secondsMark = Array("stuck for ".utf8)
+
+        /// The decimal number right after the first `marker` (nil when none
+        /// follows, or it does not fit an Int).
+        private static func integer(after marker: [UInt8], in b: UnsafeBufferPointer<UInt8>) -> Int? {
+            guard b.count >= marker.count else { return nil }
+            var i = 0
+            while i <= b.count - marker.count {
+                if b[i] == marker[0], b[i..<(i + marker.count)].elementsEqual(marker) {
+                    var end = i + marker.count
+                    while end < b.count, b[end] >= 0x30, b[end] <= 0x39 { end += 1 }
+                    return Int(String(decoding: UnsafeBufferPointer(rebasing: b[(i + marker.count)..<end]), as: UTF8.self))
+                }
+                i += 1
+            }
+            return nil
         }
     }
 

@@ -156,6 +156,28 @@ final class SoftLockupHeaderDumpTests: XCTestCase {
         XCTAssertFalse(e.evidence.contains { $0.contains("CPU#3 Utilization") })
     }
 
+    /// The header's numbers and task, read on its bytes: comms with colons
+    /// and spaces, the pid after the last colon, numbers too large for an
+    /// Int read as none (never a trap), a header wrapped after `BUG:`.
+    func testTheHeadersNumbersAndTask() throws {
+        let cases: [(String, cpu: Int?, seconds: String?, comm: String?, pid: Int?)] = [
+            ("watchdog: BUG: soft lockup - CPU#2 stuck for 23s! [CPU 0/KVM:31664]", 2, "23", "CPU 0/KVM", 31664),
+            ("BUG: soft lockup - CPU#0 stuck for 134s! [kworker/0:2:1400]", 0, "134", "kworker/0:2", 1400),
+            ("NMI watchdog: BUG: soft lockup - CPU#12 stuck for 22s! [dockerd-current:39156]", 12, "22", "dockerd-current", 39156),
+            ("watchdog: BUG: soft lockup - CPU#99999999999999999999999 stuck for 99999999999999999999999s! [a:1]", nil, nil, "a", 1),
+            ("watchdog: BUG: soft lockup - CPU#7 stuck for 23s! [no pid here]", 7, "23", nil, nil),
+            ("watchdog: BUG: soft lockup - CPU#7 stuck for 23s! [täsk:12x]", 7, "23", nil, nil),
+            ("watchdog: BUG: soft lockup - CPU#5 stuck for 41s! [täsk/ü:77]", 5, "41", "täsk/ü", 77),
+        ]
+        for c in cases {
+            let e = try XCTUnwrap(try Self.scan(c.0).first { $0.kind == "soft_lockup" }, c.0)
+            XCTAssertEqual(e.cpu, c.cpu, c.0)
+            XCTAssertEqual(e.details["stuckSeconds"], c.seconds, c.0)
+            XCTAssertEqual(e.comm, c.comm, c.0)
+            XCTAssertEqual(e.pid, c.pid, c.0)
+        }
+    }
+
     /// What opens the header's dump, and what does not.
     func testWhatOpensTheHeadersDump() {
         for line in ["Modules linked in: kvm_intel kvm", "irq event stamp: 73096", "CPU: 0 PID: 1 Comm: init Not tainted 6.1.0 #1",
