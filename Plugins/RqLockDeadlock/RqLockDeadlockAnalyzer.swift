@@ -93,6 +93,13 @@ public final class RqLockDeadlockAnalyzer: Analyzer, ReusableAfterFinish {
 
     private func closeIncident(_ emit: (Event) -> Void) {
         defer { dumps = []; droppedDumps = 0 }
+        // Without a CPU spinning on a runqueue lock there is nothing to
+        // report: asked of each dump before the incident is built (every
+        // soft lockup's and stall's dump comes here, nearly all of them not).
+        guard dumps.contains(where: { d in
+            let c = Incident.classify(d)
+            return c.state == .spinning && c.lockClass == "runqueue"
+        }) else { return }
         let incident = Incident.build(dumps)
         let waiters = incident.cpus.filter { $0.state == .spinning && $0.lockClass == "runqueue" }
         guard let first = waiters.first, let firstDump = dumps.first(where: { $0.firstLine == first.line }) else { return }
