@@ -170,4 +170,38 @@ final class AfterNthByteTests: XCTestCase {
             }
         }
     }
+
+    /// The newline count and the ASCII check every chunk of every scan
+    /// passes through, 32 bytes a step where the CPU has AVX2: against a
+    /// plain count, at the step's and the 255-step block's edges, with
+    /// every byte a match (where 8-bit lanes would wrap) and one non-ASCII
+    /// byte anywhere.
+    func testNewlineCountAndASCIICheck() {
+        var rng = IncidentJoinTests.Sequence(state: 0x9E37_79B9_7F4A_7C15)
+        let sizes = [0, 1, 31, 32, 33, 63, 64, 65, 100, 255 * 32 - 1, 255 * 32, 255 * 32 + 1, 255 * 32 * 2 + 17, 20_000]
+        for n in sizes {
+            for fill in ["all newlines", "random", "none"] {
+                var hay = (0..<n).map { _ -> UInt8 in
+                    switch fill {
+                    case "all newlines": return 0x0A
+                    case "random": return rng.next() % 5 == 0 ? 0x0A : UInt8(0x20 + rng.next() % 90)
+                    default: return UInt8(ascii: "x")
+                    }
+                }
+                let expected = hay.filter { $0 == 0x0A }.count
+                XCTAssertEqual(hay.withUnsafeBufferPointer { lockscan_count_byte($0.baseAddress, n, 0x0A) }, expected, "\(fill), \(n)")
+                var ascii: Int32 = -1
+                XCTAssertEqual(hay.withUnsafeBufferPointer { lockscan_count_lines_ascii($0.baseAddress, n, &ascii) }, expected, "\(fill), \(n)")
+                XCTAssertEqual(ascii, 1, "\(fill), \(n)")
+                for at in Set([0, n / 2, n - 1, max(0, n - 33)]) where at >= 0 && at < n {
+                    let kept = hay[at]
+                    hay[at] = 0xC3
+                    XCTAssertEqual(hay.withUnsafeBufferPointer { lockscan_count_lines_ascii($0.baseAddress, n, &ascii) },
+                                   expected - (kept == 0x0A ? 1 : 0), "\(fill), \(n), byte at \(at)")
+                    XCTAssertEqual(ascii, 0, "\(fill), \(n): the non-ASCII byte at \(at) was missed")
+                    hay[at] = kept
+                }
+            }
+        }
+    }
 }

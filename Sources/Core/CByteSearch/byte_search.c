@@ -53,7 +53,9 @@ size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char 
     return n;
 }
 
-static size_t count_byte(const unsigned char *h, size_t n, unsigned char c, unsigned long long *high) {
+static int pair_scan_level(void);
+
+static size_t count_byte_swar(const unsigned char *h, size_t n, unsigned char c, unsigned long long *high) {
     /* Eight bytes at a time: a byte of v is zero exactly where h had c; the
        high bit of t marks each zero byte without carries between bytes.
        Marks are summed per byte lane (at most 255 rounds, so no lane wraps),
@@ -87,6 +89,42 @@ static size_t count_byte(const unsigned char *h, size_t n, unsigned char c, unsi
     }
     if (high) *high = seen & 0x8080808080808080ULL;
     return count;
+}
+
+#if defined(__x86_64__)
+/* The same, 32 bytes a step: each byte's match adds one to its 8-bit lane
+   (cmpeq gives -1, subtracted), at most 255 steps before the lanes are
+   summed (psadbw); the bytes are OR-ed for the high-bit check. Counting
+   newlines was a fifth of a scan of a plain dmesg with the 8-byte loop. */
+__attribute__((target("avx2")))
+static size_t count_byte_avx2(const unsigned char *h, size_t n, unsigned char c, unsigned long long *high) {
+    const __m256i pattern = _mm256_set1_epi8((char)c);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i seen = zero;
+    size_t count = 0, i = 0;
+    while (i + 32 <= n) {
+        __m256i lanes = zero;
+        for (int round = 0; round < 255 && i + 32 <= n; round++, i += 32) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(h + i));
+            lanes = _mm256_sub_epi8(lanes, _mm256_cmpeq_epi8(v, pattern));
+            seen = _mm256_or_si256(seen, v);
+        }
+        __m256i sums = _mm256_sad_epu8(lanes, zero);
+        count += (size_t)_mm256_extract_epi64(sums, 0) + (size_t)_mm256_extract_epi64(sums, 1)
+               + (size_t)_mm256_extract_epi64(sums, 2) + (size_t)_mm256_extract_epi64(sums, 3);
+    }
+    unsigned long long tail = 0;
+    count += count_byte_swar(h + i, n - i, c, high ? &tail : 0);
+    if (high) *high = tail | (_mm256_movemask_epi8(seen) ? 0x80ULL : 0);
+    return count;
+}
+#endif
+
+static size_t count_byte(const unsigned char *h, size_t n, unsigned char c, unsigned long long *high) {
+#if defined(__x86_64__)
+    if (n >= 64 && pair_scan_level() >= 2) return count_byte_avx2(h, n, c, high);
+#endif
+    return count_byte_swar(h, n, c, high);
 }
 
 size_t lockscan_count_byte(const unsigned char *h, size_t n, unsigned char c) {
