@@ -188,46 +188,24 @@ public final class SoftLockupAnalyzer: Analyzer, ReusableAfterFinish {
             // `range(of:)`, which costs microseconds a call.
             guard text.includes("soft lockup"),
                   let r = text.firstOccurrence(of: "BUG: soft lockup") ?? text.firstOccurrence(of: "soft lockup - CPU#") else { return nil }
-            // The rest is read on its bytes (every mark is ASCII): walking
-            // its Characters cost ~30,000 instructions a header, a storm's
-            // costliest line after the banner.
-            let start = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
-            var text = text
-            return text.withUTF8 { all in parse(rest: UnsafeBufferPointer(rebasing: all[start...])) }
-        }
-
-        private static func parse(rest b: UnsafeBufferPointer<UInt8>) -> Header {
+            let rest = text[r.lowerBound...]
             var h = Header()
-            h.cpu = integer(after: cpuMark, in: b)
-            h.seconds = integer(after: secondsMark, in: b)
+            h.cpu = rest.integer(after: "CPU#")
+            h.seconds = rest.integer(after: "stuck for ")
             // "[comm:pid]" at the end; comms contain spaces and colons ("CPU 0/KVM", "kworker/1:2"),
-            // so the pid is after the last colon.
-            if let open = b.lastIndex(of: UInt8(ascii: "[")), let close = b.lastIndex(of: UInt8(ascii: "]")), open < close,
-               let colon = b[(open + 1)..<close].lastIndex(of: UInt8(ascii: ":")),
-               let pid = Int(String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<close]), as: UTF8.self)) {
-                h.comm = String(decoding: UnsafeBufferPointer(rebasing: b[(open + 1)..<colon]), as: UTF8.self)
+            // so the pid is after the last colon. Found on bytes: every mark is ASCII.
+            if let (comm, pid) = rest.utf8.withContiguousStorageIfAvailable(task) ?? Array(rest.utf8).withUnsafeBufferPointer(task) {
+                h.comm = comm
                 h.pid = pid
             }
             return h
         }
 
-        private static let cpuMark = Array("CPU#".utf8)
-        private static let secondsMark = Array("stuck for ".utf8)
-
-        /// The decimal number right after the first `marker` (nil when none
-        /// follows, or it does not fit an Int).
-        private static func integer(after marker: [UInt8], in b: UnsafeBufferPointer<UInt8>) -> Int? {
-            guard b.count >= marker.count else { return nil }
-            var i = 0
-            while i <= b.count - marker.count {
-                if b[i] == marker[0], b[i..<(i + marker.count)].elementsEqual(marker) {
-                    var end = i + marker.count
-                    while end < b.count, b[end] >= 0x30, b[end] <= 0x39 { end += 1 }
-                    return Int(String(decoding: UnsafeBufferPointer(rebasing: b[(i + marker.count)..<end]), as: UTF8.self))
-                }
-                i += 1
-            }
-            return nil
+        private static func task(_ b: UnsafeBufferPointer<UInt8>) -> (String, Int)? {
+            guard let open = b.lastIndex(of: UInt8(ascii: "[")), let close = b.lastIndex(of: UInt8(ascii: "]")), open < close,
+                  let colon = b[(open + 1)..<close].lastIndex(of: UInt8(ascii: ":")),
+                  let pid = Int(String(decoding: UnsafeBufferPointer(rebasing: b[(colon + 1)..<close]), as: UTF8.self)) else { return nil }
+            return (String(decoding: UnsafeBufferPointer(rebasing: b[(open + 1)..<colon]), as: UTF8.self), pid)
         }
     }
 

@@ -66,6 +66,27 @@ final class FoundationEssentialsOnlyTests: XCTestCase {
         XCTAssertTrue(String(repeating: "a", count: 255).appending("b").includes("ab"))
     }
 
+    /// `integer(after:)` reads its digits on bytes; it must answer as the
+    /// Character reading it replaced (`prefix(while: isNumber)`, then
+    /// `Int`), on Strings and Substrings, whatever follows the digits.
+    func testIntegerAfterAMarkerAsCharactersReadIt() {
+        func characters(_ s: Substring, _ marker: String) -> Int? {
+            guard let r = s.range(of: marker) else { return nil }
+            return Int(s[r.upperBound...].prefix(while: { $0.isNumber }))
+        }
+        let tails = ["", "7", "42s!", "0042 ", "99999999999999999999", "12\u{301}", "3\u{0663}", "\u{0663}4", "5½", "-6", "+7", "8x9", "12 34"]
+        for head in ["", "x ", "日本 "] {
+            for tail in tails {
+                for marker in ["CPU#", "stuck for "] {
+                    let text = head + "BUG " + marker + tail + " [a:1]"
+                    XCTAssertEqual(text.integer(after: marker), characters(Substring(text), marker), text.debugDescription)
+                    let sub = text.dropFirst(head.count)
+                    XCTAssertEqual(sub.integer(after: marker), characters(sub, marker), text.debugDescription)
+                }
+            }
+        }
+    }
+
     func testNumbersAsPrintfWritesThem() {
         let doubles: [Double] = [0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.0005, 123.456789, 1e20, -1e-7, 1_489_557_828.18, .nan, .infinity, -.infinity, 1e300]
         for d in doubles {

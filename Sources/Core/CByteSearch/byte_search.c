@@ -55,29 +55,34 @@ size_t lockscan_pair_scan(const unsigned char *h, size_t n, const unsigned char 
 
 static int pair_scan_level(void);
 
+/* The eight bytes at h, with the high bit of each byte set where it equals
+   the byte repeated in pattern: a byte of v is zero exactly there, and the
+   test marks each zero byte without carries between bytes. */
+static inline unsigned long long byte_marks(const unsigned char *h, unsigned long long pattern, unsigned long long *word) {
+    const unsigned long long ones7 = 0x7F7F7F7F7F7F7F7FULL;
+    unsigned long long w, v;
+    memcpy(&w, h, 8);
+    if (word) *word = w;
+    v = w ^ pattern;
+    return ~(((v & ones7) + ones7) | v | ones7);
+}
+
 static size_t count_byte_swar(const unsigned char *h, size_t n, unsigned char c, unsigned long long *high) {
-    /* Eight bytes at a time: a byte of v is zero exactly where h had c; the
-       high bit of t marks each zero byte without carries between bytes.
-       Marks are summed per byte lane (at most 255 rounds, so no lane wraps),
+    /* Eight bytes at a time (byte_marks). Marks are summed per byte lane (at most 255 rounds, so no lane wraps),
        then the eight lanes are added pairwise into 16-bit lanes (each at most
        510) before the multiply folds them: folding the 8-bit lanes directly
        would wrap once a block held more than 255 matches in all. The words
        are also OR-ed together, so one pass tells whether any byte had its
        high bit set (text that is not plain ASCII). */
-    const unsigned long long ones7 = 0x7F7F7F7F7F7F7F7FULL;
-    const unsigned long long lsb = 0x0101010101010101ULL;
-    const unsigned long long pattern = lsb * c;
+    const unsigned long long pattern = 0x0101010101010101ULL * c;
     unsigned long long seen = 0;
     size_t count = 0, i = 0;
     while (i + 8 <= n) {
         unsigned long long lanes = 0;
         for (int round = 0; round < 255 && i + 8 <= n; round++, i += 8) {
-            unsigned long long w, v;
-            memcpy(&w, h + i, 8);
+            unsigned long long w;
+            lanes += byte_marks(h + i, pattern, &w) >> 7;
             seen |= w;
-            v = w ^ pattern;
-            unsigned long long t = ~(((v & ones7) + ones7) | v | ones7);
-            lanes += t >> 7;
         }
         const unsigned long long even = 0x00FF00FF00FF00FFULL;
         unsigned long long pairs = (lanes & even) + ((lanes >> 8) & even);
@@ -135,7 +140,6 @@ size_t lockscan_after_nth_byte(const unsigned char *h, size_t n, unsigned char c
     /* count_byte's loop a block at a time until the block that holds the
        k-th; in it, one word's marks at a time (their popcount), until the
        word that holds it: that one is walked byte by byte. */
-    const unsigned long long ones7 = 0x7F7F7F7F7F7F7F7FULL;
     const unsigned long long pattern = 0x0101010101010101ULL * c;
     size_t count = 0, i = 0;
     if (k == 0) { *found = 0; return 0; }
@@ -145,11 +149,7 @@ size_t lockscan_after_nth_byte(const unsigned char *h, size_t n, unsigned char c
         count += here;
     }
     for (; i + 8 <= n; i += 8) {
-        unsigned long long w, v;
-        memcpy(&w, h + i, 8);
-        v = w ^ pattern;
-        unsigned long long t = ~(((v & ones7) + ones7) | v | ones7);
-        size_t here = (size_t)__builtin_popcountll(t);
+        size_t here = (size_t)__builtin_popcountll(byte_marks(h + i, pattern, 0));
         if (count + here >= k) break;
         count += here;
     }

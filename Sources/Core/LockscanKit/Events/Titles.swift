@@ -28,12 +28,23 @@ extension Record {
     public var trimmedText: Substring { text.drop(while: { $0 == " " || $0 == "\t" }) }
 }
 
-extension String {
-    /// The integer right after `marker` in this string.
+extension StringProtocol {
+    /// The integer right after `marker` in this text. The digits are read
+    /// on bytes: walking Characters made a soft-lockup header ~30,000
+    /// instructions. Where the digits run into text that is not ASCII (a
+    /// combining mark, another script's digit), they are read as
+    /// Characters, as `isNumber` reads them.
     public func integer(after marker: String) -> Int? {
         guard let r = firstOccurrence(of: marker) else { return nil }
-        let digits = self[r.upperBound...].prefix(while: { $0.isNumber })
-        return Int(digits)
+        let tail = self[r.upperBound...]
+        let ascii = tail.withUTF8Bytes { b -> Int?? in
+            var end = 0
+            while end < b.count, b[end] >= 0x30, b[end] <= 0x39 { end += 1 }
+            if end < b.count, b[end] >= 0x80 { return .none }
+            return .some(Int(String(decoding: UnsafeBufferPointer(rebasing: b[..<end]), as: UTF8.self)))
+        }
+        if let ascii { return ascii }
+        return Int(tail.prefix(while: { $0.isNumber }))
     }
 }
 

@@ -176,7 +176,7 @@ public struct StackDumpCollector: Sendable {
     public var hasFrames: Bool { sawFrames }
 
     /// Frames have come and the section now read is an interrupt's or the
-    /// task's, as its markers (`<IRQ>`, `<TASK>`, `<<EOE>>`) said: a stack
+    /// task's, as its markers (`<IRQ>`, `<TASK>`) said: a stack
     /// prints the NMI's section first, so whatever ran in the NMI is behind.
     /// False without markers (old kernels, arm64, crash): nothing is known.
     public var pastNMISection: Bool {
